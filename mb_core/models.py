@@ -1,0 +1,361 @@
+"""Domain models: what flows between the agents, the store and the Dagster assets.
+
+Every model is plain pydantic so it serialises to readable JSON (the IO manager writes it as is)
+and validates the output of any provider (offline rules, an LLM, a replayed bundle) the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------------------------
+# Spec: what the Product Architect reads out of the user's text
+# ---------------------------------------------------------------------------------------------
+
+
+class FieldType(str, Enum):
+    string = "string"
+    text = "text"
+    integer = "integer"
+    decimal = "decimal"  # money and measurements: stored as Numeric, never float
+    boolean = "boolean"
+    date = "date"
+    datetime = "datetime"
+    email = "email"
+    phone = "phone"
+    url = "url"
+    enum = "enum"
+
+
+class FieldSpec(Model):
+    name: str  # snake_case column name
+    type: FieldType = FieldType.string
+    required: bool = False
+    unique: bool = False
+    max_length: int | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    choices: list[str] = Field(default_factory=list)  # for enum fields
+    default: str | None = None
+    pii: bool = False
+    searchable: bool = False
+    description: str = ""
+
+
+class RelationKind(str, Enum):
+    one_to_many = "one_to_many"  # parent has many children; the child holds <parent>_id
+    many_to_many = "many_to_many"
+
+
+class RelationSpec(Model):
+    kind: RelationKind
+    parent: str  # entity name ("one" side, or the left side of many-to-many)
+    child: str  # entity name ("many" side, or the right side)
+    required: bool = False  # one_to_many: must the child have a parent?
+
+
+class EntitySpec(Model):
+    name: str  # singular snake_case: "contact", "line_item"
+    plural: str  # "contacts"
+    label: str = ""  # human form: "Line item"
+    fields: list[FieldSpec] = Field(default_factory=list)
+    description: str = ""
+
+
+class Action(str, Enum):
+    create = "create"
+    read = "read"
+    update = "update"
+    delete = "delete"
+
+
+class RoleSpec(Model):
+    name: str
+    # entity name (or "*") -> allowed actions
+    permissions: dict[str, list[Action]] = Field(default_factory=dict)
+    description: str = ""
+
+
+class FeatureKind(str, Enum):
+    search = "search"  # text search and filters on list endpoints
+    status_workflow = "status_workflow"  # a status field with allowed transitions
+    assignment = "assignment"  # rows assigned to a user
+    scheduling = "scheduling"  # start/end times with conflict checks
+    reports = "reports"  # aggregates per entity
+    csv_export = "csv_export"
+
+
+class FeatureSpec(Model):
+    kind: FeatureKind
+    entity: str
+    # kind-specific settings, e.g. status_workflow: {"field": "stage", "states": [...],
+    # "transitions": {"open": ["won", "lost"]}}; scheduling: {"start": "starts_at", "end": "ends_at",
+    # "resource": "room_id"}
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class NounDecision(Model):
+    phrase: str
+    decision: Literal["entity", "field", "dropped"]
+    reason: str
+
+
+class SpecMode(str, Enum):
+    freeform = "freeform"
+    guided = "guided"
+
+
+class ScaffoldSpec(Model):
+    mode: SpecMode = SpecMode.freeform
+    text: str
+    title: str
+    app_name: str  # python-safe package-ish name: "crm"
+    summary: str = ""
+    entities: list[EntitySpec] = Field(default_factory=list)
+    relations: list[RelationSpec] = Field(default_factory=list)
+    roles: list[RoleSpec] = Field(default_factory=list)
+    features: list[FeatureSpec] = Field(default_factory=list)
+    decisions: list[NounDecision] = Field(default_factory=list)
+    external_services: list[str] = Field(default_factory=list)  # named APIs the text asks for
+    # A base build's spec, when this is an incremental build ("Add invoices linked to deals").
+    base_build_id: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Plan: what the System Designer and Security/Compliance turn the spec into
+# ---------------------------------------------------------------------------------------------
+
+
+class EndpointSpec(Model):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str
+    entity: str | None = None
+    action: str  # list, get, create, update, delete, export, report, transition, health...
+    roles: list[str] = Field(default_factory=list)
+    summary: str = ""
+
+
+class SecurityControl(Model):
+    name: str  # rbac, tenant_scoping, pii_redaction, rate_limit, audit_log, ...
+    description: str
+    applies_to: list[str] = Field(default_factory=list)
+
+
+class RiskFlag(str, Enum):
+    pii = "pii"
+    money = "money"
+    auth = "auth"
+    uploads = "uploads"
+    external_calls = "external_calls"
+    health_data = "health_data"
+    destructive = "destructive"
+    prompt_injection = "prompt_injection"
+
+
+class MigrationRevision(Model):
+    """One Alembic revision. A build's first revision creates its tables; an incremental build
+    appends a revision for what it adds, so the base build's migrations stay as they were."""
+
+    revision: str  # "0001"
+    message: str
+    tables: list[str] = Field(default_factory=list)  # entities created here
+    columns: dict[str, list[str]] = Field(default_factory=dict)  # entity -> columns added here
+    link_tables: list[str] = Field(default_factory=list)  # many-to-many association tables
+
+
+class ScaffoldPlan(Model):
+    app_name: str
+    title: str
+    summary: str = ""
+    entities: list[EntitySpec]
+    relations: list[RelationSpec] = Field(default_factory=list)
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)  # paths the codegen will write
+    roles: list[RoleSpec] = Field(default_factory=list)
+    features: list[FeatureSpec] = Field(default_factory=list)
+    security_controls: list[SecurityControl] = Field(default_factory=list)
+    risk_score: int = 0  # 0-100
+    risk_flags: list[RiskFlag] = Field(default_factory=list)
+    risk_notes: list[str] = Field(default_factory=list)
+    decisions: list[NounDecision] = Field(default_factory=list)
+    external_services: list[str] = Field(default_factory=list)
+    migrations: list[MigrationRevision] = Field(default_factory=list)
+    base_build_id: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated code, diff, evaluation, release
+# ---------------------------------------------------------------------------------------------
+
+
+class GeneratedFile(Model):
+    path: str  # relative POSIX path inside the target repository
+    content: str
+
+
+class GeneratedFiles(Model):
+    """What the Codegen Engineer, the DevOps agent and the Auto-Fixer answer with."""
+
+    files: list[GeneratedFile] = Field(default_factory=list)
+    deleted: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class DiffArtifact(Model):
+    build_id: str
+    iteration: int = 1
+    base_commit: str  # commit of the target repository the patch applies to
+    patch: str  # unified diff, git format (a/ b/ prefixes)
+    sha256: str
+    files_changed: list[str] = Field(default_factory=list)
+    added_lines: int = 0
+    removed_lines: int = 0
+    head_commit: str | None = None  # the workspace commit after applying it
+
+
+class TestOutcome(str, Enum):
+    passed = "passed"
+    failed = "failed"
+    error = "error"
+    skipped = "skipped"
+
+
+class TestCaseResult(Model):
+    nodeid: str
+    outcome: TestOutcome
+    seconds: float = 0.0
+    message: str = ""
+
+
+class FailureClass(str, Enum):
+    llm_transient = "llm_transient"
+    llm_invalid_output = "llm_invalid_output"
+    diff_apply = "diff_apply"
+    safety_violation = "safety_violation"
+    tests_failed = "tests_failed"
+    budget_exceeded = "budget_exceeded"
+    sandbox_error = "sandbox_error"
+    worker_lost = "worker_lost"
+    awaiting_approval = "awaiting_approval"
+    spec_refused = "spec_refused"
+
+
+class SandboxInfo(Model):
+    isolation: Literal["bubblewrap", "rlimits"]
+    uid: int
+    network: bool = False
+    timeout_s: int
+    exit_code: int | None = None
+    timed_out: bool = False
+    warning: str | None = None
+
+
+class EvalReport(Model):
+    build_id: str
+    iteration: int = 1
+    passed: bool
+    tests: list[TestCaseResult] = Field(default_factory=list)
+    tests_passed: int = 0
+    tests_failed: int = 0
+    tests_errored: int = 0
+    tests_skipped: int = 0
+    seconds: float = 0.0
+    sandbox: SandboxInfo | None = None
+    failure_class: FailureClass | None = None
+    failure_summary: str = ""
+    output_tail: str = ""  # the last lines of pytest's output, for the reader of a failure
+
+
+class ApprovalDecision(str, Enum):
+    auto_approved = "auto_approved"
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class ApprovalGate(Model):
+    build_id: str
+    risk_score: int
+    threshold: int
+    decision: ApprovalDecision
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str = ""
+
+
+class BuildArtifact(Model):
+    build_id: str
+    zip_path: str
+    zip_sha256: str
+    pr_body_path: str
+    manifest_path: str
+    manifest: dict[str, Any]
+    approval: ApprovalGate
+    released_at: datetime = Field(default_factory=utcnow)
+
+
+class BuildStatus(str, Enum):
+    submitted = "submitted"  # waiting for the sensor (or a CLI driver) to start it
+    running = "running"
+    awaiting_approval = "awaiting_approval"
+    releasing = "releasing"
+    released = "released"
+    rejected = "rejected"
+    failed = "failed"
+    cancelled = "cancelled"
+    rolled_back = "rolled_back"
+
+
+TERMINAL_STATUSES = frozenset(
+    {BuildStatus.released, BuildStatus.rejected, BuildStatus.failed, BuildStatus.cancelled,
+     BuildStatus.rolled_back}
+)
+
+
+class BuildRun(Model):
+    id: str
+    tenant: str = "default"
+    spec_text: str
+    mode: SpecMode = SpecMode.freeform
+    status: BuildStatus = BuildStatus.submitted
+    provider: str = "offline"
+    base_build_id: str | None = None
+    repo_path: str | None = None  # target repository given by the user, if any
+    risk_score: int | None = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StepStatus(str, Enum):
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class BuildStep(Model):
+    build_id: str
+    name: str
+    status: StepStatus
+    started_at: datetime
+    finished_at: datetime | None = None
+    seconds: float | None = None
+    detail: str = ""

@@ -1,0 +1,45 @@
+"""Settings from the environment. One place that says where things live and which provider runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel
+
+
+class Settings(BaseModel):
+    home: Path  # storage root: store, workspaces, assets, artifacts
+    database_url: str
+    dagster_home: Path
+    provider: str = "offline"
+    risk_threshold: int = 50  # builds scoring at or above it wait for approval
+    sandbox_timeout_s: int = 180
+    max_spec_bytes: int = 256 * 1024
+    tenant: str = "default"
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self.home / "workspaces"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.home / "assets"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.home / "artifacts"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("MB_HOME") or ".mb").expanduser().resolve()
+        return cls(
+            home=home,
+            database_url=env.get("MB_DATABASE_URL") or f"sqlite:///{home / 'store.db'}",
+            dagster_home=Path(env.get("DAGSTER_HOME") or home / "dagster").expanduser().resolve(),
+            provider=env.get("MB_PROVIDER") or "offline",
+            risk_threshold=int(env.get("MB_RISK_THRESHOLD") or 50),
+            sandbox_timeout_s=int(env.get("MB_SANDBOX_TIMEOUT") or 180),
+            tenant=env.get("MB_TENANT") or "default",
+        )
