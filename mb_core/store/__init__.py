@@ -1,0 +1,20 @@
+"""Where builds, their steps, approval gates and recorded LLM exchanges are kept (SQLite or
+PostgreSQL through SQLAlchemy, schema through Alembic)."""
+
+from mb_core.store.store import (
+    BUILD_ID_PATTERN,
+    ExchangeRecord,
+    InvalidRecord,
+    Store,
+    StoreUnavailable,
+    new_build_id,
+)
+
+__all__ = [
+    "BUILD_ID_PATTERN",
+    "ExchangeRecord",
+    "InvalidRecord",
+    "Store",
+    "StoreUnavailable",
+    "new_build_id",
+]
