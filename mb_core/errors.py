@@ -44,6 +44,10 @@ class DiffApplyFailed(MBError):
     """`git apply` refused the diff; the workspace is unchanged."""
 
 
+class WorkspaceError(MBError):
+    """The build's git workspace cannot be made, opened or changed as asked."""
+
+
 class SandboxError(MBError):
     """The sandbox could not run the generated tests (not a test failure)."""
 
@@ -54,6 +58,10 @@ class ProviderError(MBError):
     def __init__(self, message: str, kind: str = "permanent"):
         super().__init__(message)
         self.kind = kind  # transient | invalid_output | permanent
+
+
+class InvalidSettings(MBError):
+    """A setting (environment variable, settings file) has a value the builder cannot use."""
 
 
 class BudgetExceeded(MBError):

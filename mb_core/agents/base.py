@@ -67,6 +67,7 @@ class AgentReply(BaseModel):
     latency_s: float = 0.0
     finish_reason: str = "stop"
     cost_usd: float = 0.0
+    attempts: int = 1  # provider attempts behind this reply, retries included
 
 
 class LLMProvider(Protocol):
