@@ -1,0 +1,89 @@
+"""Names: singular snake_case identifiers, plurals, labels, and the safe-rename rules."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from functools import cache
+
+import inflect
+
+from mb_core.spec.vocabulary import table, words
+
+_inflect = inflect.engine()
+
+# Words inflect would wrongly singularise ("focus" -> "focu") or that have no plural in use.
+_UNCOUNTABLE = frozenset({
+    "data", "information", "media", "software", "hardware", "equipment", "feedback",
+    "attendance", "progress", "news", "kanji", "sleep", "stress", "energy", "inventory",
+    "furniture", "luggage", "staff", "series", "species", "analytics", "physics", "maths",
+    "mathematics", "economics", "ethics", "logistics", "alcohol", "caffeine", "intake", "mood", "money", "income", "weather", "wellness",
+    "health", "fitness", "nutrition", "maintenance", "access", "stock", "sms", "gps", "os",
+})
+_KEEP_ENDINGS = ("ss", "us", "is", "ics", "sis")
+
+
+@cache
+def singular(word: str) -> str:
+    """`contacts` -> `contact`, `people` -> `person`, `statuses` -> `status`; the last word of a
+    multi-word name only."""
+    head, _, last = word.rpartition("_")
+    lowered = last.lower()
+    if re.fullmatch(r"[A-Z]{2,}s", last):  # acronyms: SKUs, VMs
+        one = lowered[:-1]
+    elif lowered in _UNCOUNTABLE or lowered.endswith(_KEEP_ENDINGS) and not lowered.endswith("uses") \
+            or len(lowered) <= 3 and not lowered.endswith("s"):
+        one = lowered
+    else:
+        one = _inflect.singular_noun(lowered) or lowered
+        if one.endswith(("ss", "us")) and one != lowered and not lowered.endswith("es"):
+            one = lowered
+    return f"{head}_{one}" if head else one
+
+
+@cache
+def plural(name: str) -> str:
+    head, _, last = name.rpartition("_")
+    many = last if last in _UNCOUNTABLE else _inflect.plural_noun(last)
+    if last in _UNCOUNTABLE and not head:
+        many = f"{last}_records"
+    return f"{head}_{many}" if head else many
+
+
+def snake(text: str) -> str:
+    """`Reading status` -> `reading_status`; anything not a letter or digit separates words."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text.strip())
+    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+    if text and text[0].isdigit():
+        text = f"n_{text}"
+    return text
+
+
+def label(name: str) -> str:
+    """`line_item` -> `Line item`."""
+    return name.replace("_", " ").capitalize()
+
+
+def safe_entity_name(name: str) -> str:
+    """Rename names that collide with Python keywords or the generated app's own modules
+    (vocabulary.yaml, reserved_names)."""
+    renamed = table("reserved_names").get(name, name)
+    if keyword.iskeyword(renamed):
+        renamed = f"{renamed}_item"
+    return renamed
+
+
+def safe_field_name(name: str) -> str:
+    renamed = table("reserved_fields").get(name, name)
+    if keyword.iskeyword(renamed):
+        renamed = f"{renamed}_value"
+    return renamed
+
+
+def app_name_from(title: str) -> str:
+    """A short python-safe identifier: at most three words of the title."""
+    parts = [p for p in snake(title).split("_") if p and p not in words("determiners")][:3]
+    name = "_".join(parts) or "app"
+    if keyword.iskeyword(name) or not name[0].isalpha():
+        name = f"app_{name}"
+    return name[:40].strip("_")

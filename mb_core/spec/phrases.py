@@ -1,0 +1,290 @@
+"""Noun phrase chunking over plain text, without a trained tagger.
+
+Words are tagged from the closed-class and verb tables in vocabulary.yaml; a word that is both a
+verb and a noun ("track", "book", "log") is a verb only where its neighbours say so. Noun phrases
+are the runs of adjectives and nouns that end in a noun; each remembers the verbs that govern it,
+the preposition before it, the phrase it hangs off ("the condition *of* their plants") and whether
+it is the subject of the verbs after it ("members *can book*").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from mb_core.spec.naming import singular
+from mb_core.spec.vocabulary import words
+
+_TOKEN = re.compile(
+    r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F\-]*(?:/[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F\-]*)*"
+    r"(?:['\u2019]s\b)?|[.,;:!?()\[\]\u2014\u2013]|&"
+)
+_CLAUSE_END = {".", ";", "!", "?", ":", "\u2014", "\u2013"}
+_NP_TAGS = {"NOUN", "ADJ", "NUM"}
+_ED_NOUNS = {"need", "bed", "feed", "seed", "speed", "red", "shed", "breed", "weed", "reed",
+             "shred", "sled", "med", "bred"}
+
+
+@dataclass
+class Token:
+    text: str
+    low: str
+    tag: str = "NOUN"
+    possessive: bool = False
+    lemma: str = ""
+
+
+@dataclass
+class NounPhrase:
+    words: list[str]  # lower case, adjectives in front removed
+    text: str  # as written, with its adjectives
+    sentence: int
+    position: int  # index of the phrase in the whole text
+    adjectives: list[str] = field(default_factory=list)
+    verbs: list[str] = field(default_factory=list)  # lemmas of the verbs governing it
+    subject_of: list[str] = field(default_factory=list)  # verbs it is the subject of
+    prep: str = ""  # preposition right before it
+    attached_to: int | None = None  # position of the phrase before that preposition
+    in_parens_of: int | None = None  # "hardware assets (servers, switches)"
+    possessive: bool = False
+    list_id: int = 0  # phrases of one coordinated list ("A, B, and C") share it
+    joiner: str = ""  # "and", "or" or "," when the phrase continues a list
+    before: list[str] = field(default_factory=list)  # up to four words right before it
+    all_words: list[str] = field(default_factory=list)  # with its adjectives
+    original_words: list[str] = field(default_factory=list)
+
+    @property
+    def head(self) -> str:
+        return singular(self.original_words[-1] if self.original_words else self.words[-1])
+
+    @property
+    def name_words(self) -> list[str]:
+        """Words of the name: modifiers as written, the head singular."""
+        return [*self.words[:-1], self.head]
+
+
+def _normal(token: Token) -> str:
+    """Lower case, with acronym plurals made singular: SKUs -> sku."""
+    if re.fullmatch(r"[A-Z]{2,}s", token.text):
+        return token.low[:-1]
+    return token.low
+
+
+def verb_lemma(word: str) -> str | None:
+    verbs = words("verbs") | words("ambiguous_verbs")
+    if word in verbs:
+        return word
+    candidates = []
+    if word.endswith("ies"):
+        candidates.append(word[:-3] + "y")
+    if word.endswith("es"):
+        candidates.append(word[:-2])
+    if word.endswith("s"):
+        candidates.append(word[:-1])
+    if word.endswith("ed"):
+        candidates += [word[:-2], word[:-1], word[:-3]]
+        if word.endswith("ied"):
+            candidates.append(word[:-3] + "y")
+    if word.endswith("ing"):
+        candidates += [word[:-3], word[:-3] + "e", word[:-4]]
+    return next((c for c in candidates if c in verbs), None)
+
+
+def _is_adjective(low: str) -> bool:
+    if low in words("adjectives") or low in words("quantifiers"):
+        return True
+    if low in words("adjective_suffix_exceptions"):
+        return False
+    return any(low.endswith(s) for s in words("adjective_suffixes")) and len(low) > 4
+
+
+@cache
+def _lexical_tag(low: str) -> str:
+    if re.fullmatch(r"[.,;:!?()\[\]\u2014\u2013&]", low):
+        return "PUNCT"
+    if low.isdigit():
+        return "NUM"
+    for tag, key in (("DET", "determiners"), ("PREP", "prepositions"), ("CONJ", "conjunctions"),
+                     ("PRON", "pronouns"), ("AUX", "auxiliaries")):
+        if low in words(key):
+            return tag
+    if low in words("adjectives") or "-" in low and _is_adjective(low):
+        return "ADJ"
+    if low in words("adverbs") or (low.endswith("ly") and low not in words("ly_words")
+                                     and len(low) > 4):
+        return "ADV"
+    if low in words("ambiguous_verbs"):
+        return "AMB"
+    if low.endswith("ing") and len(low) >= 5:
+        if low in words("ing_nouns"):
+            return "NOUN"
+        return "VERB" if verb_lemma(low) else "NOUN"
+    if low.endswith("ed") and len(low) > 4 and low not in _ED_NOUNS:
+        return "ADJ"
+    if low in words("verbs"):
+        return "VERB"
+    if _is_adjective(low):
+        return "ADJ"
+    lemma = verb_lemma(low)
+    if lemma and lemma in words("ambiguous_verbs"):
+        return "AMB"
+    if lemma and lemma in words("verbs") and low.endswith("s"):
+        # "assigns", "converts": a noun plural only if the base is not a plain verb
+        return "VERB"
+    return "NOUN"
+
+
+def tokenize(text: str) -> list[list[Token]]:
+    """Sentences (clauses ended by . ; : ! ? or a dash) of tokens."""
+    text = re.sub(r"\b(e\.g|i\.e|etc)\.", r"\1", text, flags=re.IGNORECASE)
+    sentences: list[list[Token]] = [[]]
+    for m in _TOKEN.finditer(text):
+        raw = m.group(0)
+        possessive = bool(re.search(r"['\u2019]s$", raw))
+        if possessive:
+            raw = raw[:-2]
+        token = Token(text=raw, low=raw.lower(), possessive=possessive)
+        if raw in _CLAUSE_END:
+            if sentences[-1]:
+                sentences.append([])
+            continue
+        sentences[-1].append(token)
+    return [s for s in sentences if s]
+
+
+def _starts_noun_phrase(token: Token | None) -> bool:
+    return token is not None and token.tag in {"DET", "ADJ", "NOUN", "NUM", "AMB"} and \
+        token.low not in {"to", "and", "or"}
+
+
+def tag(sentence: list[Token]) -> None:
+    people = words("person_nouns") | words("generic_people")
+    for i, token in enumerate(sentence):
+        token.tag = _lexical_tag(token.low)
+        token.lemma = verb_lemma(token.low) or token.low if token.tag in {"VERB", "AMB"} else token.low
+        nxt = sentence[i + 1] if i + 1 < len(sentence) else None
+        if token.low in {"has", "have", "contains", "include", "includes"} and nxt is not None \
+                and _lexical_tag(nxt.low) in {"DET", "ADJ", "NOUN", "NUM", "AMB"}:
+            token.tag, token.lemma = "VERB", "have"  # "the customer has name, birthday"
+    for i, token in enumerate(sentence[1:-1], start=1):
+        # "members borrow them", "customers open tickets": after people who act, a word that
+        # takes an object is their verb, even one the tables do not list
+        prev, nxt = sentence[i - 1], sentence[i + 1]
+        if token.tag in {"NOUN", "ADJ"} and prev.tag == "NOUN" and not prev.possessive and (
+                singular(prev.low) in people and singular(prev.low) != prev.low
+                or prev.low in words("generic_people")) and (
+                nxt.tag in {"DET", "NOUN", "ADJ", "AMB"} or nxt.low in {"them", "it"}):
+            token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
+    for i, token in enumerate(sentence):
+        if token.tag != "AMB":
+            continue
+        prev = next((t for t in reversed(sentence[:i]) if t.tag != "ADV"), None)
+        nxt = sentence[i + 1] if i + 1 < len(sentence) else None
+        prev_low = prev.low if prev else ""
+        boundary = prev is None or prev.tag in {"AUX", "PRON", "CONJ"} or prev_low in {
+            ",", "(", "to", "and", "or", "&", "that", "which", "who"} or (prev.tag == "NOUN" and (
+                singular(prev_low) in people and singular(prev_low) != prev_low
+                or prev_low in words("generic_people")) and not prev.possessive)
+        if prev is not None and prev.tag in {"DET", "ADJ"} and prev_low not in {
+                "that", "which", "what", "whose"}:
+            token.tag = "NOUN"
+        elif prev_low == "to" and token.low.endswith("s") and token.lemma != token.low:
+            token.tag = "NOUN"  # "add tags to bookmarks": an infinitive is never plural
+        elif nxt is not None and (nxt.tag == "DET" and nxt.low not in {"that", "which", "what"}
+                                  or nxt.low in {"them", "it", "us", "me", "him", "her"}):
+            token.tag = "VERB"
+        elif prev_low in {",", "and", "or"} and i >= 2 and sentence[i - 2].tag == "VERB":
+            token.tag = "VERB"  # "add, view, update, and remove books"
+        elif boundary and nxt is not None and nxt.low in {"for", "through"}:
+            token.tag = "VERB"  # "search for other players"
+        elif prev_low in {"to"} or (prev is not None and prev.tag == "AUX") or boundary and _starts_noun_phrase(nxt) and (nxt.tag != "AMB" or prev_low != ","):
+            token.tag = "VERB"
+        else:
+            token.tag = "NOUN"
+
+
+def noun_phrases(text: str) -> list[NounPhrase]:
+    phrases: list[NounPhrase] = []
+    list_id = 0
+    for s_index, sentence in enumerate(tokenize(text)):
+        tag(sentence)
+        verbs: list[str] = []
+        prep = ""
+        attached: int | None = None
+        last_np: NounPhrase | None = None
+        paren_owner: int | None = None
+        list_open = False  # the last thing seen was a phrase followed by , / and / or
+        joiner = ""
+        i = 0
+        while i < len(sentence):
+            token = sentence[i]
+            if token.tag in _NP_TAGS:
+                j = i
+                while j < len(sentence) and sentence[j].tag in _NP_TAGS:
+                    if sentence[j].possessive:
+                        j += 1
+                        break
+                    j += 1
+                run = sentence[i:j]
+                while run and run[-1].tag != "NOUN":
+                    run = run[:-1]
+                if run:
+                    lead = 0
+                    while lead < len(run) - 1 and run[lead].tag in {"ADJ", "NUM"}:
+                        lead += 1
+                    kept = run[lead:]
+                    if not list_open:
+                        list_id += 1
+                    np = NounPhrase(
+                        words=[_normal(t) for t in kept], original_words=[t.text for t in kept],
+                        all_words=[_normal(t) for t in run],
+                        before=[t.low for t in sentence[max(0, i - 4):i]],
+                        text=" ".join(t.text for t in run), sentence=s_index,
+                        position=len(phrases), adjectives=[t.low for t in run[:lead]],
+                        verbs=list(verbs), prep=prep, attached_to=attached,
+                        in_parens_of=paren_owner, possessive=run[-1].possessive, list_id=list_id,
+                        joiner=joiner if list_open else "")
+                    phrases.append(np)
+                    last_np = np
+                    list_open = False
+                    nxt = sentence[j] if j < len(sentence) else None
+                    if nxt is not None and (nxt.tag in {"VERB", "AUX"} or (
+                            nxt.low == "to" and j + 1 < len(sentence)
+                            and sentence[j + 1].tag in {"VERB", "AMB"})):
+                        np.subject_of = [t.lemma for t in sentence[j:j + 6]
+                                         if t.tag in {"VERB", "AMB"}][:3]
+                    if np.possessive:
+                        prep, attached = "'s", np.position
+                i = max(j, i + 1)
+                continue
+            low = token.low
+            if token.tag == "VERB":
+                prev = sentence[i - 1] if i else None
+                if not (prev is not None and prev.tag in {"PUNCT", "CONJ"} and verbs
+                        and last_np is None):
+                    verbs = []
+                verbs.append(token.lemma)
+                prep, attached, last_np = "", None, None
+                list_open, joiner = False, ""
+            elif token.tag == "PREP":
+                prep = low
+                attached = last_np.position if last_np else None
+                list_open = False
+            elif low == "(":
+                paren_owner = last_np.position if last_np else None
+            elif low == ")":
+                paren_owner = None
+            elif low in {",", "and", "or", "&"}:
+                list_open = last_np is not None
+                if low == ",":
+                    joiner = ","
+                elif low in {"and", "or", "&"}:
+                    joiner = "and" if low == "&" else low
+            elif token.tag in {"PRON", "AUX"} and low not in {"to"}:
+                if token.tag == "PRON":
+                    verbs, prep, attached = [], "", None
+            elif token.tag == "CONJ":
+                list_open = False
+            i += 1
+    return phrases
