@@ -232,6 +232,7 @@ class DiffArtifact(Model):
 
 
 class TestOutcome(str, Enum):
+    __test__ = False  # a domain enum, not a pytest test class
     passed = "passed"
     failed = "failed"
     error = "error"
@@ -239,6 +240,7 @@ class TestOutcome(str, Enum):
 
 
 class TestCaseResult(Model):
+    __test__ = False
     nodeid: str
     outcome: TestOutcome
     seconds: float = 0.0
@@ -268,6 +270,37 @@ class SandboxInfo(Model):
     warning: str | None = None
 
 
+class CheckSeverity(str, Enum):
+    error = "error"  # blocks the release
+    warn = "warn"  # shown, never blocks
+
+
+class QualityCheckResult(Model):
+    """One quality gate over a build: its verdict, a one-line summary and the evidence behind it."""
+
+    name: str  # stable id: tests_pass, no_secrets, write_scope, bandit_clean, ...
+    passed: bool
+    severity: CheckSeverity = CheckSeverity.error
+    summary: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConfidenceLevel(str, Enum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Confidence(Model):
+    """How far a build's result can be trusted: a weighted score over named metrics (each 0-1)."""
+
+    version: str = "v4"
+    score: int = Field(ge=0, le=100)
+    level: ConfidenceLevel
+    metrics: dict[str, float] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(default_factory=dict)
+
+
 class EvalReport(Model):
     build_id: str
     iteration: int = 1
@@ -282,6 +315,11 @@ class EvalReport(Model):
     failure_class: FailureClass | None = None
     failure_summary: str = ""
     output_tail: str = ""  # the last lines of pytest's output, for the reader of a failure
+    # Quality gates, the builder's own probe tests (run in the scratch copy only) and evaluation v4.
+    checks: list[QualityCheckResult] = Field(default_factory=list)
+    probes: list[TestCaseResult] = Field(default_factory=list)
+    confidence: Confidence | None = None
+    risk_signals: list[str] = Field(default_factory=list)
 
 
 class ApprovalDecision(str, Enum):
@@ -316,6 +354,7 @@ class BuildStatus(str, Enum):
     submitted = "submitted"  # waiting for the sensor (or a CLI driver) to start it
     running = "running"
     awaiting_approval = "awaiting_approval"
+    approved = "approved"  # cleared to release; whoever claims it (CLI or sensor) releases it
     releasing = "releasing"
     released = "released"
     rejected = "rejected"

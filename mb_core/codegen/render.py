@@ -32,6 +32,7 @@ IMPORT_RULES: list[tuple[int, str, str, str]] = [
     (1, "fastapi", "APIRouter", r"\bAPIRouter\("),
     (1, "fastapi", "Depends", r"\bDepends\("),
     (1, "fastapi", "HTTPException", r"\bHTTPException\("),
+    (1, "fastapi", "Path", r"\bPath\("),
     (1, "fastapi", "Query", r"\bQuery\("),
     (1, "fastapi", "Response", r"\bResponse\b"),
     (1, "pydantic", "BaseModel", r"\(BaseModel\)"),

@@ -99,6 +99,9 @@ def migration_column(ent: Entity, col: Column, *, inline_fk: bool = True) -> str
     return f"sa.Column({', '.join(args)})"
 
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # sa.Integer is 32-bit on PostgreSQL
+
+
 def _field_kwargs(col: Column, *, default: str | None) -> list[str]:
     kw = []
     if default is not None:
@@ -110,10 +113,10 @@ def _field_kwargs(col: Column, *, default: str | None) -> list[str]:
     if col.kind in ("string", "text") and col.required:
         kw.append("min_length=1")
     if col.kind == "integer":
-        if col.min_value is not None:
-            kw.append(f"ge={math.ceil(col.min_value)}")
-        if col.max_value is not None:
-            kw.append(f"le={math.floor(col.max_value)}")
+        # Unbounded ints would reach the database as values its INTEGER column cannot hold (500).
+        low = math.ceil(col.min_value) if col.min_value is not None else INT_MIN
+        high = math.floor(col.max_value) if col.max_value is not None else INT_MAX
+        kw += [f"ge={max(low, INT_MIN)}", f"le={min(high, INT_MAX)}"]
     if col.kind == "decimal":
         kw += ["max_digits=18", "decimal_places=4"]
         if col.min_value is not None:
@@ -121,7 +124,7 @@ def _field_kwargs(col: Column, *, default: str | None) -> list[str]:
         if col.max_value is not None:
             kw.append(f"le={literal(Decimal(str(col.max_value)))}")
     if col.kind == "fk":
-        kw.append("gt=0")
+        kw += ["gt=0", f"le={INT_MAX}"]
     if col.description:
         kw.append(f"description={literal(col.description)}")
     return kw

@@ -1,0 +1,83 @@
+"""Reviewer: writes the pull-request body a person reads before approving a build."""
+
+from __future__ import annotations
+
+from mb_core.agents.base import AgentDefinition, AgentRole
+from mb_core.agents.io import ReviewInput, ReviewOutput
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_review(inp: ReviewInput) -> ReviewOutput:
+    plan, report, diff = inp.plan, inp.report, inp.diff
+    risks = [note for note in plan.risk_notes] or [f"flag: {flag.value}" for flag in plan.risk_flags]
+    needs_approval = plan.risk_score >= inp.approval_threshold
+    tests_line = (
+        f"{report.tests_passed} passed, {report.tests_failed} failed, {report.tests_errored} errors"
+        f" in {report.seconds:.1f} s"
+    )
+    isolation = report.sandbox.isolation if report.sandbox else "unknown"
+    entity_rows = [
+        [e.name, str(len(e.fields)), ", ".join(f.name for f in e.fields if f.pii) or "-"]
+        for e in plan.entities
+    ]
+    migration_rows = [
+        [m.revision, m.message, ", ".join(m.tables + m.link_tables) or "-",
+         ", ".join(f"{t}.{c}" for t, cols in m.columns.items() for c in cols) or "-"]
+        for m in plan.migrations
+    ]
+    body = [
+        f"## {plan.title}",
+        "",
+        plan.summary or f"Generated scaffold for {plan.title}.",
+        "",
+        "### What this builds",
+        _table(["entity", "fields", "PII fields"], entity_rows),
+        "",
+        f"Endpoints: {len(plan.endpoints)}. Roles: {', '.join(r.name for r in plan.roles)}. "
+        f"Features: {', '.join(sorted({f'{f.kind.value} ({f.entity})' for f in plan.features})) or 'none'}.",
+        "",
+        "### Risk",
+        f"Score **{plan.risk_score}/100** (approval threshold {inp.approval_threshold}): "
+        + ("**needs a reviewer's approval**." if needs_approval else "below the threshold, auto-approved."),
+        "",
+        *[f"- {risk}" for risk in risks],
+        "",
+        "Controls: " + ", ".join(c.name for c in plan.security_controls),
+        "",
+        "### Migrations",
+        _table(["revision", "message", "tables", "columns added"], migration_rows)
+        if migration_rows else "No migrations.",
+        "",
+        "### Tests",
+        f"{'Passed' if report.passed else 'FAILED'}: {tests_line}, sandbox: {isolation}.",
+        "",
+        "### Change",
+        f"{len(diff.files_changed)} files, +{diff.added_lines} -{diff.removed_lines} lines, "
+        f"diff sha256 `{diff.sha256[:16]}`.",
+        "",
+        "### Review first",
+        "- `app/security.py`: token checks, roles and tenant scoping.",
+        "- The migrations under `migrations/versions/`.",
+        *(["- The external calls: " + ", ".join(plan.external_services)] if plan.external_services else []),
+    ]
+    recommendation = "approve" if report.passed else "request_changes"
+    return ReviewOutput(
+        title=f"{plan.title}: generated scaffold",
+        pr_body="\n".join(body).strip() + "\n",
+        risks=risks,
+        recommendation=recommendation,
+    )
+
+
+DEFINITION = AgentDefinition(
+    role=AgentRole.reviewer,
+    input_model=ReviewInput,
+    output_model=ReviewOutput,
+    offline_answer=write_review,
+    purpose="write the pull-request body with risks, migrations and test results",
+)

@@ -1,0 +1,35 @@
+"""The approval gate: which builds may release on their own and which wait for a person."""
+
+from __future__ import annotations
+
+from mb_core.models import ApprovalDecision, ApprovalGate, EvalReport
+
+
+def gate_for(build_id: str, risk_score: int, threshold: int, report: EvalReport) -> ApprovalGate:
+    """Auto-approve below the risk threshold; otherwise wait. A failing build never reaches release."""
+    if not report.passed:
+        return ApprovalGate(
+            build_id=build_id,
+            risk_score=risk_score,
+            threshold=threshold,
+            decision=ApprovalDecision.rejected,
+            decided_by="gate",
+            reason=f"evaluation failed: {report.failure_summary or 'tests did not pass'}",
+        )
+    if risk_score < threshold:
+        return ApprovalGate(
+            build_id=build_id,
+            risk_score=risk_score,
+            threshold=threshold,
+            decision=ApprovalDecision.auto_approved,
+            decided_by="gate",
+            reason=f"risk {risk_score} is below the threshold {threshold}",
+        )
+    return ApprovalGate(
+        build_id=build_id,
+        risk_score=risk_score,
+        threshold=threshold,
+        decision=ApprovalDecision.pending,
+        reason=f"risk {risk_score} is at or above the threshold {threshold}: "
+        f"run `mb approve {build_id}` or `mb reject {build_id}`",
+    )

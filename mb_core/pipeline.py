@@ -1,0 +1,478 @@
+"""The build, step by step: spec -> plan -> diff -> eval report -> (gate) -> artifact.
+
+Each `produce_*` function is one asset's body: values in, value out, with the store and the workspace
+at the edges. Dagster's assets call them (mb_dagster.build / mb_dagster.release), and so does
+`run_build_direct`, the same pipeline without Dagster (the benchmark compares the two).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from mb_core import __version__
+from mb_core.agents.base import AgentContext, AgentReply, AgentRequest, LLMProvider, run_agent
+from mb_core.agents.io import (
+    ArchitectInput,
+    CodegenInput,
+    DesignerInput,
+    DevopsInput,
+    DiffStats,
+    QAInput,
+    ReviewInput,
+    SecurityInput,
+)
+from mb_core.agents.registry import definition_for
+from mb_core.agents.base import AgentRole
+from mb_core.asset_files import AssetFiles
+from mb_core.errors import InvalidState, MBError, SpecRefused
+from mb_core.gate import gate_for
+from mb_core.providers.offline import OfflineProvider
+from mb_core.models import (
+    ApprovalDecision,
+    ApprovalGate,
+    BuildArtifact,
+    BuildRun,
+    BuildStatus,
+    DiffArtifact,
+    EvalReport,
+    FailureClass,
+    GeneratedFiles,
+    SandboxInfo,
+    ScaffoldPlan,
+    ScaffoldSpec,
+    StepStatus,
+    TestOutcome,
+    sha256_text,
+)
+from mb_core.settings import Settings
+from mb_core.store import Store
+from mb_core.workspace import Workspace
+
+log = logging.getLogger("mb.steps")
+
+from mb_core.healing import BASE_COMMIT_FILE, read_base_commit
+
+
+@dataclass
+class BuildEnvironment:
+    """What every step needs: where things live and the store. Opened once per process/run."""
+
+    settings: Settings
+    store: Store
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> "BuildEnvironment":
+        settings = settings or Settings.from_env()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        store = Store.from_url(settings.database_url)
+        store.migrate()
+        return cls(settings=settings, store=store)
+
+    @property
+    def assets(self) -> AssetFiles:
+        return AssetFiles(self.settings.assets_dir)
+
+    def provider_for(self, build: BuildRun, override: str | None = None) -> LLMProvider:
+        name = override or build.provider
+        if name == "offline":
+            return OfflineProvider()
+        from mb_core.providers.factory import provider_from_settings
+
+        # Replay answers only from what this build recorded when it first ran.
+        bundle = self.store.list_exchanges(build.id) if name == "replay" else None
+        return provider_from_settings(name, os.environ, replay_bundle=bundle)
+
+    def agent_context(self, build: BuildRun, provider: LLMProvider) -> AgentContext:
+        def record(request: AgentRequest, reply: AgentReply) -> None:
+            self.store.record_exchange(
+                build.id,
+                role=request.role.value,
+                request_key=request.key,
+                request_json=request.canonical_json(),
+                reply_json=reply.model_dump_json(),
+                usage_prompt=reply.usage.prompt_tokens,
+                usage_completion=reply.usage.completion_tokens,
+                cost_usd=reply.cost_usd,
+                latency_s=reply.latency_s,
+                provider=reply.provider,
+                model=reply.model,
+            )
+
+        return AgentContext(provider=provider, build_id=build.id, recorders=[record])
+
+    def workspace_path(self, build_id: str) -> Path:
+        return self.settings.workspaces_dir / build_id
+
+    def artifact_dir(self, build_id: str) -> Path:
+        return self.settings.artifacts_dir / build_id
+
+
+@contextmanager
+def build_step(env: BuildEnvironment, build_id: str, name: str) -> Iterator[None]:
+    """Records a step in the store and tells the CLI (through the `mb.steps` logger) as it goes."""
+    build = env.store.get_build(build_id)
+    if build.status == BuildStatus.cancelled:
+        raise InvalidState(f"build {build_id} was cancelled")
+    env.store.start_step(build_id, name)
+    log.info("started", extra={"mb_build": build_id, "mb_step": name})
+    started = time.perf_counter()
+    try:
+        yield
+    except BaseException as exc:
+        detail = str(exc) if isinstance(exc, MBError) else f"{type(exc).__name__}: {exc}"
+        env.store.finish_step(build_id, name, StepStatus.failed, detail=detail[:2000])
+        log.info("failed", extra={"mb_build": build_id, "mb_step": name,
+                                  "mb_seconds": time.perf_counter() - started, "mb_detail": detail})
+        raise
+    env.store.finish_step(build_id, name, StepStatus.succeeded)
+    log.info("succeeded", extra={"mb_build": build_id, "mb_step": name,
+                                 "mb_seconds": time.perf_counter() - started})
+
+
+def fail_build(env: BuildEnvironment, build_id: str, reason: str) -> None:
+    env.store.set_status(build_id, BuildStatus.failed, error=reason,
+                         expected={BuildStatus.running, BuildStatus.submitted})
+
+
+# --------------------------------------------------------------------------------------------
+# The steps
+# --------------------------------------------------------------------------------------------
+
+
+def produce_spec(env: BuildEnvironment, build: BuildRun, ctx: AgentContext) -> ScaffoldSpec:
+    with build_step(env, build.id, "spec"):
+        base_spec = None
+        if build.base_build_id:
+            base_spec = env.assets.read("spec", build.base_build_id, ScaffoldSpec)
+            if base_spec is None:
+                raise InvalidState(f"base build {build.base_build_id} has no spec to extend")
+        try:
+            spec = run_agent(
+                definition_for(AgentRole.product_architect),
+                ArchitectInput(text=build.spec_text, mode=build.mode, base_spec=base_spec),
+                ctx,
+            )
+        except SpecRefused as exc:
+            fail_build(env, build.id, f"spec refused: {exc}")
+            raise
+        if build.base_build_id:
+            spec = spec.model_copy(update={"base_build_id": build.base_build_id})
+        return spec
+
+
+def produce_plan(env: BuildEnvironment, build: BuildRun, spec: ScaffoldSpec,
+                 ctx: AgentContext) -> ScaffoldPlan:
+    with build_step(env, build.id, "plan"):
+        base_plan = None
+        if build.base_build_id:
+            base_plan = env.assets.read("plan", build.base_build_id, ScaffoldPlan)
+        designed = run_agent(definition_for(AgentRole.system_designer),
+                             DesignerInput(spec=spec, base_plan=base_plan), ctx)
+        plan = run_agent(definition_for(AgentRole.security), SecurityInput(plan=designed), ctx)
+        env.store.set_risk(build.id, plan.risk_score)
+        return plan
+
+
+def _open_workspace(env: BuildEnvironment, build: BuildRun) -> tuple[Workspace, str]:
+    """The build's workspace and the commit it started from (created on first use)."""
+    path = env.workspace_path(build.id)
+    if (path / ".git").exists():
+        return Workspace(path), read_base_commit(path)
+    source: Path | None = None
+    if build.base_build_id:
+        source = env.workspace_path(build.base_build_id)
+        if not (source / ".git").exists():
+            raise InvalidState(f"base build {build.base_build_id} has no workspace to build on")
+    elif build.repo_path:
+        source = Path(build.repo_path)
+    ws = Workspace.create(path, source=source)
+    base = ws.head()
+    (path / ".git" / BASE_COMMIT_FILE).write_text(base + "\n")
+    return ws, base
+
+
+def generate_files(plan: ScaffoldPlan, ctx: AgentContext) -> GeneratedFiles:
+    app = run_agent(definition_for(AgentRole.codegen), CodegenInput(plan=plan), ctx)
+    devops = run_agent(definition_for(AgentRole.devops), DevopsInput(plan=plan), ctx)
+    # DevOps owns the deployment files; where both wrote a path, its version wins.
+    merged = {f.path: f for f in app.files} | {f.path: f for f in devops.files}
+    return GeneratedFiles(
+        files=[merged[path] for path in sorted(merged)],
+        deleted=sorted(set(app.deleted) | set(devops.deleted)),
+        notes=app.notes + devops.notes,
+    )
+
+
+def produce_diff(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan, ctx: AgentContext,
+                 iteration: int = 1) -> DiffArtifact:
+    from mb_core.diff_safety import diff_stats
+
+    with build_step(env, build.id, "diff"):
+        ws, base = _open_workspace(env, build)
+        # Re-materializing starts from the build's base again, so a retry never stacks patches.
+        if ws.head() != base:
+            ws.rollback(base)
+        generated = generate_files(plan, ctx)
+        patch = ws.render_diff(generated)
+        if not patch.strip():
+            raise MBError(f"build {build.id}: the generated change is empty; nothing to build")
+        head = ws.apply_diff(patch, f"{plan.title}\n\nGenerated by Meta-Builder build {build.id}.")
+        files, added, removed = diff_stats(patch)
+        return DiffArtifact(
+            build_id=build.id,
+            iteration=iteration,
+            base_commit=base,
+            patch=patch,
+            sha256=sha256_text(patch),
+            files_changed=files,
+            added_lines=added,
+            removed_lines=removed,
+            head_commit=head,
+        )
+
+
+def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifact,
+                        ctx: AgentContext, plan: ScaffoldPlan | None = None) -> EvalReport:
+    """Tests and probes in the sandbox, the quality gates with their evidence, confidence v4.
+
+    The probes are written into the exported scratch tree only: the workspace and the artifact never
+    hold them. A failed ERROR gate fails the report, so the release gate refuses the build.
+    """
+    from mb_core.evaluation.confidence import score_confidence
+    from mb_core.evaluation.probes import write_probes
+    from mb_core.evaluation.results_table import validate_results_table
+    from mb_core.quality import (
+        PROBE_PREFIX,
+        failed_errors,
+        gate_failure_summary,
+        quality_checks,
+        run_bandit,
+    )
+    from mb_core.sandbox import run_tests
+
+    with build_step(env, build.id, "eval_report"):
+        plan = plan or env.assets.read("plan", build.id, ScaffoldPlan)
+        ws = Workspace(env.workspace_path(build.id))
+        with tempfile.TemporaryDirectory(prefix=f"mb-eval-{build.id}-") as tmp:
+            tree = Path(tmp) / "tree"
+            ws.export(tree)
+            bandit = run_bandit(tree)  # before the probes: bandit judges the generated code only
+            write_probes(tree, plan)
+            result = run_tests(tree, timeout_s=env.settings.sandbox_timeout_s)
+        tests = [t for t in result.tests if not t.nodeid.startswith(PROBE_PREFIX)]
+        probes = [t for t in result.tests if t.nodeid.startswith(PROBE_PREFIX)]
+        counts = {outcome: 0 for outcome in TestOutcome}
+        for test in tests:
+            counts[test.outcome] += 1
+        sandbox = SandboxInfo(
+            isolation=result.isolation,
+            uid=result.uid,
+            timeout_s=env.settings.sandbox_timeout_s,
+            exit_code=result.exit_code,
+            timed_out=result.timed_out,
+            warning=result.warning,
+        )
+        report = EvalReport(
+            build_id=build.id,
+            iteration=diff.iteration,
+            passed=False,
+            tests=tests,
+            tests_passed=counts[TestOutcome.passed],
+            tests_failed=counts[TestOutcome.failed],
+            tests_errored=counts[TestOutcome.error],
+            tests_skipped=counts[TestOutcome.skipped],
+            seconds=round(result.seconds, 3),
+            sandbox=sandbox,
+            output_tail=result.output[-4000:],
+            probes=probes,
+        )
+        # pytest's exit code 1 also counts failed probes; the QA agent judges the generated tests,
+        # the probes have their own gates.
+        judged = report
+        if result.exit_code == 1 and not any(
+            t.outcome in (TestOutcome.failed, TestOutcome.error) for t in tests
+        ) and any(t.outcome in (TestOutcome.failed, TestOutcome.error) for t in probes):
+            judged = report.model_copy(update={"sandbox": sandbox.model_copy(update={"exit_code": 0})})
+        verdict = run_agent(definition_for(AgentRole.qa), QAInput(report=judged), ctx)
+        checks = quality_checks(patch=diff.patch, files_changed=diff.files_changed, tests=tests,
+                                probes=probes, plan=plan, bandit=bandit,
+                                timed_out=result.timed_out)
+        checks.append(validate_results_table(tests, max_seconds=env.settings.sandbox_timeout_s))
+        confidence, signals = score_confidence(tests=tests, checks=checks, plan=plan,
+                                               iteration=diff.iteration, sandbox=sandbox)
+        gate_failed = failed_errors(checks)
+        passed = verdict.passed and not gate_failed
+        failure_class = verdict.failure_class
+        summary = verdict.summary if not verdict.passed else gate_failure_summary(checks)
+        if verdict.passed and gate_failed:
+            safety = {"no_secrets", "write_scope", "bandit_clean"}
+            failure_class = (FailureClass.safety_violation if gate_failed[0].name in safety
+                             else FailureClass.tests_failed)
+        return report.model_copy(update={
+            "passed": passed,
+            "failure_class": None if passed else failure_class,
+            "failure_summary": "" if passed else summary,
+            "checks": checks,
+            "confidence": confidence,
+            "risk_signals": signals,
+        })
+
+
+def decide_release(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan,
+                   report: EvalReport) -> ApprovalGate:
+    """Record the gate and move the build on: approved (release now), awaiting approval, or failed."""
+    gate = gate_for(build.id, plan.risk_score, env.settings.risk_threshold, report)
+    env.store.put_gate(gate)
+    if gate.decision == ApprovalDecision.auto_approved:
+        env.store.set_status(build.id, BuildStatus.approved, expected={BuildStatus.running})
+    elif gate.decision == ApprovalDecision.pending:
+        env.store.set_status(build.id, BuildStatus.awaiting_approval, expected={BuildStatus.running})
+    else:
+        fail_build(env, build.id, gate.reason)
+    return gate
+
+
+def _zip_tree(tree: Path, dest: Path) -> None:
+    # Fixed timestamps and order: the same tree always gives the same bytes.
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+            rel = path.relative_to(tree).as_posix()
+            info = zipfile.ZipInfo(rel, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if path.stat().st_mode & 0o111 else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def produce_artifact(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan, diff: DiffArtifact,
+                     report: EvalReport, ctx: AgentContext) -> BuildArtifact:
+    with build_step(env, build.id, "artifact"):
+        gate = env.store.get_gate(build.id)
+        if gate is None or gate.decision not in (ApprovalDecision.auto_approved,
+                                                 ApprovalDecision.approved):
+            raise InvalidState(f"build {build.id} is not approved for release")
+        review = run_agent(
+            definition_for(AgentRole.reviewer),
+            ReviewInput(
+                plan=plan,
+                diff=DiffStats(files_changed=diff.files_changed, added_lines=diff.added_lines,
+                               removed_lines=diff.removed_lines, sha256=diff.sha256),
+                report=report,
+                approval_threshold=env.settings.risk_threshold,
+            ),
+            ctx,
+        )
+        final_dir = env.artifact_dir(build.id)
+        final_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Everything is written into a scratch folder first and renamed at the end: an interrupted
+        # release leaves no half-written artifact behind.
+        staging = Path(tempfile.mkdtemp(prefix=f".{build.id}.", dir=final_dir.parent))
+        try:
+            ws = Workspace(env.workspace_path(build.id))
+            tree = staging / "tree"
+            ws.export(tree)
+            zip_name = f"{plan.app_name}-{build.id}.zip"
+            _zip_tree(tree, staging / zip_name)
+            files = [
+                {"path": p.relative_to(tree).as_posix(), "sha256": _sha256_file(p),
+                 "bytes": p.stat().st_size}
+                for p in sorted(tree.rglob("*")) if p.is_file()
+            ]
+            shutil.rmtree(tree)
+            (staging / "PR_BODY.md").write_text(f"# {review.title}\n\n{review.pr_body}",
+                                                encoding="utf-8")
+            (staging / "changes.diff").write_text(diff.patch, encoding="utf-8")
+            manifest = {
+                "build_id": build.id,
+                "builder_version": __version__,
+                "app_name": plan.app_name,
+                "title": plan.title,
+                "spec_sha256": sha256_text(build.spec_text),
+                "provider": build.provider,
+                "base_build_id": build.base_build_id,
+                "base_commit": diff.base_commit,
+                "head_commit": diff.head_commit,
+                "diff_sha256": diff.sha256,
+                "zip": zip_name,
+                "zip_sha256": _sha256_file(staging / zip_name),
+                "risk": {"score": plan.risk_score, "flags": [f.value for f in plan.risk_flags]},
+                "approval": json.loads(gate.model_dump_json()),
+                "tests": {"passed": report.tests_passed, "failed": report.tests_failed,
+                          "errors": report.tests_errored, "seconds": report.seconds,
+                          "isolation": report.sandbox.isolation if report.sandbox else None},
+                "recommendation": review.recommendation,
+                "files": files,
+            }
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                                   encoding="utf-8")
+            if final_dir.exists():
+                shutil.rmtree(final_dir)
+            staging.rename(final_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        env.store.set_status(build.id, BuildStatus.released,
+                             expected={BuildStatus.releasing, BuildStatus.approved})
+        return BuildArtifact(
+            build_id=build.id,
+            zip_path=str(final_dir / zip_name),
+            zip_sha256=manifest["zip_sha256"],
+            pr_body_path=str(final_dir / "PR_BODY.md"),
+            manifest_path=str(final_dir / "manifest.json"),
+            manifest=manifest,
+            approval=gate,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The direct driver: the same steps without Dagster
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BuildOutcome:
+    build: BuildRun
+    spec: ScaffoldSpec
+    plan: ScaffoldPlan
+    diff: DiffArtifact
+    report: EvalReport
+    gate: ApprovalGate
+    artifact: BuildArtifact | None
+
+
+def run_build_direct(env: BuildEnvironment, build_id: str) -> BuildOutcome:
+    """Spec to artifact in this process, writing the same asset files the Dagster assets write."""
+    build = env.store.get_build(build_id)
+    provider = env.provider_for(build)
+    ctx = env.agent_context(build, provider)
+    spec = produce_spec(env, build, ctx)
+    env.assets.write("spec", build_id, spec)
+    plan = produce_plan(env, build, spec, ctx)
+    env.assets.write("plan", build_id, plan)
+    diff = produce_diff(env, build, plan, ctx)
+    env.assets.write("diff", build_id, diff)
+    report = produce_eval_report(env, build, diff, ctx)
+    env.assets.write("eval_report", build_id, report)
+    gate = decide_release(env, build, plan, report)
+    artifact = None
+    if gate.decision == ApprovalDecision.auto_approved and env.store.set_status(
+        build_id, BuildStatus.releasing, expected={BuildStatus.approved}
+    ):
+        artifact = produce_artifact(env, build, plan, diff, report, ctx)
+        env.assets.write("artifact", build_id, artifact)
+    return BuildOutcome(build=env.store.get_build(build_id), spec=spec, plan=plan, diff=diff,
+                        report=report, gate=gate, artifact=artifact)

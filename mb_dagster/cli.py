@@ -1,0 +1,385 @@
+"""`mb`: build, inspect, approve and replay builds from the command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import click
+
+from mb_core.errors import InvalidSpec, InvalidState, MBError, UnknownBuild
+from mb_core.models import BuildRun, BuildStatus, SpecMode
+from mb_core.settings import Settings
+from mb_core.submission import spec_text_from_bytes, spec_text_from_file
+
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+# Preview/beta notices (partitioned asset checks) are for developers, not for every CLI run.
+warnings.filterwarnings("ignore", message=r".*(preview|beta).*")
+
+
+class StepPrinter(logging.Handler):
+    """Prints each build step as it finishes, with its time (records from mb_core.pipeline)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step = getattr(record, "mb_step", None)
+        if step is None:
+            return
+        if record.getMessage() == "started":
+            return
+        seconds = getattr(record, "mb_seconds", 0.0)
+        mark = "ok" if record.getMessage() == "succeeded" else "FAILED"
+        click.echo(f"  {mark:<3} {step:<12} {seconds:6.2f} s")
+
+
+def _environment():
+    from mb_core.pipeline import BuildEnvironment
+
+    return BuildEnvironment.open(Settings.from_env())
+
+
+def _instance(env):
+    from mb_dagster.instance import open_instance
+
+    return open_instance(env.settings)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class MBGroup(click.Group):
+    """Turns every MBError into a one-line message and a non-zero exit."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MBError as exc:
+            _fail(str(exc), exc.exit_code)
+
+
+@click.group(cls=MBGroup)
+@click.version_option(package_name="meta-builder")
+def main() -> None:
+    """Meta-Builder: a plain-language specification in, a generated, tested scaffold out."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _read_spec(text: tuple[str, ...], file: str | None, max_bytes: int) -> str:
+    if file and text:
+        raise InvalidSpec("give the spec as text or with -f FILE, not both")
+    if file:
+        if file == "-":
+            return spec_text_from_bytes(sys.stdin.buffer.read(), source="standard input",
+                                        max_bytes=max_bytes)
+        return spec_text_from_file(Path(file), max_bytes=max_bytes)
+    if not text:
+        raise InvalidSpec("no spec given: mb build \"Build a CRM system with contacts and deals\"")
+    return spec_text_from_bytes(" ".join(text).encode("utf-8", "surrogateescape"),
+                                max_bytes=max_bytes)
+
+
+def _check_target_repo(repo: str | None) -> str | None:
+    if repo is None:
+        return None
+    path = Path(repo).expanduser().resolve()
+    if not (path / ".git").exists():
+        raise InvalidSpec(f"--repo {repo} is not a git repository")
+    return str(path)
+
+
+@main.command()
+@click.argument("text", nargs=-1)
+@click.option("-f", "--file", "file", help="Read the spec from FILE ('-' for standard input).")
+@click.option("--guided", is_flag=True, help="The spec is structured YAML (guided mode).")
+@click.option("--base", "base", help="Extend the output of this earlier build (incremental build).")
+@click.option("--repo", help="Target git repository to build over (it is cloned, never modified).")
+@click.option("--provider", type=click.Choice(["offline", "openai", "replay"]), default=None,
+              help="LLM provider for this build (default: MB_PROVIDER or offline).")
+@click.option("--tenant", default=None, help="Tenant the build is accounted to.")
+@click.option("--detach", is_flag=True,
+              help="Only submit: the Dagster daemon's sensor (make ui) runs the build.")
+def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
+    """Build an application from a specification."""
+    settings = Settings.from_env()
+    spec_text = _read_spec(text, file, settings.max_spec_bytes)
+    repo_path = _check_target_repo(repo)
+    provider = provider or settings.provider
+    if provider == "replay":
+        raise InvalidSpec("a new build cannot be replayed: use `mb replay BUILD` for a past build")
+
+    env = _environment()
+    if base:
+        base_build = env.store.get_build(base)  # UnknownBuild before anything is created
+        if base_build.status != BuildStatus.released:
+            raise InvalidState(f"base build {base} is {base_build.status.value}; only a released "
+                               "build can be extended")
+    if provider == "openai":
+        from mb_core.providers.factory import provider_from_settings
+
+        provider_from_settings("openai", os.environ)  # a missing key fails here, before any row
+
+    from mb_core.store import new_build_id
+
+    build_id = new_build_id()
+    run = BuildRun(
+        id=build_id,
+        tenant=tenant or settings.tenant,
+        spec_text=spec_text,
+        mode=SpecMode.guided if guided else SpecMode.freeform,
+        status=BuildStatus.submitted if detach else BuildStatus.running,
+        provider=provider,
+        base_build_id=base,
+        repo_path=repo_path,
+    )
+    env.store.create_build(run)
+    if detach:
+        click.echo(f"submitted {build_id}: the submissions sensor starts it (make ui); "
+                   f"`mb status {build_id}` follows it")
+        return
+
+    from mb_dagster import driver
+
+    click.echo(f"build {build_id} ({provider})")
+    handler = StepPrinter()
+    steps_log = logging.getLogger("mb.steps")
+    steps_log.addHandler(handler)
+    steps_log.setLevel(logging.INFO)
+    steps_log.propagate = False
+    started = time.perf_counter()
+    try:
+        instance = _instance(env)
+        result = driver.run_build(env, instance, build_id)
+    finally:
+        steps_log.removeHandler(handler)
+    _print_outcome(env, result.build, result.artifact, time.perf_counter() - started)
+
+
+def _print_outcome(env, build: BuildRun, artifact, seconds: float | None = None) -> None:
+    from mb_core.models import EvalReport
+
+    report = env.assets.read("eval_report", build.id, EvalReport)
+    if report is not None:
+        isolation = report.sandbox.isolation if report.sandbox else "?"
+        click.echo(f"tests: {report.tests_passed} passed, {report.tests_failed} failed, "
+                   f"{report.tests_errored} errors in the sandbox ({isolation})")
+    gate = env.store.get_gate(build.id)
+    if gate is not None:
+        click.echo(f"risk {gate.risk_score}/100: {gate.decision.value} ({gate.reason})")
+    if artifact is not None:
+        click.echo(f"artifact:  {artifact.zip_path}")
+        click.echo(f"PR body:   {artifact.pr_body_path}")
+        click.echo(f"manifest:  {artifact.manifest_path}")
+    elif build.status == BuildStatus.awaiting_approval:
+        click.echo(f"waiting for approval: mb approve {build.id}  (or: mb reject {build.id})")
+    if seconds is not None:
+        click.echo(f"{build.status.value} in {seconds:.1f} s")
+
+
+@main.command()
+@click.argument("build_id")
+def status(build_id: str) -> None:
+    """Show a build's status, steps and gate."""
+    env = _environment()
+    build = env.store.get_build(build_id)
+    click.echo(f"build {build.id}: {build.status.value}  (provider {build.provider}, "
+               f"tenant {build.tenant}, created {build.created_at:%Y-%m-%d %H:%M:%S})")
+    if build.error:
+        click.echo(f"error: {build.error}")
+    for step in env.store.list_steps(build_id):
+        seconds = f"{step.seconds:6.2f} s" if step.seconds is not None else "   …    "
+        detail = f"  {step.detail}" if step.detail else ""
+        click.echo(f"  {step.status.value:<9} {step.name:<12} {seconds}{detail}")
+    gate = env.store.get_gate(build_id)
+    if gate:
+        by = f" by {gate.decided_by}" if gate.decided_by else ""
+        click.echo(f"gate: {gate.decision.value}{by}: risk {gate.risk_score} "
+                   f"(threshold {gate.threshold})")
+    artifact_dir = env.artifact_dir(build_id)
+    if artifact_dir.exists():
+        click.echo(f"artifact: {artifact_dir}")
+
+
+@main.command(name="list")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--status", "status_", type=click.Choice([s.value for s in BuildStatus]), default=None)
+def list_builds(limit: int, status_: str | None) -> None:
+    """List recent builds."""
+    env = _environment()
+    builds = env.store.list_builds(limit=limit, status=BuildStatus(status_) if status_ else None)
+    if not builds:
+        click.echo("no builds yet: mb build \"Build a CRM system with contacts and deals\"")
+        return
+    for b in builds:
+        first_line = b.spec_text.splitlines()[0][:60]
+        risk = "-" if b.risk_score is None else str(b.risk_score)
+        click.echo(f"{b.id:<24} {b.status.value:<18} risk {risk:>3}  {first_line}")
+
+
+SHOWABLE = {"spec": "ScaffoldSpec", "plan": "ScaffoldPlan", "diff": "DiffArtifact",
+            "report": "EvalReport", "artifact": "BuildArtifact", "pr": None}
+
+
+@main.command()
+@click.argument("build_id")
+@click.argument("what", type=click.Choice(list(SHOWABLE)))
+def show(build_id: str, what: str) -> None:
+    """Print a build's spec, plan, diff, eval report, artifact record or PR body."""
+    from mb_core import models
+
+    env = _environment()
+    env.store.get_build(build_id)
+    if what == "pr":
+        path = env.artifact_dir(build_id) / "PR_BODY.md"
+        if not path.exists():
+            raise InvalidState(f"build {build_id} has no released artifact yet")
+        click.echo(path.read_text(encoding="utf-8"), nl=False)
+        return
+    asset = "eval_report" if what == "report" else what
+    value = env.assets.read(asset, build_id, getattr(models, SHOWABLE[what]))
+    if value is None:
+        raise InvalidState(f"build {build_id} has no {what} (yet)")
+    if what == "diff":
+        click.echo(value.patch, nl=False)
+    else:
+        click.echo(value.model_dump_json(indent=2))
+
+
+@main.command()
+@click.argument("build_id")
+@click.option("--by", default=lambda: os.environ.get("USER", "reviewer"), show_default="$USER")
+@click.option("--reason", default="")
+@click.option("--no-release", is_flag=True, help="Record the approval only; the sensor releases.")
+def approve(build_id: str, by: str, reason: str, no_release: bool) -> None:
+    """Approve a build waiting at the gate, and release it."""
+    from mb_dagster import driver
+
+    env = _environment()
+    instance = None if no_release else _instance(env)
+    build, artifact = driver.approve(env, instance, build_id, by, reason, release_now=not no_release)
+    click.echo(f"approved {build_id} by {by}")
+    _print_outcome(env, build, artifact)
+
+
+@main.command()
+@click.argument("build_id")
+@click.option("--by", default=lambda: os.environ.get("USER", "reviewer"), show_default="$USER")
+@click.option("--reason", default="")
+def reject(build_id: str, by: str, reason: str) -> None:
+    """Reject a build waiting at the gate: it is never released."""
+    from mb_dagster import driver
+
+    build = driver.reject(_environment(), build_id, by, reason)
+    click.echo(f"rejected {build.id} by {by}")
+
+
+@main.command()
+@click.argument("build_id")
+def cancel(build_id: str) -> None:
+    """Cancel a build that has not finished; its workspace goes back to where it started."""
+    from mb_core.healing import read_base_commit
+    from mb_core.models import TERMINAL_STATUSES
+    from mb_core.workspace import Workspace
+
+    env = _environment()
+    build = env.store.get_build(build_id)
+    if build.status in TERMINAL_STATUSES:
+        raise InvalidState(f"build {build_id} is already {build.status.value}")
+    active = set(BuildStatus) - set(TERMINAL_STATUSES)
+    if not env.store.set_status(build_id, BuildStatus.cancelled, expected=active):
+        raise InvalidState(f"build {build_id} finished while being cancelled")
+    path = env.workspace_path(build_id)
+    base = read_base_commit(path)
+    if base:
+        Workspace(path).rollback(base)
+    click.echo(f"cancelled {build_id}")
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True)
+def ui(port: int) -> None:
+    """Start the Dagster UI and daemon (dagster dev) on this build home."""
+    env = _environment()
+    from mb_dagster.instance import REPO_ROOT, prepare_dagster_home
+
+    prepare_dagster_home(env.settings)
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
+           "-h", "127.0.0.1", "-p", str(port)]
+    click.echo(f"Dagster UI on http://127.0.0.1:{port}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+
+    def reset_signals() -> None:
+        # A shell may start us with SIGINT/SIGTERM ignored; dagster dev must be stoppable.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    proc = subprocess.Popen(cmd, preexec_fn=reset_signals, cwd=REPO_ROOT)
+    try:
+        sys.exit(proc.wait())
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        sys.exit(proc.wait())
+
+
+@main.command()
+def doctor() -> None:
+    """Check the sandbox, the databases and the provider."""
+    settings = Settings.from_env()
+    problems = 0
+
+    def line(ok: bool, what: str, detail: str) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        click.echo(f"{'ok ' if ok else 'BAD'} {what:<10} {detail}")
+
+    from mb_core.sandbox import sandbox_status
+
+    sb = sandbox_status()
+    line(bool(sb.get("works")), "sandbox", ", ".join(f"{k}={v}" for k, v in sb.items()))
+    try:
+        from mb_core.pipeline import BuildEnvironment
+
+        env = BuildEnvironment.open(settings)
+        env.store.list_builds(limit=1)
+        line(True, "store", _redact_url(settings.database_url))
+    except Exception as exc:  # doctor reports, it does not stop at the first problem
+        line(False, "store", f"{_redact_url(settings.database_url)}: {exc}")
+    try:
+        from mb_dagster.instance import open_instance
+
+        instance = open_instance(settings)
+        line(True, "dagster", f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
+                              f"({type(instance.run_storage).__name__})")
+    except Exception as exc:
+        line(False, "dagster", str(exc))
+    try:
+        if settings.provider == "offline":
+            line(True, "provider", "offline (deterministic rules, no network)")
+        else:
+            from mb_core.providers.factory import provider_from_settings
+
+            provider = provider_from_settings(settings.provider, os.environ)
+            line(True, "provider", f"{provider.name}")
+    except MBError as exc:
+        line(False, "provider", str(exc))
+    sys.exit(1 if problems else 0)
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+from mb_dagster.golden.cli import golden  # noqa: E402
+
+main.add_command(golden)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Everything Dagster loads: one Definitions merged from the domain folders."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+from dagster import Definitions, load_assets_from_modules  # noqa: E402
+
+from mb_dagster.build import assets as build_assets  # noqa: E402
+from mb_dagster.build.checks import eval_report_checks  # noqa: E402
+from mb_dagster.build.sensors import submissions_sensor  # noqa: E402
+from mb_dagster.golden.checks import golden_expectations  # noqa: E402
+from mb_dagster.healing.sensors import build_failure_sensor  # noqa: E402
+from mb_dagster.jobs import build_job, release_job  # noqa: E402
+from mb_dagster.release import assets as release_assets  # noqa: E402
+from mb_dagster.release.sensors import approvals_sensor  # noqa: E402
+from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager  # noqa: E402
+
+defs = Definitions(
+    assets=load_assets_from_modules([build_assets, release_assets]),
+    asset_checks=[*eval_report_checks, golden_expectations],
+    jobs=[build_job, release_job],
+    sensors=[submissions_sensor, approvals_sensor, build_failure_sensor],
+    resources={"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()},
+)

@@ -1,0 +1,77 @@
+"""`mb golden`: the golden suite through Dagster, as a table or as JSON for CI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+import click
+
+from mb_core.settings import Settings
+
+HEADER = f"{'task':<28} {'result':<16} {'entities':>8} {'tests':>9} {'checks':>7} {'seconds':>8}"
+
+
+def _row(run) -> str:
+    obs = run.result.observation
+    mark = "ok" if run.ok else "FAIL"
+    result = f"{mark} {run.result.outcome}"
+    tests = f"{obs.tests_passed}/{obs.tests_passed + obs.tests_failed}" if obs.build_id else "-"
+    checks = "-"
+    if run.checks:
+        passed = sum(1 for c in run.checks.values() if c["passed"])
+        checks = f"{passed}/{len(run.checks)}"
+    return (f"{run.task.name[:28]:<28} {result:<16} {len(obs.entities):>8} {tests:>9} "
+            f"{checks:>7} {run.seconds:>8.1f}")
+
+
+def _why(run) -> list[str]:
+    lines = [f"    - {m}" for m in run.result.mismatches]
+    lines += [f"    - check {name} failed: {run.checks[name]['text']}"
+              for name in run.failed_error_checks]
+    return lines
+
+
+@click.command()
+@click.option("--only", "only", multiple=True, metavar="NAME", help="Run only this task (repeatable).")
+@click.option("--ci", is_flag=True, help="Print one JSON document instead of the table.")
+@click.option("--replay", is_flag=True,
+              help="Replay each task's last recorded build (tasks never run before run fresh).")
+@click.option("--dir", "folder", default=None, help="Folder of golden task YAML files.")
+def golden(only: tuple[str, ...], ci: bool, replay: bool, folder: str | None) -> None:
+    """Run the golden tasks through Dagster and compare each build with its expectations."""
+    from pathlib import Path
+
+    from mb_core.golden import golden_dir, load_golden_tasks
+    from mb_core.pipeline import BuildEnvironment
+    from mb_dagster.golden.suite import run_golden_suite
+    from mb_dagster.instance import open_instance
+
+    tasks = load_golden_tasks(Path(folder) if folder else golden_dir(), list(only) or None)
+    env = BuildEnvironment.open(Settings.from_env())
+    instance = open_instance(env.settings)
+    # The steps' progress lines would interleave with the table.
+    logging.getLogger("mb.steps").propagate = False
+    started = time.perf_counter()
+
+    def printed(run) -> None:
+        if not ci:
+            click.echo(_row(run))
+            for line in _why(run):
+                click.echo(line)
+
+    if not ci:
+        click.echo(HEADER)
+    runs = run_golden_suite(env, instance, tasks, replay=replay, on_done=printed)
+    seconds = time.perf_counter() - started
+    failed = [r for r in runs if not r.ok]
+    if ci:
+        click.echo(json.dumps({
+            "ok": not failed, "tasks": [r.as_json() for r in runs], "passed": len(runs) - len(failed),
+            "failed": len(failed), "seconds": round(seconds, 1), "replay": replay,
+        }, indent=2))
+    else:
+        click.echo(f"{len(runs) - len(failed)} of {len(runs)} golden tasks passed in {seconds:.1f} s")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,22 @@
+"""The two jobs: the build (up to the gate) and the release (after it)."""
+
+from dagster import AssetSelection, define_asset_job, in_process_executor
+
+from mb_dagster.partitions import builds_partitions
+
+# In-process: on a small machine a multiprocess step re-imports everything (about 4x slower).
+build_job = define_asset_job(
+    "build_job",
+    selection=AssetSelection.groups("build"),
+    partitions_def=builds_partitions,
+    executor_def=in_process_executor,
+    description="spec -> plan -> diff -> eval_report for one build partition",
+)
+
+release_job = define_asset_job(
+    "release_job",
+    selection=AssetSelection.groups("release"),
+    partitions_def=builds_partitions,
+    executor_def=in_process_executor,
+    description="the artifact of one approved build",
+)

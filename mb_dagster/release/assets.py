@@ -1,0 +1,27 @@
+"""The release: the artifact (zip, PR body, manifest), materialized once the gate allows it."""
+
+
+from dagster import AssetExecutionContext, MetadataValue, asset
+
+from mb_core.models import BuildArtifact, DiffArtifact, EvalReport, ScaffoldPlan
+from mb_core.pipeline import produce_artifact
+from mb_dagster.build.assets import _build_and_context
+from mb_dagster.partitions import builds_partitions
+from mb_dagster.resources import MetaBuilderResource
+
+
+@asset(partitions_def=builds_partitions, group_name="release", io_manager_key="mb_io",
+       kinds={"zip"}, description="Zip of the generated project, PR body and manifest.")
+def artifact(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan,
+             diff: DiffArtifact, eval_report: EvalReport) -> BuildArtifact:
+    env, build, ctx = _build_and_context(context, mb)
+    value = produce_artifact(env, build, plan, diff, eval_report, ctx)
+    context.add_output_metadata({
+        "zip": MetadataValue.path(value.zip_path),
+        "zip_sha256": value.zip_sha256,
+        "pr_body": MetadataValue.md(open(value.pr_body_path, encoding="utf-8").read()),
+        "manifest": MetadataValue.path(value.manifest_path),
+        "approval": value.approval.decision.value,
+        "approved_by": value.approval.decided_by or "",
+    })
+    return value

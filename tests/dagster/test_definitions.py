@@ -1,0 +1,100 @@
+"""The Dagster face on real instances: definitions load, assets materialize, sensors act."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import (
+    DagsterInstance,
+    build_sensor_context,
+    instance_for_test,
+    materialize,
+)
+
+from mb_core.models import BuildRun, BuildStatus, EvalReport, ScaffoldPlan
+from mb_core.pipeline import BuildEnvironment
+from mb_core.settings import Settings
+from mb_core.store import new_build_id
+from mb_dagster.build.assets import diff, eval_report, plan, spec
+from mb_dagster.build.sensors import submissions_sensor
+from mb_dagster.definitions import defs
+from mb_dagster.release.assets import artifact
+from mb_dagster.release.sensors import approvals_sensor
+from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_definitions_validate_with_the_dagster_cli(mb_home):
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(REPO / "workspace.yaml")],
+        capture_output=True, cwd=REPO, env={**os.environ}, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+
+
+def test_assets_and_jobs_are_the_designed_graph():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == {"spec", "plan", "diff", "eval_report", "artifact"}
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"build_job", "release_job"}
+
+
+def _env() -> BuildEnvironment:
+    return BuildEnvironment.open(Settings.from_env())
+
+
+def test_materialize_a_build_partition_with_metadata(mb_home):
+    env = _env()
+    build_id = new_build_id()
+    env.store.create_build(BuildRun(id=build_id, spec_text="Build a CRM system with contacts and deals",
+                                    status=BuildStatus.running))
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions("builds", [build_id])
+        resources = {"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()}
+        result = materialize([spec, plan, diff, eval_report], partition_key=build_id,
+                             instance=instance, resources=resources)
+        assert result.success
+        plan_md = result.asset_materializations_for_node("plan")[0].metadata
+        assert plan_md["risk_score"].value == env.store.get_build(build_id).risk_score
+        eval_md = result.asset_materializations_for_node("eval_report")[0].metadata
+        assert eval_md["tests_failed"].value == 0 and eval_md["tests_passed"].value > 10
+        assert "```diff" in result.asset_materializations_for_node("diff")[0].metadata[
+            "diff_preview"].value
+        report = env.assets.read("eval_report", build_id, EvalReport)
+        assert report is not None and report.passed
+        assert env.assets.read("plan", build_id, ScaffoldPlan).entities
+
+        # Below the threshold the gate clears it; the approvals sensor claims it exactly once.
+        assert env.store.get_build(build_id).status == BuildStatus.approved
+        context = build_sensor_context(instance=instance, resources={"mb": MetaBuilderResource()})
+        first = approvals_sensor(context)
+        assert [r.partition_key for r in first.run_requests] == [build_id]
+        assert env.store.get_build(build_id).status == BuildStatus.releasing
+        second = approvals_sensor(build_sensor_context(instance=instance,
+                                                       resources={"mb": MetaBuilderResource()}))
+        assert not second.run_requests
+
+        released = materialize([spec, plan, diff, eval_report, artifact], selection=[artifact],
+                               partition_key=build_id, instance=instance, resources=resources)
+        assert released.success
+        assert env.store.get_build(build_id).status == BuildStatus.released
+
+
+def test_submissions_sensor_adds_partitions_and_requests_runs_once(mb_home):
+    env = _env()
+    ids = [new_build_id() for _ in range(2)]
+    for build_id in ids:
+        env.store.create_build(BuildRun(id=build_id, spec_text="Build a todo app with tasks"))
+    with instance_for_test() as instance:
+        context = build_sensor_context(instance=instance, resources={"mb": MetaBuilderResource()})
+        result = submissions_sensor(context)
+        assert sorted(r.partition_key for r in result.run_requests) == sorted(ids)
+        assert sorted(result.dynamic_partitions_requests[0].partition_keys) == sorted(ids)
+        assert all(env.store.get_build(i).status == BuildStatus.running for i in ids)
+        again = submissions_sensor(build_sensor_context(instance=instance,
+                                                        resources={"mb": MetaBuilderResource()}))
+        assert not again.run_requests
