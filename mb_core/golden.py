@@ -23,6 +23,7 @@ from mb_core.quality import CATEGORIES
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 ENDPOINT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) /\S*$")
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden_tasks"
+REFUSAL_PREFIXES = ("spec refused", "diff rejected")
 BUILT_STATUSES = frozenset({"released", "approved", "awaiting_approval", "releasing"})
 
 
@@ -217,9 +218,10 @@ def _missing_features(expected: list[str], seen: list[str]) -> list[str]:
 def outcome_of(obs: GoldenObservation) -> str:
     if obs.status in BUILT_STATUSES:
         return "built"
-    if obs.evaluation_passed is None and obs.status in ("failed", "rejected", "invalid"):
-        return "refused"  # stopped before any evaluation: the spec or the diff was refused
-    return "failed"
+    if obs.status == "invalid" or (obs.evaluation_passed is None and obs.status == "failed"
+                                   and obs.error.lower().startswith(REFUSAL_PREFIXES)):
+        return "refused"  # stopped on purpose before any evaluation: the spec or the diff was refused
+    return "failed"  # a crash is not a refusal
 
 
 def compare(task: GoldenTask, obs: GoldenObservation) -> GoldenResult:

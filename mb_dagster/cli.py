@@ -379,6 +379,8 @@ def _redact_url(url: str) -> str:
 from mb_dagster.golden.cli import golden  # noqa: E402
 
 main.add_command(golden)
+from mb_dagster.replay.cli import replay  # noqa: E402
+main.add_command(replay)
 
 
 if __name__ == "__main__":

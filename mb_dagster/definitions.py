@@ -16,12 +16,13 @@ from mb_dagster.healing.sensors import build_failure_sensor  # noqa: E402
 from mb_dagster.jobs import build_job, release_job  # noqa: E402
 from mb_dagster.release import assets as release_assets  # noqa: E402
 from mb_dagster.release.sensors import approvals_sensor  # noqa: E402
+from mb_dagster.replay.jobs import replay_job  # noqa: E402
 from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager  # noqa: E402
 
 defs = Definitions(
     assets=load_assets_from_modules([build_assets, release_assets]),
     asset_checks=[*eval_report_checks, golden_expectations],
-    jobs=[build_job, release_job],
+    jobs=[build_job, release_job, replay_job],
     sensors=[submissions_sensor, approvals_sensor, build_failure_sensor],
     resources={"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()},
 )

@@ -32,13 +32,28 @@ def _defs():
     return defs
 
 
+def _mb_error_names() -> frozenset[str]:
+    seen, todo = set(), [MBError]
+    while todo:
+        cls = todo.pop()
+        seen.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return frozenset(seen)
+
+
+
 def _first_error(result) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            # The user-facing cause is the innermost error's message (an MBError's one line).
-            while error.cause is not None:
-                error = error.cause
+            # The user-facing cause is the innermost MBError's one line (a ProviderError keeps
+            # the network error it came from as its cause), else the innermost error.
+            chain = [error]
+            while chain[-1].cause is not None:
+                chain.append(chain[-1].cause)
+            names = _mb_error_names()
+            ours = [e for e in chain if e.cls_name in names]
+            error = ours[-1] if ours else chain[-1]
             return error.message.strip().splitlines()[-1] if error.message.strip() else "step failed"
     return "the run failed"
 

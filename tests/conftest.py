@@ -12,6 +12,7 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 @pytest.fixture
 def mb_home(tmp_path, monkeypatch):
     home = tmp_path / "mb"
+    (home / "dagster").mkdir(parents=True)
     monkeypatch.setenv("MB_HOME", str(home))
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     monkeypatch.delenv("MB_DATABASE_URL", raising=False)

@@ -14,7 +14,7 @@ from mb_core.quality import OPENAPI_PROBE, PII_PROBE, pii_fields
 
 # Examples per API operation: enough to meet each operation's validation paths, small enough
 # that the whole probe stays within a few seconds on two cores.
-SCHEMATHESIS_EXAMPLES = 6
+SCHEMATHESIS_EXAMPLES = 4
 
 OPENAPI_SOURCE = '''"""Probe: the OpenAPI document is valid and generated requests cause no server error."""
 

@@ -132,16 +132,52 @@ def _exists(env: BuildEnvironment, build_id: str) -> bool:
 
 
 def run_golden_suite(env: BuildEnvironment, instance, tasks: list[GoldenTask], replay: bool = False,
-                     on_done=None) -> list[GoldenRun]:
-    """Every task in order; `on_done(run)` is called as each finishes (the CLI prints a row)."""
+                     on_done=None, jobs: int = 1) -> list[GoldenRun]:
+    """Every task, in task order; `on_done(run)` is called as each finishes (the CLI prints a row).
+
+    With `jobs` > 1 the tasks are shared among that many worker processes, each with its own
+    store connection and Dagster instance on the same storage (both take concurrent writers).
+    """
     index = read_index(env)
-    runs = []
-    for task in tasks:
-        run = run_golden_task(env, instance, task, replay=replay, index=index)
+    done: dict[str, GoldenRun] = {}
+
+    def finished(run: GoldenRun) -> None:
         if run.result.observation.build_id:
-            index[task.name] = run.result.observation.build_id
+            index[run.task.name] = run.result.observation.build_id
             _write_index(env, index)
-        runs.append(run)
+        done[run.task.name] = run
         if on_done is not None:
             on_done(run)
-    return runs
+
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            finished(run_golden_task(env, instance, task, replay=replay, index=index))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
+                                 mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_open_worker) as pool:
+            futures = [pool.submit(_run_in_worker, task, replay, dict(index)) for task in tasks]
+            for future in as_completed(futures):
+                finished(future.result())
+    return [done[task.name] for task in tasks]
+
+
+_WORKER: dict = {}
+
+
+def _open_worker() -> None:
+    import logging
+
+    from mb_core.settings import Settings
+    from mb_dagster.instance import open_instance
+
+    logging.getLogger("mb.steps").propagate = False
+    env = BuildEnvironment.open(Settings.from_env())
+    _WORKER.update(env=env, instance=open_instance(env.settings))
+
+
+def _run_in_worker(task: GoldenTask, replay: bool, index: dict[str, str]) -> GoldenRun:
+    return run_golden_task(_WORKER["env"], _WORKER["instance"], task, replay=replay, index=index)

@@ -111,8 +111,12 @@ def test_a_failed_build_is_not_a_build_and_refusals_match_their_reason():
     refused = GoldenObservation(build_id="b2", status="failed",
                                 error="spec refused: Nothing buildable found in 'hello'")
     assert compare(smalltalk, refused).ok
-    other = refused.model_copy(update={"error": "sandbox: bubblewrap failed"})
+    other = refused.model_copy(update={"error": "spec refused: the budget is spent"})
     assert "does not match /nothing buildable/" in compare(smalltalk, other).mismatches[0]
+    crashed = refused.model_copy(update={"error": "'work_order'"})  # a crash is not a refusal
+    assert outcome_of(crashed) == "failed"
+    assert compare(smalltalk, crashed).mismatches == [
+        "expected a refusal matching /nothing buildable/, but the build failed ('work_order')"]
     assert compare(smalltalk, GOOD).mismatches == [
         "expected a refusal matching /nothing buildable/, but the build built"]
 

@@ -1,0 +1,105 @@
+"""The build: spec -> plan -> diff -> eval_report, one partition per build."""
+
+
+from dagster import AssetExecutionContext, asset
+
+from mb_core.models import DiffArtifact, EvalReport, ScaffoldPlan, ScaffoldSpec
+from mb_core.pipeline import (
+    decide_release,
+    produce_diff,
+    produce_eval_report,
+    produce_plan,
+    produce_spec,
+)
+from mb_dagster.build.metadata import (
+    diff_metadata,
+    eval_metadata,
+    plan_metadata,
+    replay_metadata,
+    spec_metadata,
+    usage_metadata,
+)
+from mb_dagster.partitions import builds_partitions
+from mb_dagster.resources import MetaBuilderResource
+
+PROVIDER_TAG = "mb/provider"  # overrides the build's provider for this run (replay)
+ITERATION_TAG = "mb/iteration"
+REPLAY_TAG = "mb/replay"  # a replay: leaves the gate, status and workspace as they were
+
+
+def _is_replay(context: AssetExecutionContext) -> bool:
+    return context.run.tags.get(REPLAY_TAG) == "1"
+
+
+def _build_and_context(context: AssetExecutionContext, mb: MetaBuilderResource):
+    env = mb.environment()
+    build = env.store.get_build(context.partition_key)
+    provider = env.provider_for(build, context.run.tags.get(PROVIDER_TAG))
+    return env, build, env.agent_context(build, provider)
+
+
+@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
+       kinds={"python"}, description="The formal spec the Product Architect reads out of the text.")
+def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpec:
+    env, build, ctx = _build_and_context(context, mb)
+    value = produce_spec(env, build, ctx)
+    context.add_output_metadata({**spec_metadata(value), **usage_metadata(env.usage(build))})
+    return value
+
+
+@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
+       kinds={"python"}, description="Entities, endpoints, roles, controls and risk score.")
+def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: ScaffoldSpec) -> ScaffoldPlan:
+    env, build, ctx = _build_and_context(context, mb)
+    value = produce_plan(env, build, spec, ctx)
+    context.add_output_metadata({**plan_metadata(value), **usage_metadata(env.usage(build))})
+    return value
+
+
+@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
+       kinds={"git"}, description="The unified diff over the target repository, applied in the "
+       "build's workspace after the safety checks.")
+def diff(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan) -> DiffArtifact:
+    env, build, ctx = _build_and_context(context, mb)
+    iteration = int(context.run.tags.get(ITERATION_TAG, "1"))
+    if not _is_replay(context):
+        value = produce_diff(env, build, plan, ctx, iteration=iteration)
+        context.add_output_metadata({**diff_metadata(value), **usage_metadata(env.usage(build))})
+        return value
+    from mb_dagster.replay.workspace import hold_head, restore_head
+
+    original = env.assets.read("diff", build.id, DiffArtifact)  # still the replayed build's value
+    hold_head(env, build.id)
+    try:
+        value = produce_diff(env, build, plan, ctx, iteration=original.iteration if original else 1)
+    except BaseException:
+        restore_head(env, build.id)
+        raise
+    context.add_output_metadata({**diff_metadata(value), **usage_metadata(env.usage(build)),
+                                 **replay_metadata(build.id, original, value)})
+    return value
+
+
+@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
+       kinds={"pytest"}, description="The generated tests run in the sandbox, and the release gate.")
+def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan,
+                diff: DiffArtifact) -> EvalReport:
+    env, build, ctx = _build_and_context(context, mb)
+    if _is_replay(context):
+        from mb_dagster.replay.workspace import restore_head
+
+        try:
+            value = produce_eval_report(env, build, diff, ctx)
+        finally:
+            restore_head(env, build.id)
+        # The gate already decided this build; a replay only re-checks what it would produce.
+        gate = env.store.get_gate(build.id)
+        context.add_output_metadata({
+            **eval_metadata(value, gate.decision.value if gate else "", gate.reason if gate else ""),
+            **usage_metadata(env.usage(build)), "replay_of": build.id})
+        return value
+    value = produce_eval_report(env, build, diff, ctx)
+    gate = decide_release(env, build, plan, value)
+    context.add_output_metadata({**eval_metadata(value, gate.decision.value, gate.reason),
+                                 **usage_metadata(env.usage(build))})
+    return value
