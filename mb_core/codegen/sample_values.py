@@ -10,10 +10,10 @@ from decimal import ROUND_DOWN, Decimal
 BASE_DAY = dt.date(2030, 1, 7)
 
 
-def text(prefix: str, n: int, max_length: int) -> str:
+def text(prefix: str, n: int, max_length: int | None) -> str:
     value = f"{prefix} {n}"
-    # Keep the number when cutting: it is what keeps values unique.
-    return value if len(value) <= max_length else value[-max_length:].strip() or str(n)[-max_length:]
+    # Keep the number when cutting: it is what keeps values unique. Text columns have no limit.
+    return value if max_length is None or len(value) <= max_length else value[-max_length:].strip() or str(n)[-max_length:]
 
 
 def email(n: int, max_length: int = 254) -> str:

@@ -808,6 +808,8 @@ def _finish_entities(r: Reading) -> list[EntitySpec]:
     strong = [c for c in cands if c.strength >= 1]
     if not strong:
         strong = [c for c in cands if c.strength >= 0]
+    # "tickets have a priority and a status": a noun given its own fields is a record
+    strong += [c for c in cands if c.explicit and c.fields and c not in strong]
     chosen = sorted(strong, key=lambda c: (-min(c.strength, 2), c.position))[:MAX_ENTITIES]
     chosen_names = {c.name for c in chosen}
     for c in cands:
@@ -958,7 +960,12 @@ def _features(r: Reading, entities: list[EntitySpec], relations: list[RelationSp
                 direct = [r.by_position[p.position] for p in r.phrases
                           if p.sentence == index and p.position in r.by_position
                           and set(p.verbs) & set(hit) and not p.prep]
-                for t in direct:
+                # "tickets are assigned to agents": the record before "to <people>"
+                passive = [r.by_position[p.attached_to] for p in r.phrases
+                           if p.sentence == index and p.prep == "to" and p.attached_to is not None
+                           and p.attached_to in r.by_position and p.position not in r.by_position
+                           and is_person(p.words)]
+                for t in direct + passive:
                     if not _assigned_to_entity(r, t):
                         add(kind, t, field="assignee")
                 continue

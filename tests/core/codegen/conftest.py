@@ -199,7 +199,35 @@ def awkward_plan() -> ScaffoldPlan:
     )
 
 
-PLANS = {"crm": crm_plan, "booking": booking_plan, "awkward": awkward_plan, "crm_extended": crm_extended_plan}
+def job_board_plan() -> ScaffoldPlan:
+    """Search over an unbounded text column, a money column that is personal data, a bare report."""
+    return ScaffoldPlan(
+        app_name="job_board",
+        title="Job Board",
+        entities=[
+            EntitySpec(
+                name="job",
+                plural="jobs",
+                fields=[
+                    FieldSpec(name="title", required=True, max_length=200),
+                    FieldSpec(name="description", type=FieldType.text, required=True, searchable=True),
+                    FieldSpec(name="salary", type=FieldType.decimal, pii=True, min_value=0),
+                ],
+            ),
+            EntitySpec(name="company", plural="companies",
+                       fields=[FieldSpec(name="name", required=True, max_length=120)]),
+        ],
+        relations=[RelationSpec(kind=RelationKind.one_to_many, parent="company", child="job")],
+        roles=[RoleSpec(name="admin", permissions={"*": ALL})],
+        features=[
+            FeatureSpec(kind=FeatureKind.search, entity="job"),
+            FeatureSpec(kind=FeatureKind.reports, entity="job"),
+        ],
+    )
+
+
+PLANS = {"crm": crm_plan, "booking": booking_plan, "awkward": awkward_plan,
+         "crm_extended": crm_extended_plan, "job_board": job_board_plan}
 
 
 @pytest.fixture(params=sorted(PLANS))

@@ -215,3 +215,21 @@ def test_incremental_build_adds_a_field_to_a_base_entity():
 def test_reading_is_deterministic():
     text = "A gym CRM to manage class reservations; members can book spots."
     assert read_spec(text) == read_spec(text)
+
+
+def test_a_noun_given_its_own_fields_is_an_entity_and_passive_assignment_counts():
+    spec = read_spec("A helpdesk where customers open support tickets, tickets are assigned to "
+                     "agents, and agents reply with comments. Tickets have a priority and a status.")
+    names = [e.name for e in spec.entities]
+    assert "ticket" in names and "helpdesk" not in names
+    assert {"priority", "status"} <= set(field_names(spec, "ticket"))
+    assert (FeatureKind.assignment, "ticket") in features(spec)
+
+
+def test_a_reason_listed_with_a_record_is_a_field_and_hr_names_the_app():
+    spec = read_spec("An HR app for employees and departments where employees submit time off "
+                     "requests with a start date, end date and reason, and managers approve them.")
+    names = [e.name for e in spec.entities]
+    assert "hr" not in names and "reason" not in names
+    requests = next(e for e in spec.entities if e.name.endswith("request"))
+    assert {"start_date", "end_date", "reason"} <= {f.name for f in requests.fields}
