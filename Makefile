@@ -6,7 +6,7 @@ export MB_HOME ?= $(CURDIR)/.mb
 export DAGSTER_HOME ?= $(MB_HOME)/dagster
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install system demo ui test bench lint clean
+.PHONY: install system demo ui test golden bench lint clean
 
 # bubblewrap isolates the generated code's tests; without it the sandbox falls back to rlimits only.
 system:
@@ -32,6 +32,9 @@ ui: install
 
 test: install
 	$(BIN)/python -m pytest
+
+golden: install
+	$(BIN)/mb golden
 
 bench: install
 	$(BIN)/python bench/build_speed.py

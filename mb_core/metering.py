@@ -173,13 +173,15 @@ class Budget(BaseModel):
     max_calls: int | None = Field(default=None, ge=0)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Budget:
-        """MB_BUDGET_TOKENS, MB_BUDGET_USD, MB_BUDGET_SECONDS, MB_BUDGET_CALLS (unset = unlimited)."""
+    def from_env(cls, env: Mapping[str, str], prefix: str = "MB_BUDGET") -> Budget:
+        """MB_BUDGET_TOKENS, MB_BUDGET_USD, MB_BUDGET_SECONDS, MB_BUDGET_CALLS (unset = unlimited).
+
+        Another `prefix` reads another set of limits (MB_TENANT_BUDGET_TOKENS, ...)."""
         fields = {
-            "max_tokens": ("MB_BUDGET_TOKENS", int),
-            "max_cost_usd": ("MB_BUDGET_USD", float),
-            "max_seconds": ("MB_BUDGET_SECONDS", float),
-            "max_calls": ("MB_BUDGET_CALLS", int),
+            "max_tokens": (f"{prefix}_TOKENS", int),
+            "max_cost_usd": (f"{prefix}_USD", float),
+            "max_seconds": (f"{prefix}_SECONDS", float),
+            "max_calls": (f"{prefix}_CALLS", int),
         }
         values: dict[str, Any] = {}
         for field_name, (var, kind) in fields.items():
@@ -264,6 +266,28 @@ class Meter:
             spent=Spend.model_validate(total),
             by_role=by_role,
             elapsed_before_s=float(summary.get("elapsed_s", 0.0)),
+            **kwargs,
+        )
+
+    @classmethod
+    def from_usage_totals(
+        cls, totals: Mapping[str, Any], budget: Budget | None = None, **kwargs: Any
+    ) -> Meter:
+        """A meter that continues from the store's `usage_totals` (what earlier steps recorded)."""
+
+        def spend(row: Mapping[str, Any]) -> Spend:
+            return Spend(
+                calls=int(row.get("calls", 0)),
+                attempts=int(row.get("attempts", row.get("calls", 0))),
+                prompt_tokens=int(row.get("prompt_tokens", 0)),
+                completion_tokens=int(row.get("completion_tokens", 0)),
+                cost_usd=float(row.get("cost_usd", 0.0)),
+            )
+
+        return cls(
+            budget,
+            spent=spend(totals.get("total", {})),
+            by_role={role: spend(row) for role, row in totals.get("roles", {}).items()},
             **kwargs,
         )
 

@@ -17,6 +17,7 @@ import time
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -55,6 +56,7 @@ from mb_core.models import (
     TestOutcome,
     sha256_text,
 )
+from mb_core.metering import Budget, Meter
 from mb_core.settings import Settings
 from mb_core.store import Store
 from mb_core.workspace import Workspace
@@ -109,7 +111,39 @@ class BuildEnvironment:
                 model=reply.model,
             )
 
-        return AgentContext(provider=provider, build_id=build.id, recorders=[record])
+        if provider.name == "replay":
+            # A replay spends nothing and its answers are the build's own record: recording them
+            # again would double the bundle, and no budget is checked.
+            return AgentContext(provider=provider, build_id=build.id)
+        meters = self.meters(build)
+
+        def check_budgets(request: AgentRequest) -> None:
+            for meter in meters:
+                meter.check(request)  # BudgetExceeded stops the step, and the build with it
+
+        return AgentContext(provider=provider, build_id=build.id,
+                            recorders=[record, *(m.record for m in meters)],
+                            before_call=check_budgets)
+
+    def meters(self, build: BuildRun) -> list[Meter]:
+        """The build's meter, resumed from what its earlier steps (maybe other processes)
+        recorded, and the tenant's when MB_TENANT_BUDGET_* sets a limit."""
+        # The time budget counts from the build's submission: its steps run in several runs.
+        created = build.created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        elapsed = max(0.0, (datetime.now(UTC) - created).total_seconds())
+        meters = [Meter.from_usage_totals(self.store.usage_totals(build.id),
+                                          Budget.from_env(os.environ), elapsed_before_s=elapsed)]
+        tenant_budget = Budget.from_env(os.environ, prefix="MB_TENANT_BUDGET")
+        if tenant_budget != Budget():
+            meters.append(Meter.from_usage_totals(self.store.usage_totals(tenant=build.tenant),
+                                                  tenant_budget.model_copy(update={"max_seconds": None})))
+        return meters
+
+    def usage(self, build: BuildRun) -> dict:
+        """Tokens and cost per role so far, the budget and what is left: the `usage` metadata."""
+        return self.meters(build)[0].summary()
 
     def workspace_path(self, build_id: str) -> Path:
         return self.settings.workspaces_dir / build_id

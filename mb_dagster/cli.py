@@ -370,6 +370,36 @@ def doctor() -> None:
     sys.exit(1 if problems else 0)
 
 
+@main.command(name="check-diff")
+@click.argument("diff_file", type=click.Path(dir_okay=False))
+@click.option("--repo", help="Also check that it applies to this git repository (left untouched).")
+def check_diff_command(diff_file: str, repo: str | None) -> None:
+    """Check a unified diff with the same safety rules a build's diff passes before it is applied."""
+    from mb_core.diff_safety import check_diff, diff_stats, rejection
+    from mb_core.errors import DiffApplyFailed, DiffRejected
+
+    path = Path(diff_file)
+    if not path.is_file():
+        raise DiffRejected(f"diff file {diff_file} does not exist")
+    try:
+        patch = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise DiffRejected(f"diff file {diff_file} is not UTF-8 text") from None
+    violations = check_diff(patch)
+    if violations:
+        raise rejection(violations)
+    files, added, removed = diff_stats(patch)
+    if repo:
+        target = Path(_check_target_repo(repo))
+        applied = subprocess.run(["git", "apply", "--check", "-"], cwd=target, input=patch.encode(),
+                                 capture_output=True)
+        if applied.returncode != 0:
+            first = (applied.stderr.decode(errors="replace").strip().splitlines() or ["refused"])[0]
+            raise DiffApplyFailed(f"diff does not apply to {repo}: {first}")
+    click.echo(f"ok: {len(files)} files, +{added} -{removed} lines; write scope, denylist and "
+               "secrets scan passed" + (f"; applies to {repo}" if repo else ""))
+
+
 def _redact_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

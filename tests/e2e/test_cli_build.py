@@ -124,3 +124,51 @@ def test_risky_build_waits_then_approve_releases_and_second_decision_fails(mb_ho
     assert "already approved by alice" in again.stderr.decode()
     rejected = mb("reject", build_id, env_extra=env)
     assert rejected.returncode != 0 and "already approved" in rejected.stderr.decode()
+
+
+def _new_file_diff(path: str, lines: list[str]) -> str:
+    body = "".join(f"+{line}\n" for line in lines)
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+            f"@@ -0,0 +1,{len(lines)} @@\n{body}")
+
+
+@pytest.mark.parametrize(
+    "path, lines, message",
+    [
+        ("../x", ["escape"], "'..' segment"),
+        ("/etc/x", ["owned"], "absolute path"),
+        (".git/config", ["[core]"], ".git"),
+        ("app/keys.py", ['KEY = """', "-----BEGIN RSA PRIVATE KEY-----", '"""'], "private key"),
+    ],
+)
+def test_hostile_diffs_are_refused_and_the_repository_is_untouched(mb_home, tmp_path, path, lines,
+                                                                     message):
+    repo = tmp_path / "target"
+    repo.mkdir()
+    for args in (["init", "-q"], ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q",
+                                  "--allow-empty", "-m", "start"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    before = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repo,
+                            capture_output=True).stdout
+    patch = tmp_path / "change.diff"
+    patch.write_text(_new_file_diff(path.lstrip("/") if path.startswith("/") else path, lines)
+                     .replace("b//", "b/").replace("a/etc/x", "a//etc/x").replace("b/etc/x", "b//etc/x")
+                     if path.startswith("/") else _new_file_diff(path, lines))
+    result = mb("check-diff", str(patch), "--repo", str(repo))
+    err = result.stderr.decode().strip()
+    assert result.returncode != 0 and message in err and len(err.splitlines()) == 1, out(result)
+    after = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repo,
+                           capture_output=True).stdout
+    assert after == before
+    assert not (tmp_path / "x").exists() and not Path("/etc/x").exists()
+
+
+def test_a_sound_diff_passes_and_applies(mb_home, tmp_path):
+    repo = tmp_path / "target"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    patch = tmp_path / "change.diff"
+    patch.write_text(_new_file_diff("app/ok.py", ["X = 1"]))
+    result = mb("check-diff", str(patch), "--repo", str(repo))
+    assert result.returncode == 0 and "applies to" in out(result), out(result)
+    assert not (repo / "app").exists()  # checked, never applied
