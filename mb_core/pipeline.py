@@ -15,14 +15,15 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from mb_core import __version__
-from mb_core.agents.base import AgentContext, AgentReply, AgentRequest, LLMProvider, run_agent
+from mb_core.agents.base import AgentContext, AgentRequest, AgentRole, LLMProvider, run_agent
 from mb_core.agents.io import (
     ArchitectInput,
     CodegenInput,
@@ -34,11 +35,10 @@ from mb_core.agents.io import (
     SecurityInput,
 )
 from mb_core.agents.registry import definition_for
-from mb_core.agents.base import AgentRole
 from mb_core.asset_files import AssetFiles
 from mb_core.errors import InvalidState, MBError, SpecRefused
 from mb_core.gate import gate_for
-from mb_core.providers.offline import OfflineProvider
+from mb_core.metering import Budget, Meter
 from mb_core.models import (
     ApprovalDecision,
     ApprovalGate,
@@ -56,7 +56,7 @@ from mb_core.models import (
     TestOutcome,
     sha256_text,
 )
-from mb_core.metering import Budget, Meter
+from mb_core.providers.offline import OfflineProvider
 from mb_core.settings import Settings
 from mb_core.store import Store
 from mb_core.workspace import Workspace
@@ -74,7 +74,7 @@ class BuildEnvironment:
     store: Store
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> "BuildEnvironment":
+    def open(cls, settings: Settings | None = None) -> BuildEnvironment:
         settings = settings or Settings.from_env()
         settings.home.mkdir(parents=True, exist_ok=True)
         store = Store.from_url(settings.database_url)
@@ -96,21 +96,6 @@ class BuildEnvironment:
         return provider_from_settings(name, os.environ, replay_bundle=bundle)
 
     def agent_context(self, build: BuildRun, provider: LLMProvider) -> AgentContext:
-        def record(request: AgentRequest, reply: AgentReply) -> None:
-            self.store.record_exchange(
-                build.id,
-                role=request.role.value,
-                request_key=request.key,
-                request_json=request.canonical_json(),
-                reply_json=reply.model_dump_json(),
-                usage_prompt=reply.usage.prompt_tokens,
-                usage_completion=reply.usage.completion_tokens,
-                cost_usd=reply.cost_usd,
-                latency_s=reply.latency_s,
-                provider=reply.provider,
-                model=reply.model,
-            )
-
         if provider.name == "replay":
             # A replay spends nothing and its answers are the build's own record: recording them
             # again would double the bundle, and no budget is checked.
@@ -122,7 +107,8 @@ class BuildEnvironment:
                 meter.check(request)  # BudgetExceeded stops the step, and the build with it
 
         return AgentContext(provider=provider, build_id=build.id,
-                            recorders=[record, *(m.record for m in meters)],
+                            recorders=[self.store.exchange_recorder(build.id),
+                                       *(m.record for m in meters)],
                             before_call=check_budgets)
 
     def meters(self, build: BuildRun) -> list[Meter]:
@@ -285,6 +271,7 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
     """
     from mb_core.evaluation.confidence import score_confidence
     from mb_core.evaluation.probes import write_probes
+    from mb_core.evaluation.results_table import preload as preload_results_validator
     from mb_core.evaluation.results_table import validate_results_table
     from mb_core.quality import (
         PROBE_PREFIX,
@@ -301,9 +288,16 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
         with tempfile.TemporaryDirectory(prefix=f"mb-eval-{build.id}-") as tmp:
             tree = Path(tmp) / "tree"
             ws.export(tree)
-            bandit = run_bandit(tree)  # before the probes: bandit judges the generated code only
-            write_probes(tree, plan)
-            result = run_tests(tree, timeout_s=env.settings.sandbox_timeout_s)
+            # bandit (a subprocess) and the Great Expectations import run while the sandboxed
+            # tests run: each mostly waits on another process. bandit reads app code only, so
+            # the probes written into tests/ meanwhile are not judged by it.
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mb-eval") as pool:
+                warming = pool.submit(preload_results_validator)
+                bandit_run = pool.submit(run_bandit, tree)
+                write_probes(tree, plan)
+                result = run_tests(tree, timeout_s=env.settings.sandbox_timeout_s)
+                bandit = bandit_run.result()
+                warming.exception()  # a failed import shows up again, as a finding, in validation
         tests = [t for t in result.tests if not t.nodeid.startswith(PROBE_PREFIX)]
         probes = [t for t in result.tests if t.nodeid.startswith(PROBE_PREFIX)]
         counts = {outcome: 0 for outcome in TestOutcome}

@@ -67,6 +67,13 @@ def validate_results_table(tests: list[TestCaseResult], max_seconds: float = 360
                                         "expectations": outcomes})
 
 
+def preload() -> None:
+    """Imports Great Expectations ahead of use: callers overlap its seconds-long import with work
+    that waits on a subprocess (the sandboxed test run)."""
+    import great_expectations  # noqa: F401
+    import pandas  # noqa: F401
+
+
 def _validate(rows: list[dict[str, Any]], max_seconds: float) -> list[dict[str, Any]]:
     import great_expectations as gx
     import pandas as pd

@@ -1,6 +1,8 @@
 """The release: the artifact (zip, PR body, manifest), materialized once the gate allows it."""
 
 
+from pathlib import Path
+
 from dagster import AssetExecutionContext, MetadataValue, asset
 
 from mb_core.models import BuildArtifact, DiffArtifact, EvalReport, ScaffoldPlan
@@ -19,7 +21,7 @@ def artifact(context: AssetExecutionContext, mb: MetaBuilderResource, plan: Scaf
     context.add_output_metadata({
         "zip": MetadataValue.path(value.zip_path),
         "zip_sha256": value.zip_sha256,
-        "pr_body": MetadataValue.md(open(value.pr_body_path, encoding="utf-8").read()),
+        "pr_body": MetadataValue.md(Path(value.pr_body_path).read_text(encoding="utf-8")),
         "manifest": MetadataValue.path(value.manifest_path),
         "approval": value.approval.decision.value,
         "approved_by": value.approval.decided_by or "",
