@@ -21,7 +21,7 @@ OPENAPI_SOURCE = '''"""Probe: the OpenAPI document is valid and generated reques
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from openapi_spec_validator import validate
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 EXAMPLES = __EXAMPLES__
 
@@ -45,7 +45,7 @@ def test_no_server_error(app, auth):
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
         def call(case):
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
 
         try:
             call()
