@@ -153,7 +153,7 @@ def test_isolated_run_with_results(checkouts, monkeypatch):
 
 def test_fork_bomb_is_contained_by_nproc(tmp_path):
     if not IS_ROOT:
-        pytest.skip("the uid drop that makes nproc count needs root")
+        pytest.fail("run the suite as root: the uid drop that makes nproc count needs it")
     project = make_project(tmp_path / "bomb", """
         import os
         import signal

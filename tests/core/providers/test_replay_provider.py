@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -59,10 +58,6 @@ def test_openai_run_replays_to_identical_outputs(openai_server):
         assert again.reply.cost_usd == 0.0
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("mb_core.agents.product_architect") is None,
-    reason="the offline product architect is not in this tree yet",
-)
 def test_offline_run_replays_to_identical_outputs():
     from mb_core.agents.io import ArchitectInput
     from mb_core.agents.registry import definition_for
