@@ -27,6 +27,7 @@ from mb_core.models import (
     RelationSpec,
     ScaffoldPlan,
 )
+from mb_core.spec.injection import prose_without_injections
 
 ACTIONS = tuple(a.value for a in Action)
 STRING_KINDS = frozenset({"string", "text", "email", "phone", "url"})
@@ -256,8 +257,8 @@ def resolve(plan: ScaffoldPlan) -> Blueprint:
     ordered = tuple(entities[name] for name in specs)
     blueprint = Blueprint(
         app_name=plan.app_name,
-        title=plan.title or naming.words(plan.app_name).capitalize(),
-        summary=plan.summary,
+        title=prose_without_injections(plan.title) or naming.words(plan.app_name).capitalize(),
+        summary=prose_without_injections(plan.summary),
         entities=ordered,
         links=links,
         roles=roles,

@@ -43,7 +43,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"|\bexfiltrat\w*|\bnc\s+-[el]", re.IGNORECASE)),
 ]
 _CLAUSE_START = re.compile(r"(?:^|[.;!?\n]\s*|,\s*|\s+(?:and|but|then|also)\s+)", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.;!?\n]")
+# a full stop inside a URL or a file name ("evil.example/x.sh") does not end the clause
+_SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|\n")
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,18 @@ def without_injections(text: str, injections: list[Injection]) -> str:
         for i in range(inj.start, inj.end):
             chars[i] = " " if chars[i] not in ".;!?\n" else chars[i]
     return "".join(chars)
+
+
+def prose_without_injections(text: str) -> str:
+    """Prose fit to ship (a title, a summary): each instruction-like clause cut out and the
+    punctuation it leaves behind tidied."""
+    injections = find_injections(text or "")
+    if not injections:
+        return text
+    kept = " ".join(without_injections(text, injections).split())
+    kept = re.sub(r"\s+([,.;:!?])", r"\1", kept)
+    kept = re.sub(r"[,;:]+\s*(?:(?:and|but|then|also)\s*)?([.!?])", r"\1", kept)
+    kept = re.sub(r"([.;!?])(?:\s*[.;!?])+", r"\1", kept)
+    kept = re.sub(r"^[\s,.;:!?]+", "", kept)
+    kept = re.sub(r"[\s,;:]+(?:(?:and|but|then|also)[\s,;:]*)?$", "", kept)
+    return kept.strip()

@@ -204,11 +204,40 @@ def tag(sentence: list[Token]) -> None:
             token.tag = "NOUN"
 
 
+def _list_modifiers(sentence: list[Token]) -> None:
+    """In "with employees, departments and leave requests" the word after the list's comma or
+    "and" modifies the noun after it: inside a with-list a verb tag there is a noun."""
+    opener, opened_at = "", 0
+    for i, token in enumerate(sentence):
+        if token.tag == "VERB" and not (i >= 2 and opener in {"with", "including"}
+                                        and sentence[i - 1].low in {",", "and", "or"}
+                                        and sentence[i - 2].tag == "NOUN"):
+            opener = ""
+        elif token.tag == "PREP":
+            # only a list of things something is made with ("an HR system with ..."), not the
+            # way someone acts ("agents reply with comments and close tickets")
+            opener = token.low if i and sentence[i - 1].tag == "NOUN" else ""
+            opened_at = i
+
+        listed = any(t.low == "," for t in sentence[opened_at:i])  # "A, B and leave requests"
+        if token.tag != "VERB" or opener not in {"with", "including"} or not listed or token.lemma in words(
+                "managing_verbs") | {"send", "export", "import", "notify", "email", "share"}:
+            continue
+        nxt = sentence[i + 1] if i + 1 < len(sentence) else None
+        after = sentence[i + 2] if i + 2 < len(sentence) else None
+        if nxt is not None and nxt.tag in {"NOUN", "AMB"} and singular(nxt.low) != nxt.low and (
+                after is None or after.tag in {"PUNCT", "CONJ", "PREP", "PRON"}
+                or after.low in {",", "and", "or", "that", "which", "who"}):
+            token.tag, token.lemma = "NOUN", token.low
+            nxt.tag, nxt.lemma = "NOUN", nxt.low
+
+
 def noun_phrases(text: str) -> list[NounPhrase]:
     phrases: list[NounPhrase] = []
     list_id = 0
     for s_index, sentence in enumerate(tokenize(text)):
         tag(sentence)
+        _list_modifiers(sentence)
         verbs: list[str] = []
         prep = ""
         attached: int | None = None

@@ -31,7 +31,12 @@ from mb_core.models import (
     SpecMode,
 )
 from mb_core.spec.fields import field_name, human_field_for, infer_field
-from mb_core.spec.injection import INJECTION_REASON, find_injections, without_injections
+from mb_core.spec.injection import (
+    INJECTION_REASON,
+    find_injections,
+    prose_without_injections,
+    without_injections,
+)
 from mb_core.spec.languages import translate_if_foreign
 from mb_core.spec.naming import app_name_from, label, plural, safe_entity_name, singular, snake
 from mb_core.spec.phrases import NounPhrase, noun_phrases, tokenize, verb_lemma
@@ -61,6 +66,7 @@ _LINK_WORDS = {"linked", "tied", "attached", "related", "connected", "belonging"
 _SHARED_LABELS = {"tag", "label", "keyword"}
 _HAVE = {"include", "have", "contain", "feature"}
 _NEGATIONS = {"avoid", "without", "no", "not", "never", "don't", "instead"}
+_RECORD_PLURALS = {"applications"}
 _LOG_VERBS = {"log", "input", "enter", "record", "track", "monitor", "measure"}
 
 
@@ -174,6 +180,8 @@ def strip_heads(phrase_words: list[str]) -> tuple[list[str], bool]:
     rest = list(phrase_words)
     purpose = False
     while len(rest) > 1 and singular(rest[-1]) in _stripable_heads():
+        if rest[-1] in _RECORD_PLURALS:
+            break  # "adoption applications": many of them, so records, not the app itself
         head = singular(rest.pop())
         groups = table("dropped_nouns")
         if head in words("purpose_heads") or head in groups["app"]["words"] or head in words(
@@ -261,6 +269,7 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
     _judge_phrases(reading)
     _merge_distributed(reading)
     _attach_orphan_fields(reading)
+    _read_state_flows(reading)
     entities = _finish_entities(reading)
     if not entities and not reading.known:
         _refuse(reading, text, injections)
@@ -279,7 +288,10 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
 
 
 def _summary(text: str) -> str:
-    first = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))[0]
+    """The first sentence left once instruction-like clauses are cut: injected text is kept in
+    the decisions only, never in prose that reaches the generated app."""
+    sentences = re.split(r"(?<=[.!?])\s+", prose_without_injections(" ".join(text.split())))
+    first = next((x for x in sentences if re.search(r"[A-Za-z]{2}", x)), "").rstrip(";:, ")
     return first[:197] + "..." if len(first) > 200 else first
 
 
@@ -328,6 +340,12 @@ def _add_candidate(r: Reading, np: NounPhrase, name_words: list[str], strength: 
         if modifier in mentioned | set(r.known) and not is_field_head(name_words[:1]):
             parent = modifier
             name = entity_name(name_words[1:], known)
+    title_words = {w for t in r.titles if t is not np for w in t.words}
+    if len(name_words) > 1 and strength < 3 and title_words and all(
+            w in title_words for w in name_words[:-1]) and not is_field_head(name_words[-1:]) \
+            and (not drop_reason(name_words[-1:]) or name_words[-1] in _RECORD_PLURALS):
+        # "a pet adoption app with adoption applications": the app's subject goes without saying
+        name = entity_name(name_words[-1:], known)
     if strength == 0 and np.prep == "with" and (name in table("entity_templates") or name in r.known):
         strength = 1  # a common record noun ("a simple check-in") is worth keeping
     cand = r.candidates.get(name)
@@ -443,7 +461,10 @@ def _judge(r: Reading, np: NounPhrase) -> None:
     if np.prep in {"with", "like", "including"} and owner_name is not None and (
             owner_name in r.known or r.candidates[owner_name].strength >= 1) \
             and name not in table("entity_templates") \
-            and not strong and not reason and not is_person(w) and strip_heads(w)[0] == w:
+            and not strong and not reason and not is_person(w) and strip_heads(w)[0] == w \
+            and not (_follows_app(r, np) and w[-1] not in _KEEP_PLURAL):
+        # "a real estate app with properties, agents and viewings": what an app is built with
+        # are its records, not fields of the app's subject
         _explicit_field(r, np, owner, "listed with")
         return
     again = entity_name(w)
@@ -519,11 +540,16 @@ def _managed(np: NounPhrase) -> bool:
 
 
 def _follows_app(r: Reading, np: NounPhrase) -> bool:
+    """Hangs off the phrase naming the app ("an app with ..."), also through the one the app is
+    for ("an adoption app for an animal shelter with animals")."""
     if np.attached_to is None:
         return False
     owner = r.phrases[np.attached_to]
     head = singular(owner.words[-1])
-    return head in words("purpose_heads") or head in table("dropped_nouns")["app"]["words"]
+    if head in words("purpose_heads") or head in table("dropped_nouns")["app"]["words"]:
+        return True
+    return np.prep == "with" and owner.prep == "for" and owner.attached_to is not None \
+        and not is_person(owner.words) and _follows_app(r, owner)
 
 
 def _judge_remainder(r: Reading, np: NounPhrase, rest: list[str], purpose: bool,
@@ -619,6 +645,10 @@ def _entity_phrase(r: Reading, np: NounPhrase) -> None:
     if _managed(np):
         _add_candidate(r, np, np.words, 2, f"managed by the app ('{np.verbs[-1]}')")
         return
+    if np.prep == "for" and _follows_app(r, np) and singular(np.words[-1]) != np.words[-1]:
+        # "a booking system for meeting rooms": the plural things an app is for are its records
+        _add_candidate(r, np, np.words, 2, f"what the '{owner.text}' is for")
+        return
     if owner is not None and (np.prep == "with" and _follows_app(r, np) or np.prep in {
             "with", "for", "of"} and singular(owner.words[-1]) in table("dropped_nouns")[
                 "presentation"]["words"]):
@@ -644,6 +674,12 @@ def _entity_phrase(r: Reading, np: NounPhrase) -> None:
     if np.possessive:
         _add_candidate(r, np, np.words, 1, "owns what follows it")
         return
+    mates = [p for p in r.phrases if p.list_id == np.list_id]
+    if not np.verbs and not np.prep and not np.subject_of and len(mates) >= 2 and all(
+            singular(p.words[-1]) != p.words[-1] for p in mates):
+        # "...: buildings, units and work orders": a bare list of nouns names the records
+        _add_candidate(r, np, np.words, 1, "listed among the records the app keeps")
+        return
     has_context = bool(np.verbs or np.prep)
     _add_candidate(r, np, np.words, 0 if has_context else -1,
                    "mentioned without a sign it is managed")
@@ -664,8 +700,11 @@ def _merge_distributed(r: Reading) -> None:
         name_a = r.by_position.get(a.position)
         name_b = r.by_position.get(b.position)
         cand_a = r.candidates.get(name_a) if name_a else None
-        if name_b is None or name_a in r.known or is_field_head(a.words) or a.words[0] in b.words \
-                or entity_name(a.words) in table("entity_templates") or (
+        cand_b = r.candidates.get(name_b) if name_b else None
+        # a plural noun ("units and work orders") is an item of the list, not a shared modifier
+        plural_a = singular(a.words[0]) != a.words[0]
+        if cand_b is None or name_a in r.known or is_field_head(a.words) or a.words[0] in b.words \
+                or plural_a or entity_name(a.words) in table("entity_templates") or (
                 cand_a is not None and (cand_a.strength >= 3 or len(cand_a.phrases) > 1)):
             continue
         mod_a, mod_b = a.words[0], b.words[0]
@@ -678,6 +717,10 @@ def _merge_distributed(r: Reading) -> None:
             name=new_name, strength=cand_b.strength, position=a.position, parent=cand_b.parent))
         merged.phrases += [a.text, b.text]
         merged.kinds += [snake(mod_a), snake(mod_b)]
+        # every mention of the merged names now names the merged entity
+        for pos, name in list(r.by_position.items()):
+            if name in {name_a, name_b}:
+                r.by_position[pos] = new_name
         for p in (a, b):
             r.by_position[p.position] = new_name
             r.decisions[p.position] = NounDecision(
@@ -765,6 +808,60 @@ def _attach_orphan_fields(r: Reading) -> None:
         cand.explicit = True
 
 
+_STATE_FLOW = re.compile(
+    r"\b(?:moves?|moving|goes|go|going|progress(?:es)?|flows?|pass(?:es)?|transitions?|changes?|"
+    r"advances?|runs?)\s+from\s+(?P<states>[a-z][a-z -]*?\bto\b[a-z ,-]*)$")
+_STATE_LIST = re.compile(
+    r"\b(?:status|state|stage)(?:es)?\s+(?:of|is|:)?\s*(?:either\s+)?"
+    r"(?P<states>[a-z][a-z -]*(?:,\s*[a-z][a-z -]*)*,?\s+or\s+[a-z][a-z -]*)$")
+_STATES_NOTE = "states, as the text lists them"
+_STATE_SPLIT = re.compile(r"\s*(?:,|\bto\b|\bor\b|\band\b|\bthen\b)\s*")
+
+
+def _read_state_flows(r: Reading) -> None:
+    """ "work orders go from open to in progress to closed": the record nearest before the
+    verb gets a status enum with those states (a workflow), and the state words are no records."""
+    for index, sentence in enumerate(tokenize(r.english)):
+        text = " ".join(t.low for t in sentence if t.tag != "PUNCT" or t.low == ",")
+        m = _STATE_FLOW.search(text) or _STATE_LIST.search(text)
+        if m is None:
+            continue
+        states = [snake(x) for x in _STATE_SPLIT.split(m.group("states")) if snake(x)]
+        states = list(dict.fromkeys(x for x in states if x not in {"the", "a", "an"}))
+        if len(states) < 2:
+            continue
+        state_words = {w for x in states for w in x.split("_")}
+        in_sentence = [p for p in r.phrases if p.sentence == index]
+        owner = None
+        for p in in_sentence:
+            name = r.by_position.get(p.position)
+            if name is not None and set(p.words) & state_words and name in r.candidates \
+                    and all(w in state_words for w in p.words):
+                r.candidates.pop(name, None)  # "paid" is a state, not a record
+                for pos, n in list(r.by_position.items()):
+                    if n == name:
+                        del r.by_position[pos]
+                r.decisions[p.position] = NounDecision(
+                    phrase=p.text, decision="dropped", reason="a state in a status flow")
+            elif name is not None and name in r.candidates and not set(p.words) & state_words:
+                owner = name
+        if owner is None:
+            continue
+        cand = r.candidates[owner]
+        status = FieldSpec(name="status", type=FieldType.enum, choices=states,
+                           default=states[0], description=_STATES_NOTE)
+        at = next((i for i, f in enumerate(cand.fields) if f.type == FieldType.enum
+                   and f.name.split("_")[-1] in {"status", "state", "stage"}), None)
+        if at is None:
+            cand.fields.append(status)
+        else:  # the text's own states win over the usual ones
+            cand.fields[at] = cand.fields[at].model_copy(update={
+                "choices": states, "default": states[0], "description": _STATES_NOTE})
+        r.extra_decisions.append(NounDecision(
+            phrase=m.group(0), decision="field",
+            reason=f"the states of '{owner}': a status field with a workflow"))
+
+
 def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
     cand = r.candidates.get(owner)
     if cand is None:
@@ -833,8 +930,8 @@ def _entity_spec(c: Candidate, r: Reading) -> EntitySpec:
         extra = [f for f in c.fields if f.name not in {k.name for k in known.fields}]
         return known.model_copy(update={"fields": [*known.fields, *extra]})
     # enum states depend on the entity ("status" of an invoice), known only now
-    fields = [infer_field(f.name, c.name, f.description) if f.type == FieldType.enum else f
-              for f in c.fields]
+    fields = [infer_field(f.name, c.name, f.description) if f.type == FieldType.enum
+              and f.description != _STATES_NOTE else f for f in c.fields]
     template = table("entity_templates").get(c.name) or table("entity_templates").get(
         c.name.split("_")[-1])
     if not c.explicit or not fields:

@@ -24,8 +24,8 @@ def test_guided_mode_and_incremental_base():
     base = architect("title: Shop\nentities:\n  product: [name, price]\n", mode=SpecMode.guided)
     assert base.mode == SpecMode.guided
     grown = architect("Add orders linked to products", base_spec=base)
-    assert [e.name for e in grown.entities] == ["product", "customer_order"]
-    assert ("product", "customer_order") in {(r.parent, r.child) for r in grown.relations}
+    assert [e.name for e in grown.entities] == ["product", "order"]
+    assert ("product", "order") in {(r.parent, r.child) for r in grown.relations}
 
 
 def test_refusal_crosses_the_provider_boundary_as_spec_refused():
