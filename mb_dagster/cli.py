@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from mb_core.errors import InvalidSpec, InvalidState, MBError, UnknownBuild
+from mb_core.errors import InvalidSpec, InvalidState, MBError
 from mb_core.models import BuildRun, BuildStatus, SpecMode
 from mb_core.settings import Settings
 from mb_core.submission import spec_text_from_bytes, spec_text_from_file
@@ -406,10 +406,11 @@ def _redact_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-from mb_dagster.golden.cli import golden  # noqa: E402
+from mb_dagster.golden.cli import golden
 
 main.add_command(golden)
-from mb_dagster.replay.cli import replay  # noqa: E402
+from mb_dagster.replay.cli import replay
+
 main.add_command(replay)
 
 

@@ -6,18 +6,18 @@ import os
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
-from dagster import Definitions, load_assets_from_modules  # noqa: E402
+from dagster import Definitions, load_assets_from_modules
 
-from mb_dagster.build import assets as build_assets  # noqa: E402
-from mb_dagster.build.checks import eval_report_checks  # noqa: E402
-from mb_dagster.build.sensors import submissions_sensor  # noqa: E402
-from mb_dagster.golden.checks import golden_expectations  # noqa: E402
-from mb_dagster.healing.sensors import build_failure_sensor  # noqa: E402
-from mb_dagster.jobs import build_job, release_job  # noqa: E402
-from mb_dagster.release import assets as release_assets  # noqa: E402
-from mb_dagster.release.sensors import approvals_sensor  # noqa: E402
-from mb_dagster.replay.jobs import replay_job  # noqa: E402
-from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager  # noqa: E402
+from mb_dagster.build import assets as build_assets
+from mb_dagster.build.checks import eval_report_checks
+from mb_dagster.build.sensors import submissions_sensor
+from mb_dagster.golden.checks import golden_expectations
+from mb_dagster.healing.sensors import build_failure_sensor
+from mb_dagster.jobs import build_job, release_job
+from mb_dagster.release import assets as release_assets
+from mb_dagster.release.sensors import approvals_sensor
+from mb_dagster.replay.jobs import replay_job
+from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager
 
 defs = Definitions(
     assets=load_assets_from_modules([build_assets, release_assets]),
