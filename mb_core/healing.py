@@ -15,18 +15,29 @@ def read_base_commit(workspace: Path) -> str | None:
     return marker.read_text().strip() if marker.exists() else None
 
 
-def record_build_failure(env, build_id: str, reason: str) -> bool:
-    """Marks a running build failed and rolls its workspace back. Returns whether it moved it."""
+def mark_base_commit(workspace: Path, commit: str) -> None:
+    (Path(workspace) / ".git" / BASE_COMMIT_FILE).write_text(commit + "\n")
+
+
+def rollback_workspace(workspace: Path) -> bool:
+    """Puts a build's workspace back at the commit it started from. Returns whether it moved."""
     from mb_core.workspace import Workspace
 
+    base = read_base_commit(workspace)
+    if not base:
+        return False
+    ws = Workspace(workspace)
+    if ws.head() == base:
+        return False
+    ws.rollback(base)
+    return True
+
+
+def record_build_failure(env, build_id: str, reason: str) -> bool:
+    """Marks a running build failed and rolls its workspace back. Returns whether it moved it."""
     moved = env.store.set_status(
         build_id, BuildStatus.failed, error=reason[:2000],
         expected={BuildStatus.running, BuildStatus.releasing, BuildStatus.submitted},
     )
-    path = env.workspace_path(build_id)
-    base = read_base_commit(path)
-    if base:
-        ws = Workspace(path)
-        if ws.head() != base:
-            ws.rollback(base)
+    rollback_workspace(env.workspace_path(build_id))
     return moved

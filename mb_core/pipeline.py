@@ -63,7 +63,7 @@ from mb_core.workspace import Workspace
 
 log = logging.getLogger("mb.steps")
 
-from mb_core.healing import BASE_COMMIT_FILE, read_base_commit
+from mb_core.healing import mark_base_commit, read_base_commit
 
 
 @dataclass
@@ -218,7 +218,7 @@ def _open_workspace(env: BuildEnvironment, build: BuildRun) -> tuple[Workspace, 
         source = Path(build.repo_path)
     ws = Workspace.create(path, source=source)
     base = ws.head()
-    (path / ".git" / BASE_COMMIT_FILE).write_text(base + "\n")
+    mark_base_commit(path, base)
     return ws, base
 
 

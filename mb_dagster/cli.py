@@ -283,9 +283,8 @@ def reject(build_id: str, by: str, reason: str) -> None:
 @click.argument("build_id")
 def cancel(build_id: str) -> None:
     """Cancel a build that has not finished; its workspace goes back to where it started."""
-    from mb_core.healing import read_base_commit
+    from mb_core.healing import rollback_workspace
     from mb_core.models import TERMINAL_STATUSES
-    from mb_core.workspace import Workspace
 
     env = _environment()
     build = env.store.get_build(build_id)
@@ -294,10 +293,7 @@ def cancel(build_id: str) -> None:
     active = set(BuildStatus) - set(TERMINAL_STATUSES)
     if not env.store.set_status(build_id, BuildStatus.cancelled, expected=active):
         raise InvalidState(f"build {build_id} finished while being cancelled")
-    path = env.workspace_path(build_id)
-    base = read_base_commit(path)
-    if base:
-        Workspace(path).rollback(base)
+    rollback_workspace(env.workspace_path(build_id))
     click.echo(f"cancelled {build_id}")
 
 
