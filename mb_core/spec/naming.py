@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
 from functools import cache
@@ -64,20 +65,46 @@ def label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+# The generator's limit on a name (mb_core.codegen.naming.MAX_NAME). An entity's name leaves room
+# for what is made from it: its plural ("_records") and its foreign key ("_id").
+MAX_FIELD_NAME = 40
+MAX_ENTITY_NAME = 32
+
+
+def shortened(name: str, limit: int) -> str:
+    """`name` if it fits, else its last words behind a tag made from the whole name: the head word
+    (which says the type: "..._amount") stays, and two long names never shorten alike.
+
+    `estimated_international_shipping_insurance_coverage_amount` ->
+    `e7d2f_shipping_insurance_coverage_amount`.
+    """
+    if len(name) <= limit:
+        return name
+    tag = name[0] + hashlib.sha256(name.encode("utf-8")).hexdigest()[:4]
+    kept: list[str] = []
+    for word in reversed(name.split("_")):
+        if len(tag) + 1 + len("_".join([word, *kept])) > limit:
+            break
+        kept.insert(0, word)
+    if not kept:  # one word longer than the limit
+        return f"{name[:limit - len(tag) - 1]}_{tag}"
+    return "_".join([tag, *kept])
+
+
 def safe_entity_name(name: str) -> str:
     """Rename names that collide with Python keywords or the generated app's own modules
-    (vocabulary.yaml, reserved_names)."""
+    (vocabulary.yaml, reserved_names), and shorten those too long for the generator."""
     renamed = table("reserved_names").get(name, name)
     if keyword.iskeyword(renamed):
         renamed = f"{renamed}_item"
-    return renamed
+    return shortened(renamed, MAX_ENTITY_NAME)
 
 
 def safe_field_name(name: str) -> str:
     renamed = table("reserved_fields").get(name, name)
     if keyword.iskeyword(renamed):
         renamed = f"{renamed}_value"
-    return renamed
+    return shortened(renamed, MAX_FIELD_NAME)
 
 
 def app_name_from(title: str) -> str:

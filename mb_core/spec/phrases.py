@@ -207,8 +207,10 @@ def tag(sentence: list[Token]) -> None:
 def _list_modifiers(sentence: list[Token]) -> None:
     """In "with employees, departments and leave requests" the word after the list's comma or
     "and" modifies the noun after it: inside a with-list a verb tag there is a noun."""
-    opener, opened_at = "", 0
+    opener, opened_at, last_comma = "", 0, -1
     for i, token in enumerate(sentence):
+        if i and sentence[i - 1].low == ",":
+            last_comma = i - 1  # kept as we go: scanning back from each token was quadratic
         if token.tag == "VERB" and not (i >= 2 and opener in {"with", "including"}
                                         and sentence[i - 1].low in {",", "and", "or"}
                                         and sentence[i - 2].tag == "NOUN"):
@@ -219,7 +221,7 @@ def _list_modifiers(sentence: list[Token]) -> None:
             opener = token.low if i and sentence[i - 1].tag == "NOUN" else ""
             opened_at = i
 
-        listed = any(t.low == "," for t in sentence[opened_at:i])  # "A, B and leave requests"
+        listed = last_comma >= opened_at  # a comma since the opener: "A, B and leave requests"
         if token.tag != "VERB" or opener not in {"with", "including"} or not listed or token.lemma in words(
                 "managing_verbs") | {"send", "export", "import", "notify", "email", "share"}:
             continue

@@ -12,7 +12,10 @@ book") become roles. Relations, features and roles are read from the same phrase
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 from mb_core.errors import SpecRefused
@@ -44,6 +47,7 @@ from mb_core.spec.services import find_services
 from mb_core.spec.vocabulary import dropped_reasons, synonym_table, table, vocabulary, words
 
 MAX_ENTITIES = 12
+MAX_FIELDS = 60  # fields the text may give one entity; more are dropped, each with its decision
 PROVIDER_HINT = "an LLM provider (--provider openai) may read specs the offline rules cannot"
 
 _DETAIL_WORDS = {"detail", "details", "information", "info", "field", "attribute", "property",
@@ -129,13 +133,50 @@ class Reading:
         self.decisions.setdefault(np.position, NounDecision(
             phrase=np.text, decision=decision, reason=reason))  # type: ignore[arg-type]
 
+    # Lookups over the phrases, made once (the phrases never change once read): rebuilt for
+    # each phrase, they made reading quadratic in the length of the text.
+    @cached_property
+    def by_sentence(self) -> dict[int, list[NounPhrase]]:
+        found: dict[int, list[NounPhrase]] = {}
+        for p in self.phrases:
+            found.setdefault(p.sentence, []).append(p)
+        return found
+
+    @cached_property
+    def phrase_heads(self) -> frozenset[str]:
+        return frozenset(singular(p.words[-1]) for p in self.phrases)
+
+    @cached_property
+    def single_word_names(self) -> Counter[str]:
+        return Counter(entity_name([p.words[-1]]) for p in self.phrases if len(p.words) == 1)
+
+    @cached_property
+    def includers(self) -> dict[int, list[NounPhrase]]:
+        """Per sentence, in order, the phrases whose have-verb may own the list after them."""
+        found: dict[int, list[NounPhrase]] = {}
+        for p in self.phrases:
+            if set(p.subject_of) & _HAVE and not drop_reason(p.words) and singular(
+                    p.words[-1]) not in words("generic_people"):
+                found.setdefault(p.sentence, []).append(p)
+        return found
+
+
+class _NamesInUse(Container[str]):
+    """`name in it`: a candidate so far, a base entity, or the head of any phrase."""
+
+    def __init__(self, r: Reading):
+        self.r = r
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.r.candidates or name in self.r.known or name in self.r.phrase_heads
+
 
 # ---------------------------------------------------------------------------------------------
 # Small pure pieces
 # ---------------------------------------------------------------------------------------------
 
 
-def entity_name(name_words: list[str], known: set[str] | None = None) -> str:
+def entity_name(name_words: list[str], known: Container[str] | None = None) -> str:
     """Singular snake_case name from a phrase's words (at most three), synonyms folded onto a
     known main word, and reserved names renamed."""
     parts = [w for w in name_words if w not in words("determiners")]
@@ -327,7 +368,7 @@ def _judge_phrases(r: Reading) -> None:
 
 def _add_candidate(r: Reading, np: NounPhrase, name_words: list[str], strength: int,
                    reason: str) -> Candidate | None:
-    known = set(r.candidates) | set(r.known) | {singular(p.words[-1]) for p in r.phrases}
+    known = _NamesInUse(r)
     name = entity_name(name_words, known)
     if not name:
         return None
@@ -335,9 +376,9 @@ def _add_candidate(r: Reading, np: NounPhrase, name_words: list[str], strength: 
     parent = None
     if len(name_words) > 1:
         modifier = entity_name(name_words[:1], known)
-        mentioned = {entity_name([p.words[-1]]) for p in r.phrases
-                     if p is not np and len(p.words) == 1}
-        if modifier in mentioned | set(r.known) and not is_field_head(name_words[:1]):
+        itself = len(np.words) == 1 and entity_name([np.words[-1]]) == modifier
+        mentioned = r.single_word_names[modifier] > itself  # by a phrase other than this one
+        if (mentioned or modifier in r.known) and not is_field_head(name_words[:1]):
             parent = modifier
             name = entity_name(name_words[1:], known)
     title_words = {w for t in r.titles if t is not np for w in t.words}
@@ -379,11 +420,8 @@ def _includer(r: Reading, np: NounPhrase) -> NounPhrase | None:
     """ "Each recipe includes ingredients, instructions": the phrase whose fields these are."""
     if np.prep:
         return None
-    for p in reversed(r.phrases[:np.position]):
-        if p.sentence != np.sentence:
-            return None
-        if set(p.subject_of) & _HAVE and set(np.verbs) & set(p.subject_of) and not drop_reason(
-                p.words) and singular(p.words[-1]) not in words("generic_people"):
+    for p in reversed(r.includers.get(np.sentence, [])):
+        if p.position < np.position and set(np.verbs) & set(p.subject_of):
             return p
     return None
 
@@ -831,7 +869,7 @@ def _read_state_flows(r: Reading) -> None:
         if len(states) < 2:
             continue
         state_words = {w for x in states for w in x.split("_")}
-        in_sentence = [p for p in r.phrases if p.sentence == index]
+        in_sentence = r.by_sentence.get(index, [])
         owner = None
         for p in in_sentence:
             name = r.by_position.get(p.position)
@@ -882,9 +920,14 @@ def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
     for prefix in {owner, owner.split("_")[-1]}:  # "plant moods" on plant -> mood
         if spec.name.startswith(f"{prefix}_") and len(spec.name) > len(prefix) + 1:
             spec = infer_field(spec.name[len(prefix) + 1:], owner, spec.description)
-    existing = {f.name for f in cand.fields}
+    existing = {f.name for f in cand.fields}  # at most MAX_FIELDS: linear over the text
     last = spec.name.split("_")[-1]
     if spec.name in existing or (not orphan.explicit and last in existing):
+        return
+    if len(cand.fields) >= MAX_FIELDS:
+        r.decisions[orphan.position] = NounDecision(
+            phrase=r.phrases[orphan.position].text, decision="dropped",
+            reason=f"over the limit of {MAX_FIELDS} fields on '{owner}'")
         return
     cand.fields.append(spec)
     cand.explicit = cand.explicit or orphan.explicit
@@ -906,16 +949,21 @@ def _finish_entities(r: Reading) -> list[EntitySpec]:
     if not strong:
         strong = [c for c in cands if c.strength >= 0]
     # "tickets have a priority and a status": a noun given its own fields is a record
-    strong += [c for c in cands if c.explicit and c.fields and c not in strong]
+    strong_ids = {id(c) for c in strong}
+    strong += [c for c in cands if c.explicit and c.fields and id(c) not in strong_ids]
+    strong_ids = {id(c) for c in strong}
     chosen = sorted(strong, key=lambda c: (-min(c.strength, 2), c.position))[:MAX_ENTITIES]
     chosen_names = {c.name for c in chosen}
+    positions: dict[str, list[int]] = {}
+    for pos, name in r.by_position.items():
+        positions.setdefault(name, []).append(pos)
     for c in cands:
         if c.name not in chosen_names:
-            for pos, name in list(r.by_position.items()):
-                if name == c.name:
+            for pos in positions.get(c.name, []):
+                if r.by_position.get(pos) == c.name:
                     del r.by_position[pos]
                     np = r.phrases[pos]
-                    limit = len(strong) > MAX_ENTITIES and c in strong
+                    limit = len(strong) > MAX_ENTITIES and id(c) in strong_ids
                     r.decisions[pos] = NounDecision(
                         phrase=np.text, decision="dropped",
                         reason=f"over the limit of {MAX_ENTITIES} entities" if limit else
@@ -1023,8 +1071,8 @@ def _relations(r: Reading, entities: list[EntitySpec]) -> list[RelationSpec]:
 
 
 def _sentence_entities(r: Reading, sentence: int) -> list[str]:
-    return list(dict.fromkeys(r.by_position[p.position] for p in r.phrases
-                              if p.sentence == sentence and p.position in r.by_position))
+    return list(dict.fromkeys(r.by_position[p.position] for p in r.by_sentence.get(sentence, [])
+                              if p.position in r.by_position))
 
 
 def _features(r: Reading, entities: list[EntitySpec], relations: list[RelationSpec]) -> list[FeatureSpec]:
@@ -1042,24 +1090,25 @@ def _features(r: Reading, entities: list[EntitySpec], relations: list[RelationSp
 
     for index, sentence_words in enumerate(sentences):
         present = _sentence_entities(r, index)
-        verbs_objects = {p.position: r.by_position[p.position] for p in r.phrases
-                         if p.sentence == index and p.position in r.by_position}
+        in_sentence = r.by_sentence.get(index, [])
+        verbs_objects = {p.position: r.by_position[p.position] for p in in_sentence
+                         if p.position in r.by_position}
         for kind_name, kind_words in feature_words.items():
             hit = [verb_lemma(w) or w for w in sentence_words if w in kind_words]
             if not hit and not any(" " in k and k in " ".join(sentence_words) for k in kind_words):
                 continue
             kind = FeatureKind(kind_name)
-            governed = [r.by_position[p.position] for p in r.phrases
-                        if p.sentence == index and p.position in verbs_objects
+            governed = [r.by_position[p.position] for p in in_sentence
+                        if p.position in verbs_objects
                         and set(p.verbs) & set(hit)]
             if kind == FeatureKind.assignment:
                 # "assign transactions to categories" is a relation, not an assignment to people
-                direct = [r.by_position[p.position] for p in r.phrases
-                          if p.sentence == index and p.position in r.by_position
+                direct = [r.by_position[p.position] for p in in_sentence
+                          if p.position in r.by_position
                           and set(p.verbs) & set(hit) and not p.prep]
                 # "tickets are assigned to agents": the record before "to <people>"
-                passive = [r.by_position[p.attached_to] for p in r.phrases
-                           if p.sentence == index and p.prep == "to" and p.attached_to is not None
+                passive = [r.by_position[p.attached_to] for p in in_sentence
+                           if p.prep == "to" and p.attached_to is not None
                            and p.attached_to in r.by_position and p.position not in r.by_position
                            and is_person(p.words)]
                 for t in direct + passive:
@@ -1112,7 +1161,7 @@ def _roles(r: Reading, entities: list[EntitySpec]) -> list[RoleSpec]:
     for pos, role in r.role_subjects.items():
         np = r.phrases[pos]
         perms = roles.setdefault(role, {})
-        objects = [p for p in r.phrases[pos + 1:] if p.sentence == np.sentence]
+        objects = [p for p in r.by_sentence[np.sentence] if p.position > pos]
         verbs = set(np.subject_of)
         for obj in objects:
             target = r.by_position.get(obj.position)
