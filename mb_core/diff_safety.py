@@ -2,7 +2,10 @@
 
 A diff comes from an agent, so it is untrusted: it may try to write outside the repository, into
 `.git/`, into key or `.env` files, through a symlink, or carry a credential. `check_diff` answers
-with every rule the diff breaks; an empty list means the diff may be applied.
+with every rule the diff breaks; an empty list means the diff may be applied. `size_violations`
+comes first: reading a diff costs time in proportion to its size, so one past the limits is
+refused before it is parsed. (mb_core.workspace.vet_patch adds git's own reading of the patch:
+the one gate both `mb check-diff` and a build's diff pass.)
 """
 
 from __future__ import annotations
@@ -59,11 +62,24 @@ class WriteScope(BaseModel):
 DEFAULT_SCOPE = WriteScope()
 
 
+class DiffLimits(BaseModel):
+    """What a diff may cost before it is read: bytes of patch text and files it changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_bytes: int = Field(default=4 * 1024 * 1024, gt=0)  # MB_MAX_DIFF_BYTES
+    max_files: int = Field(default=1000, gt=0)  # MB_MAX_DIFF_FILES
+
+
+DEFAULT_LIMITS = DiffLimits()
+
+
 class Violation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str
-    rule: str  # unparseable | absolute_path | parent_segment | git_dir | outside_scope | denied_path
+    rule: str  # too_large | too_many_files | unparseable | unprefixed_path | path_mismatch
+    #            | absolute_path | parent_segment | git_dir | outside_scope | denied_path
     #            | symlink_or_special_mode | binary | private_key | secret | env_value
     message: str  # one line, never the secret itself
     line: int | None = None  # line number in the new file, for content rules
@@ -237,8 +253,65 @@ def _content_violations(path: str, added: list[tuple[int, str]]) -> list[Violati
 # The check
 # ---------------------------------------------------------------------------------------------
 
-_SPECIAL_MODE = re.compile(r"^(?:new file mode|deleted file mode|old mode|new mode|index \S+) 1[26]0000\b")
+# Every mode a header gives, however it is spelled: git reads "0120000" and "120777" as symlinks.
+_MODE_LINE = re.compile(r"^(?:new file mode|deleted file mode|old mode|new mode) +(\S+)\s*$"
+                        r"|^index +\S+ +(\S+)\s*$")
+REGULAR_MODES = frozenset({0o100644, 0o100755})
 _HEADER_PATH = re.compile(r"^(rename from|rename to|copy from|copy to) (.+)$")
+_FILE_HEADER = re.compile(r"^diff --git ", re.MULTILINE)
+_TARGET_HEADER = re.compile(r"^\+\+\+ ", re.MULTILINE)
+
+
+def is_regular_mode(raw: str) -> bool:
+    """True for the modes of an ordinary file (100644, 100755), read as git reads them (octal)."""
+    try:
+        return int(raw, 8) in REGULAR_MODES
+    except ValueError:
+        return False
+
+
+def special_mode_violation(path: str, raw: str) -> Violation:
+    return Violation(path=path, rule="symlink_or_special_mode",
+                     message=f"{path}: mode {raw} is not a regular file; symlinks, submodules "
+                             "and other special files may not be written")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def too_large(size: int, limits: DiffLimits) -> Violation:
+    return Violation(path="", rule="too_large",
+                     message=f"the diff is {_size(size)}; the limit is {_size(limits.max_bytes)} "
+                             "(MB_MAX_DIFF_BYTES)")
+
+
+def size_violations(patch: str | bytes, limits: DiffLimits = DEFAULT_LIMITS) -> list[Violation]:
+    """The limits a patch breaks, counted without parsing it (linear, no allocation per line)."""
+    size = len(patch) if isinstance(patch, bytes) else len(patch.encode("utf-8", "surrogateescape"))
+    if size > limits.max_bytes:
+        return [too_large(size, limits)]
+    text = patch.decode("utf-8", "replace") if isinstance(patch, bytes) else patch
+    # git diffs announce each file; plain unified diffs only have their +++ lines.
+    files = len(_FILE_HEADER.findall(text)) or len(_TARGET_HEADER.findall(text))
+    if files > limits.max_files:
+        return [Violation(path="", rule="too_many_files",
+                          message=f"the diff changes {files} files; the limit is {limits.max_files} "
+                                  "(MB_MAX_DIFF_FILES)")]
+    return []
+
+
+def _prefix_violations(patched: PatchedFile) -> list[Violation]:
+    """git strips the first folder of every ---/+++ name: one without a/ or b/ loses a real folder
+    ("app/run.sh" is written as "run.sh"), so what the checks read is not what git writes."""
+    out = []
+    for raw, prefix in ((patched.source_file, "a/"), (patched.target_file, "b/")):
+        name = unquote_git_path(raw)
+        if name != "/dev/null" and not name.startswith(prefix):
+            out.append(Violation(path=name, rule="unprefixed_path",
+                                 message=f"{name}: a patch path must start with {prefix} "
+                                         f"(git would read it as {name.partition('/')[2] or name!r})"))
+    return out
 
 
 def _header_paths(patched: PatchedFile) -> list[str]:
@@ -267,23 +340,37 @@ def _parse(patch: str) -> PatchSet:
     return patch_set
 
 
+class DiffReading(NamedTuple):
+    violations: list[Violation]
+    paths: set[str]  # every path the headers name (old and new), as the parser reads them
+
+
 def check_diff(patch: str, scope: WriteScope = DEFAULT_SCOPE) -> list[Violation]:
     """Every rule the patch breaks, in patch order; [] means it may be applied."""
+    return read_diff(patch, scope).violations
+
+
+def read_diff(patch: str, scope: WriteScope = DEFAULT_SCOPE) -> DiffReading:
+    """The rules over the patch text, and the paths it names (for comparing with git's reading)."""
     try:
         patch_set = _parse(patch)
     except DiffRejected as exc:
-        return [Violation(path="", rule="unparseable", message=exc.violations[0])]
+        return DiffReading([Violation(path="", rule="unparseable", message=exc.violations[0])], set())
 
     violations: list[Violation] = []
+    named: set[str] = set()
     for patched in patch_set:
+        path_rules = _prefix_violations(patched)
         paths = _header_paths(patched)
-        path_rules = [v for p in paths for v in path_violations(p, scope)]
+        named.update(paths)
+        path_rules += [v for p in paths for v in path_violations(p, scope)]
         violations.extend(path_rules)
         target = _strip_prefix(patched.target_file, "b/") or _strip_prefix(patched.source_file, "a/") or ""
         info = [str(line).rstrip("\n") for line in (patched.patch_info or [])]
-        if any(_SPECIAL_MODE.match(line) for line in info):
-            violations.append(Violation(path=target, rule="symlink_or_special_mode",
-                                        message=f"{target}: symlinks and submodules may not be written"))
+        modes = [m.group(1) or m.group(2) for m in map(_MODE_LINE.match, info) if m]
+        special = next((raw for raw in modes if not is_regular_mode(raw)), None)
+        if special is not None:
+            violations.append(special_mode_violation(target, special))
         if patched.is_binary_file or any(
             line.startswith(("GIT binary patch", "Binary files ")) for line in info
         ):
@@ -294,7 +381,7 @@ def check_diff(patch: str, scope: WriteScope = DEFAULT_SCOPE) -> list[Violation]
         added = [(line.target_line_no or 0, line.value.rstrip("\r\n"))
                  for hunk in patched for line in hunk if line.is_added]
         violations.extend(_content_violations(target, added))
-    return violations
+    return DiffReading(violations, named)
 
 
 def diff_stats(patch: str) -> DiffStats:

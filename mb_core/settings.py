@@ -7,6 +7,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from mb_core.diff_safety import DiffLimits
+from mb_core.errors import InvalidSettings
+
 
 class Settings(BaseModel):
     home: Path  # storage root: store, workspaces, assets, artifacts
@@ -16,7 +19,14 @@ class Settings(BaseModel):
     risk_threshold: int = 50  # builds scoring at or above it wait for approval
     sandbox_timeout_s: int = 180
     max_spec_bytes: int = 256 * 1024
+    max_spec_words: int = 5000  # MB_MAX_SPEC_WORDS: a specification is prose, not a data dump
+    max_diff_bytes: int = DiffLimits().max_bytes  # MB_MAX_DIFF_BYTES
+    max_diff_files: int = DiffLimits().max_files  # MB_MAX_DIFF_FILES
     tenant: str = "default"
+
+    @property
+    def diff_limits(self) -> DiffLimits:
+        return DiffLimits(max_bytes=self.max_diff_bytes, max_files=self.max_diff_files)
 
     @property
     def workspaces_dir(self) -> Path:
@@ -42,4 +52,20 @@ class Settings(BaseModel):
             risk_threshold=int(env.get("MB_RISK_THRESHOLD") or 50),
             sandbox_timeout_s=int(env.get("MB_SANDBOX_TIMEOUT") or 180),
             tenant=env.get("MB_TENANT") or "default",
+            max_spec_words=_limit(env, "MB_MAX_SPEC_WORDS", cls.model_fields["max_spec_words"].default),
+            max_diff_bytes=_limit(env, "MB_MAX_DIFF_BYTES", cls.model_fields["max_diff_bytes"].default),
+            max_diff_files=_limit(env, "MB_MAX_DIFF_FILES", cls.model_fields["max_diff_files"].default),
         )
+
+
+def _limit(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise InvalidSettings(f"{name} must be a positive whole number, not {raw!r}")
+    return value

@@ -9,13 +9,28 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
-from mb_core.diff_safety import DEFAULT_SCOPE, WriteScope, check_diff, path_violations, rejection
+from mb_core.diff_safety import (
+    DEFAULT_LIMITS,
+    DEFAULT_SCOPE,
+    DiffLimits,
+    Violation,
+    WriteScope,
+    check_diff,
+    is_regular_mode,
+    path_violations,
+    read_diff,
+    rejection,
+    size_violations,
+    special_mode_violation,
+    unquote_git_path,
+)
 from mb_core.errors import DiffApplyFailed, WorkspaceError
 from mb_core.models import GeneratedFiles
 
@@ -67,22 +82,112 @@ def run_git(cwd: Path, *args: str, stdin: bytes | None = None, extra_env: dict[s
     return proc
 
 
-def _numstat_paths(numstat: bytes) -> list[str]:
-    """Paths in `git apply --numstat -z` output; a rename is "a\td\t" then old and new paths."""
+def _numstat_entries(numstat: bytes) -> list[tuple[bool, list[str]]]:
+    """(binary?, paths) per file in `git apply --numstat -z` output; a rename is "a\td\t" then
+    the old and new paths; a binary file counts "-" lines."""
     tokens = [t.decode("utf-8", "surrogateescape") for t in numstat.split(b"\0")]
-    paths: list[str] = []
+    entries: list[tuple[bool, list[str]]] = []
     i = 0
     while i < len(tokens):
         parts = tokens[i].split("\t", 2)
         if len(parts) == 3 and parts[2]:
-            paths.append(parts[2])
+            entries.append((parts[0] == "-", [parts[2]]))
             i += 1
         elif len(parts) == 3:
-            paths.extend(t for t in tokens[i + 1:i + 3] if t)
+            entries.append((parts[0] == "-", [t for t in tokens[i + 1:i + 3] if t]))
             i += 3
         else:
             i += 1
-    return paths
+    return entries
+
+
+def _numstat_paths(numstat: bytes) -> list[str]:
+    return [p for _, paths in _numstat_entries(numstat) for p in paths]
+
+
+# `git apply --summary`: " create mode 120000 app/x", " mode change 100644 => 120000 app/x"
+_SUMMARY_MODES = re.compile(r"^ (?:create|delete) mode (\S+) (.+)$|^ mode change (\S+) => (\S+) (.+)$")
+
+
+def _git_reading(patch: bytes, scope: WriteScope, named: set[str]) -> list[Violation]:
+    """What git itself reads in the patch: the paths it would write, their modes, binary files.
+
+    Read outside any repository (nothing is applied: --numstat and --summary only report), so the
+    answer is the same for `mb check-diff` and for a build's workspace.
+    """
+    with tempfile.TemporaryDirectory(prefix="mb-diff-") as tmp:
+        where = Path(tmp)
+        env = {"GIT_CEILING_DIRECTORIES": str(where.parent)}
+        numstat = run_git(where, "apply", "--numstat", "-z", stdin=patch, extra_env=env, check=False)
+        if numstat.returncode != 0:
+            return [Violation(path="", rule="unparseable",
+                              message=f"git cannot read the diff ({_first_line(numstat.stderr)})")]
+        summary = run_git(where, "apply", "--summary", stdin=patch, extra_env=env, check=False)
+    out: list[Violation] = []
+    for binary, paths in _numstat_entries(numstat.stdout):
+        for path in paths:
+            if path not in named:
+                out.append(Violation(path=path, rule="path_mismatch",
+                                     message=f"{path}: git would write this path, which no header "
+                                             "of the patch names"))
+            out.extend(path_violations(path, scope))
+        if binary:
+            out.append(Violation(path=paths[-1], rule="binary",
+                                 message=f"{paths[-1]}: binary patches are not accepted"))
+    for line in summary.stdout.decode("utf-8", "surrogateescape").splitlines():
+        match = _SUMMARY_MODES.match(line)
+        if match is None:
+            continue
+        modes = [m for m in (match.group(1), match.group(3), match.group(4)) if m]
+        path = unquote_git_path(match.group(2) or match.group(5))
+        special = next((raw for raw in modes if not is_regular_mode(raw)), None)
+        if special is not None:
+            out.append(special_mode_violation(path, special))
+    return out
+
+
+def vet_patch(patch: str, scope: WriteScope = DEFAULT_SCOPE,
+              limits: DiffLimits = DEFAULT_LIMITS) -> list[Violation]:
+    """Every rule a diff breaks, judged the same way for `mb check-diff` and for a build: its size
+    first (before anything reads it), then the rules over its text, then git's own reading, which
+    must name the same paths. [] means it may be applied."""
+    too_big = size_violations(patch, limits)
+    if too_big or not patch.strip():
+        return too_big
+    violations, named = read_diff(patch, scope)
+    if any(v.rule == "unparseable" for v in violations):
+        return violations
+    seen = {(v.path, v.rule) for v in violations}
+    for v in _git_reading(patch.encode("utf-8", "surrogateescape"), scope, named):
+        if (v.path, v.rule) not in seen:
+            seen.add((v.path, v.rule))
+            violations.append(v)
+    return violations
+
+
+def check_applies(repo: Path | str, patch: str) -> None:
+    """DiffApplyFailed unless `patch` applies to the commit `repo` has checked out.
+
+    Judged in a throwaway repository that borrows `repo`'s objects (git alternates) with an index
+    read from its HEAD: nothing in `repo` is written, and none of its hooks or filters runs.
+    """
+    repo = Path(repo).resolve()
+    common = run_git(repo, "rev-parse", "--git-common-dir", check=False)
+    if common.returncode != 0:
+        raise WorkspaceError(f"{repo} is not a git repository")
+    objects = (repo / common.stdout.decode("utf-8", "surrogateescape").strip()).resolve() / "objects"
+    tree = run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{tree}", check=False)
+    with tempfile.TemporaryDirectory(prefix="mb-check-") as tmp:
+        scratch = Path(tmp) / "repo"
+        scratch.mkdir()
+        run_git(scratch, "init", "--quiet")
+        (scratch / ".git" / "objects" / "info" / "alternates").write_text(f"{objects}\n")
+        if tree.returncode == 0:  # a repository without commits checks against an empty tree
+            run_git(scratch, "read-tree", tree.stdout.decode().strip())
+        check = run_git(scratch, "apply", "--check", "--cached", "--whitespace=nowarn",
+                        stdin=patch.encode("utf-8", "surrogateescape"), check=False)
+    if check.returncode != 0:
+        raise DiffApplyFailed(f"diff does not apply: {_first_line(check.stderr)}")
 
 
 def _inside_only(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
@@ -248,27 +353,25 @@ class Workspace:
         proc = self._git("status", "--porcelain", "--untracked-files=no", "-z")
         return bool(proc.stdout.strip(b"\0"))
 
-    def apply_diff(self, patch: str, message: str, scope: WriteScope = DEFAULT_SCOPE) -> str:
-        """Check, apply and commit `patch`; returns the new commit. On any failure the working
-        tree, index and HEAD are as they were. An empty patch changes nothing (returns HEAD)."""
+    def apply_diff(self, patch: str, message: str, scope: WriteScope = DEFAULT_SCOPE,
+                   limits: DiffLimits = DEFAULT_LIMITS) -> str:
+        """Check (vet_patch, as `mb check-diff` does), apply and commit `patch`; returns the new
+        commit. On any failure the working tree, index and HEAD are as they were. An empty patch
+        changes nothing (returns HEAD)."""
+        violations = vet_patch(patch, scope, limits)
+        if violations:
+            raise rejection(violations)
         if not patch.strip():
             return self.head()
         if not message.strip():
             raise WorkspaceError("a commit message is required to apply a diff")
-        violations = check_diff(patch, scope)
-        if violations:
-            raise rejection(violations)
         if self._has_tracked_changes():
             raise WorkspaceError(f"workspace {self.path} has uncommitted changes; roll it back first")
         data = patch.encode("utf-8", "surrogateescape")
         check = self._git("apply", "--check", "--index", "--whitespace=nowarn", stdin=data, check=False)
         if check.returncode != 0:
             raise DiffApplyFailed(f"diff does not apply: {_first_line(check.stderr)}")
-        # git's own reading of the paths, in case it differs from the parser's.
         git_paths = _numstat_paths(self._git("apply", "--numstat", "-z", stdin=data).stdout)
-        git_violations = [v for p in git_paths for v in path_violations(p, scope)]
-        if git_violations:
-            raise rejection(git_violations)
 
         before = self.head()
         try:

@@ -71,18 +71,18 @@ def main() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _read_spec(text: tuple[str, ...], file: str | None, max_bytes: int) -> str:
+def _read_spec(text: tuple[str, ...], file: str | None, settings: Settings) -> str:
+    limits = {"max_bytes": settings.max_spec_bytes, "max_words": settings.max_spec_words}
     if file and text:
         raise InvalidSpec("give the spec as text or with -f FILE, not both")
     if file:
         if file == "-":
-            return spec_text_from_bytes(sys.stdin.buffer.read(), source="standard input",
-                                        max_bytes=max_bytes)
-        return spec_text_from_file(Path(file), max_bytes=max_bytes)
+            return spec_text_from_bytes(sys.stdin.buffer.read(),
+                                        source="standard input", **limits)
+        return spec_text_from_file(Path(file), **limits)
     if not text:
         raise InvalidSpec("no spec given: mb build \"Build a CRM system with contacts and deals\"")
-    return spec_text_from_bytes(" ".join(text).encode("utf-8", "surrogateescape"),
-                                max_bytes=max_bytes)
+    return spec_text_from_bytes(" ".join(text).encode("utf-8", "surrogateescape"), **limits)
 
 
 def _check_target_repo(repo: str | None) -> str | None:
@@ -108,7 +108,7 @@ def _check_target_repo(repo: str | None) -> str | None:
 def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
     """Build an application from a specification."""
     settings = Settings.from_env()
-    spec_text = _read_spec(text, file, settings.max_spec_bytes)
+    spec_text = _read_spec(text, file, settings)
     repo_path = _check_target_repo(repo)
     provider = provider or settings.provider
     if provider == "replay":
@@ -370,30 +370,30 @@ def doctor() -> None:
 @click.argument("diff_file", type=click.Path(dir_okay=False))
 @click.option("--repo", help="Also check that it applies to this git repository (left untouched).")
 def check_diff_command(diff_file: str, repo: str | None) -> None:
-    """Check a unified diff with the same safety rules a build's diff passes before it is applied."""
-    from mb_core.diff_safety import check_diff, diff_stats, rejection
-    from mb_core.errors import DiffApplyFailed, DiffRejected
+    """Check a unified diff with the very checks a build's diff passes before it is applied."""
+    from mb_core.diff_safety import diff_stats, rejection, too_large
+    from mb_core.errors import DiffRejected
+    from mb_core.workspace import check_applies, vet_patch
 
+    limits = Settings.from_env().diff_limits
     path = Path(diff_file)
     if not path.is_file():
         raise DiffRejected(f"diff file {diff_file} does not exist")
+    size = path.stat().st_size
+    if size > limits.max_bytes:  # refused before a byte of it is read
+        raise rejection([too_large(size, limits)])
     try:
         patch = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise DiffRejected(f"diff file {diff_file} is not UTF-8 text") from None
-    violations = check_diff(patch)
+    violations = vet_patch(patch, limits=limits)
     if violations:
         raise rejection(violations)
     files, added, removed = diff_stats(patch)
     if repo:
-        target = Path(_check_target_repo(repo))
-        applied = subprocess.run(["git", "apply", "--check", "-"], cwd=target, input=patch.encode(),
-                                 capture_output=True)
-        if applied.returncode != 0:
-            first = (applied.stderr.decode(errors="replace").strip().splitlines() or ["refused"])[0]
-            raise DiffApplyFailed(f"diff does not apply to {repo}: {first}")
-    click.echo(f"ok: {len(files)} files, +{added} -{removed} lines; write scope, denylist and "
-               "secrets scan passed" + (f"; applies to {repo}" if repo else ""))
+        check_applies(Path(_check_target_repo(repo)), patch)
+    click.echo(f"ok: {len(files)} files, +{added} -{removed} lines; size, write scope, denylist, "
+               "modes and secrets scan passed" + (f"; applies to {repo}" if repo else ""))
 
 
 def _redact_url(url: str) -> str:
