@@ -12,8 +12,8 @@ import posixpath
 import re
 import shutil
 import subprocess
-import tarfile
 import tempfile
+import threading
 from pathlib import Path
 
 from mb_core.diff_safety import (
@@ -190,13 +190,29 @@ def check_applies(repo: Path | str, patch: str) -> None:
         raise DiffApplyFailed(f"diff does not apply: {_first_line(check.stderr)}")
 
 
-def _inside_only(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    """tarfile's "data" filter, except that a link pointing outside the tree is left out rather
-    than failing the whole export (a user's repository may hold one)."""
-    try:
-        return tarfile.data_filter(member, dest)
-    except tarfile.FilterError:
+def _tree_path(dest: Path, name: str) -> Path | None:
+    """Where a tree entry goes under `dest`; None for a name that would leave it or touch .git."""
+    parts = name.split("/")
+    if name.startswith("/") or any(p in ("", ".", "..") or p.lower() == ".git" for p in parts):
         return None
+    return dest.joinpath(*parts)
+
+
+def _link_stays_inside(link: Path, target: str, dest: Path) -> bool:
+    if target.startswith("/"):
+        return False
+    resolved = Path(os.path.normpath(link.parent / target))
+    return resolved == dest or dest in resolved.parents
+
+
+def _feed(pipe, shas: list[str]) -> None:
+    """Writes the batch requests while the caller reads the answers (a pipe holds only so much)."""
+    try:
+        for sha in shas:
+            pipe.write(f"{sha}\n".encode())
+        pipe.close()
+    except (BrokenPipeError, ValueError):
+        pass  # the reader gave up (and says why); nothing more to ask
 
 
 def _is_empty_dir(path: Path) -> bool:
@@ -414,17 +430,7 @@ class Workspace:
         created = not dest.exists()
         dest.mkdir(parents=True, exist_ok=True)
         try:
-            with tempfile.TemporaryFile() as archive:
-                proc = subprocess.run(
-                    ["git", "-c", "core.hooksPath=/dev/null", "archive", "--format=tar", "HEAD"],
-                    cwd=self.path, env=git_env(self.path.parent), stdout=archive,
-                    stderr=subprocess.PIPE, check=False,
-                )
-                if proc.returncode != 0:
-                    raise WorkspaceError(f"git archive failed: {_first_line(proc.stderr)}")
-                archive.seek(0)
-                with tarfile.open(fileobj=archive, mode="r:") as tar:
-                    tar.extractall(dest, filter=_inside_only)
+            self._write_tree(dest)
         except BaseException:
             if created:
                 shutil.rmtree(dest, ignore_errors=True)
@@ -433,6 +439,59 @@ class Workspace:
                     shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
             raise
         return dest
+
+    def _write_tree(self, dest: Path) -> None:
+        """Every entry of HEAD's tree, byte for byte, as the commit holds it.
+
+        Not `git archive`: it obeys .gitattributes, so `export-ignore` would hide committed files
+        from the tests, bandit and the zip, and `export-subst` would rewrite them. Blobs are read
+        with `cat-file --batch`, which applies no attribute, filter or conversion. Links are made
+        last (no file is written through one) and only when they point inside the tree;
+        submodules become empty folders, as git archive makes them.
+        """
+        listing = self._git("ls-tree", "-r", "-z", "--full-tree", "HEAD").stdout
+        files: list[tuple[str, str, Path]] = []
+        for record in listing.split(b"\0"):
+            if not record:
+                continue
+            meta, raw_name = record.split(b"\t", 1)
+            mode, kind, sha = meta.decode().split()
+            target = _tree_path(dest, raw_name.decode("utf-8", "surrogateescape"))
+            if target is None:
+                continue
+            if kind == "commit":
+                target.mkdir(parents=True, exist_ok=True)
+            elif kind == "blob":
+                files.append((mode, sha, target))
+        links: list[tuple[Path, str]] = []
+        with subprocess.Popen(
+            ["git", *(a for item in _PINNED_CONFIG for a in ("-c", item)), "cat-file", "--batch"],
+            cwd=self.path, env=git_env(self.path.parent), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        ) as batch:
+            assert batch.stdin is not None and batch.stdout is not None
+            feeder = threading.Thread(target=_feed, args=(batch.stdin, [sha for _, sha, _ in files]),
+                                      daemon=True)
+            feeder.start()
+            for mode, sha, target in files:
+                header = batch.stdout.readline().split()
+                if len(header) != 3 or header[0].decode() != sha:
+                    raise WorkspaceError(f"cannot read blob {sha} of the workspace")
+                body = batch.stdout.read(int(header[2]))
+                batch.stdout.read(1)  # the newline after each object
+                if mode == "120000":
+                    links.append((target, body.decode("utf-8", "surrogateescape")))
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(body)
+                target.chmod(0o755 if mode == "100755" else 0o644)
+            feeder.join()
+        if batch.returncode != 0:
+            raise WorkspaceError("git cat-file failed while exporting the workspace")
+        for link, points_to in links:
+            if _link_stays_inside(link, points_to, dest):
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(points_to)
 
     def remove(self) -> None:
         shutil.rmtree(self.path)

@@ -208,3 +208,55 @@ def test_export_writes_head_only(tmp_path, user_repo):
     assert (dest / "scripts" / "run.sh").stat().st_mode & 0o111
     with pytest.raises(WorkspaceError, match="not empty"):
         ws.export(dest)
+
+
+def committed_tree(ws: Workspace) -> dict[str, bytes]:
+    """Every regular file at HEAD with the bytes the commit holds (read blob by blob)."""
+    out = {}
+    for line in git(ws.path, "ls-tree", "-r", "--full-tree", "HEAD").splitlines():
+        meta, name = line.split("\t", 1)
+        mode, _, sha = meta.split()
+        if mode in ("100644", "100755"):
+            out[name] = subprocess.run(["git", "cat-file", "blob", sha], cwd=ws.path, check=True,
+                                       capture_output=True).stdout
+    return out
+
+
+def exported_tree(dest: Path) -> dict[str, bytes]:
+    return {p.relative_to(dest).as_posix(): p.read_bytes()
+            for p in sorted(dest.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def test_export_is_the_committed_tree_whatever_gitattributes_say(tmp_path):
+    ws = Workspace.create(tmp_path / "ws")
+    ws.apply_diff(ws.render_diff(gen(
+        ("tests/.gitattributes", "* export-ignore\n"),
+        ("app/.gitattributes", "hidden.py export-ignore\nstamp.py export-subst\n"
+                               "*.txt text eol=crlf\n"),
+        ("app/hidden.py", "import os\nos.system('echo not seen by the checks')\n"),
+        ("app/stamp.py", "BUILT = '$Format:%H %ae$'\n"),
+        ("app/notes.txt", "line one\nline two\n"),
+        ("tests/test_app.py", "def test_it():\n    assert True\n"),
+    )), "generated, with attributes")
+    dest = ws.export(tmp_path / "tree")
+    committed = committed_tree(ws)
+    assert exported_tree(dest) == committed
+    assert {"app/hidden.py", "tests/test_app.py"} <= set(committed)
+    assert (dest / "app" / "stamp.py").read_text() == "BUILT = '$Format:%H %ae$'\n"
+    assert (dest / "app" / "notes.txt").read_bytes() == b"line one\nline two\n"
+
+
+def test_export_keeps_modes_and_inner_links_and_drops_outer_ones(tmp_path, user_repo):
+    (user_repo / "app" / "alias.py").symlink_to("main.py")
+    (user_repo / "app" / "passwd").symlink_to("/etc/passwd")
+    (user_repo / "app" / "up").symlink_to("../../outside")
+    git(user_repo, "add", "-A")
+    git(user_repo, "commit", "-q", "-m", "links")
+    ws = Workspace.create(tmp_path / "ws", source=user_repo)
+    dest = ws.export(tmp_path / "tree")
+    assert exported_tree(dest) == committed_tree(ws)
+    assert (dest / "app" / "alias.py").is_symlink() and (dest / "app" / "alias.py").read_text() == "print('hello')\n"
+    assert not (dest / "app" / "passwd").exists() and not (dest / "app" / "passwd").is_symlink()
+    assert not (dest / "app" / "up").is_symlink()
+    assert (dest / "scripts" / "run.sh").stat().st_mode & 0o777 == 0o755
+    assert (dest / "app" / "main.py").stat().st_mode & 0o777 == 0o644
