@@ -17,6 +17,7 @@ from mb_core.errors import InvalidSpec, InvalidState, MBError
 from mb_core.models import BuildRun, BuildStatus, SpecMode
 from mb_core.settings import Settings
 from mb_core.submission import spec_text_from_bytes, spec_text_from_file
+from mb_dagster.terminal import say
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # Preview/beta notices (partitioned asset checks) are for developers, not for every CLI run.
@@ -34,7 +35,7 @@ class StepPrinter(logging.Handler):
             return
         seconds = getattr(record, "mb_seconds", 0.0)
         mark = "ok" if record.getMessage() == "succeeded" else "FAILED"
-        click.echo(f"  {mark:<3} {step:<12} {seconds:6.2f} s")
+        say(f"  {mark:<3} {step:<12} {seconds:6.2f} s")
 
 
 def _environment():
@@ -50,7 +51,7 @@ def _instance(env):
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    say(f"error: {message}", err=True, one_line=True)
     sys.exit(code)
 
 
@@ -140,13 +141,13 @@ def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
     )
     env.store.create_build(run)
     if detach:
-        click.echo(f"submitted {build_id}: the submissions sensor starts it (make ui); "
+        say(f"submitted {build_id}: the submissions sensor starts it (make ui); "
                    f"`mb status {build_id}` follows it")
         return
 
     from mb_dagster import driver
 
-    click.echo(f"build {build_id} ({provider})")
+    say(f"build {build_id} ({provider})")
     handler = StepPrinter()
     steps_log = logging.getLogger("mb.steps")
     steps_log.addHandler(handler)
@@ -167,19 +168,19 @@ def _print_outcome(env, build: BuildRun, artifact, seconds: float | None = None)
     report = env.assets.read("eval_report", build.id, EvalReport)
     if report is not None:
         isolation = report.sandbox.isolation if report.sandbox else "?"
-        click.echo(f"tests: {report.tests_passed} passed, {report.tests_failed} failed, "
+        say(f"tests: {report.tests_passed} passed, {report.tests_failed} failed, "
                    f"{report.tests_errored} errors in the sandbox ({isolation})")
     gate = env.store.get_gate(build.id)
     if gate is not None:
-        click.echo(f"risk {gate.risk_score}/100: {gate.decision.value} ({gate.reason})")
+        say(f"risk {gate.risk_score}/100: {gate.decision.value} ({gate.reason})")
     if artifact is not None:
-        click.echo(f"artifact:  {artifact.zip_path}")
-        click.echo(f"PR body:   {artifact.pr_body_path}")
-        click.echo(f"manifest:  {artifact.manifest_path}")
+        say(f"artifact:  {artifact.zip_path}")
+        say(f"PR body:   {artifact.pr_body_path}")
+        say(f"manifest:  {artifact.manifest_path}")
     elif build.status == BuildStatus.awaiting_approval:
-        click.echo(f"waiting for approval: mb approve {build.id}  (or: mb reject {build.id})")
+        say(f"waiting for approval: mb approve {build.id}  (or: mb reject {build.id})")
     if seconds is not None:
-        click.echo(f"{build.status.value} in {seconds:.1f} s")
+        say(f"{build.status.value} in {seconds:.1f} s")
 
 
 @main.command()
@@ -188,22 +189,22 @@ def status(build_id: str) -> None:
     """Show a build's status, steps and gate."""
     env = _environment()
     build = env.store.get_build(build_id)
-    click.echo(f"build {build.id}: {build.status.value}  (provider {build.provider}, "
+    say(f"build {build.id}: {build.status.value}  (provider {build.provider}, "
                f"tenant {build.tenant}, created {build.created_at:%Y-%m-%d %H:%M:%S})")
     if build.error:
-        click.echo(f"error: {build.error}")
+        say(f"error: {build.error}")
     for step in env.store.list_steps(build_id):
         seconds = f"{step.seconds:6.2f} s" if step.seconds is not None else "   …    "
         detail = f"  {step.detail}" if step.detail else ""
-        click.echo(f"  {step.status.value:<9} {step.name:<12} {seconds}{detail}")
+        say(f"  {step.status.value:<9} {step.name:<12} {seconds}{detail}")
     gate = env.store.get_gate(build_id)
     if gate:
         by = f" by {gate.decided_by}" if gate.decided_by else ""
-        click.echo(f"gate: {gate.decision.value}{by}: risk {gate.risk_score} "
+        say(f"gate: {gate.decision.value}{by}: risk {gate.risk_score} "
                    f"(threshold {gate.threshold})")
     artifact_dir = env.artifact_dir(build_id)
     if artifact_dir.exists():
-        click.echo(f"artifact: {artifact_dir}")
+        say(f"artifact: {artifact_dir}")
 
 
 @main.command(name="list")
@@ -214,12 +215,12 @@ def list_builds(limit: int, status_: str | None) -> None:
     env = _environment()
     builds = env.store.list_builds(limit=limit, status=BuildStatus(status_) if status_ else None)
     if not builds:
-        click.echo("no builds yet: mb build \"Build a CRM system with contacts and deals\"")
+        say("no builds yet: mb build \"Build a CRM system with contacts and deals\"")
         return
     for b in builds:
         first_line = b.spec_text.splitlines()[0][:60]
         risk = "-" if b.risk_score is None else str(b.risk_score)
-        click.echo(f"{b.id:<24} {b.status.value:<18} risk {risk:>3}  {first_line}")
+        say(f"{b.id:<24} {b.status.value:<18} risk {risk:>3}  {first_line}")
 
 
 SHOWABLE = {"spec": "ScaffoldSpec", "plan": "ScaffoldPlan", "diff": "DiffArtifact",
@@ -239,16 +240,16 @@ def show(build_id: str, what: str) -> None:
         path = env.artifact_dir(build_id) / "PR_BODY.md"
         if not path.exists():
             raise InvalidState(f"build {build_id} has no released artifact yet")
-        click.echo(path.read_text(encoding="utf-8"), nl=False)
+        say(path.read_text(encoding="utf-8"), nl=False, raw_when_piped=True)
         return
     asset = "eval_report" if what == "report" else what
     value = env.assets.read(asset, build_id, getattr(models, SHOWABLE[what]))
     if value is None:
         raise InvalidState(f"build {build_id} has no {what} (yet)")
     if what == "diff":
-        click.echo(value.patch, nl=False)
+        say(value.patch, nl=False, raw_when_piped=True)
     else:
-        click.echo(value.model_dump_json(indent=2))
+        say(value.model_dump_json(indent=2))
 
 
 @main.command()
@@ -263,7 +264,7 @@ def approve(build_id: str, by: str, reason: str, no_release: bool) -> None:
     env = _environment()
     instance = None if no_release else _instance(env)
     build, artifact = driver.approve(env, instance, build_id, by, reason, release_now=not no_release)
-    click.echo(f"approved {build_id} by {by}")
+    say(f"approved {build_id} by {by}")
     _print_outcome(env, build, artifact)
 
 
@@ -276,7 +277,7 @@ def reject(build_id: str, by: str, reason: str) -> None:
     from mb_dagster import driver
 
     build = driver.reject(_environment(), build_id, by, reason)
-    click.echo(f"rejected {build.id} by {by}")
+    say(f"rejected {build.id} by {by}")
 
 
 @main.command()
@@ -294,7 +295,7 @@ def cancel(build_id: str) -> None:
     if not env.store.set_status(build_id, BuildStatus.cancelled, expected=active):
         raise InvalidState(f"build {build_id} finished while being cancelled")
     rollback_workspace(env.workspace_path(build_id))
-    click.echo(f"cancelled {build_id}")
+    say(f"cancelled {build_id}")
 
 
 @main.command()
@@ -307,7 +308,7 @@ def ui(port: int) -> None:
     prepare_dagster_home(env.settings)
     cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
            "-h", "127.0.0.1", "-p", str(port)]
-    click.echo(f"Dagster UI on http://127.0.0.1:{port}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    say(f"Dagster UI on http://127.0.0.1:{port}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
 
     def reset_signals() -> None:
         # A shell may start us with SIGINT/SIGTERM ignored; dagster dev must be stoppable.
@@ -331,7 +332,7 @@ def doctor() -> None:
     def line(ok: bool, what: str, detail: str) -> None:
         nonlocal problems
         problems += 0 if ok else 1
-        click.echo(f"{'ok ' if ok else 'BAD'} {what:<10} {detail}")
+        say(f"{'ok ' if ok else 'BAD'} {what:<10} {detail}")
 
     from mb_core.sandbox import sandbox_status
 
@@ -392,7 +393,7 @@ def check_diff_command(diff_file: str, repo: str | None) -> None:
     files, added, removed = diff_stats(patch)
     if repo:
         check_applies(Path(_check_target_repo(repo)), patch)
-    click.echo(f"ok: {len(files)} files, +{added} -{removed} lines; size, write scope, denylist, "
+    say(f"ok: {len(files)} files, +{added} -{removed} lines; size, write scope, denylist, "
                "modes and secrets scan passed" + (f"; applies to {repo}" if repo else ""))
 
 

@@ -10,6 +10,7 @@ import time
 import click
 
 from mb_core.settings import Settings
+from mb_dagster.terminal import say
 
 HEADER = f"{'task':<30} {'result':<16} {'entities':>8} {'tests':>9} {'checks':>7} {'seconds':>8}"
 
@@ -62,20 +63,20 @@ def golden(only: tuple[str, ...], ci: bool, replay: bool, folder: str | None, jo
 
     def printed(run) -> None:
         if not ci:
-            click.echo(_row(run))
+            say(_row(run))
             for line in _why(run):
-                click.echo(line)
+                say(line)
 
     if not ci:
-        click.echo(HEADER)
+        say(HEADER)
     runs = run_golden_suite(env, instance, tasks, replay=replay, on_done=printed, jobs=jobs)
     seconds = time.perf_counter() - started
     failed = [r for r in runs if not r.ok]
     if ci:
-        click.echo(json.dumps({
+        say(json.dumps({
             "ok": not failed, "tasks": [r.as_json() for r in runs], "passed": len(runs) - len(failed),
             "failed": len(failed), "seconds": round(seconds, 1), "replay": replay,
         }, indent=2))
     else:
-        click.echo(f"{len(runs) - len(failed)} of {len(runs)} golden tasks passed in {seconds:.1f} s")
+        say(f"{len(runs) - len(failed)} of {len(runs)} golden tasks passed in {seconds:.1f} s")
     sys.exit(1 if failed else 0)

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from mb_dagster.terminal import say
+
 
 @click.command()
 @click.argument("build_ids", nargs=-1, required=True, metavar="BUILD [BUILD...]")
@@ -23,13 +25,13 @@ def replay(build_ids: tuple[str, ...]) -> None:
         outcome = replay_build(env, instance, build_id)
         if outcome.error:
             failures += 1
-            click.echo(f"{build_id}: replay failed: {outcome.error}")
+            say(f"{build_id}: replay failed: {outcome.error}")
         elif outcome.drift:
             failures += 1
-            click.echo(f"{build_id}: DRIFT: diff sha256 {outcome.replayed_sha256} differs from "
+            say(f"{build_id}: DRIFT: diff sha256 {outcome.replayed_sha256} differs from "
                        f"the original {outcome.original_sha256}")
         else:
-            click.echo(f"{build_id}: no drift (diff sha256 {outcome.original_sha256})")
+            say(f"{build_id}: no drift (diff sha256 {outcome.original_sha256})")
     if failures:
-        click.echo(f"{failures} of {len(build_ids)} replays drifted or failed", err=True)
+        say(f"{failures} of {len(build_ids)} replays drifted or failed", err=True)
         sys.exit(1)

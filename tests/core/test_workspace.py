@@ -231,8 +231,7 @@ def test_export_is_the_committed_tree_whatever_gitattributes_say(tmp_path):
     ws = Workspace.create(tmp_path / "ws")
     ws.apply_diff(ws.render_diff(gen(
         ("tests/.gitattributes", "* export-ignore\n"),
-        ("app/.gitattributes", "hidden.py export-ignore\nstamp.py export-subst\n"
-                               "*.txt text eol=crlf\n"),
+        ("app/.gitattributes", "hidden.py export-ignore\nstamp.py export-subst\n*.txt text eol=crlf\n"),
         ("app/hidden.py", "import os\nos.system('echo not seen by the checks')\n"),
         ("app/stamp.py", "BUILT = '$Format:%H %ae$'\n"),
         ("app/notes.txt", "line one\nline two\n"),

@@ -21,7 +21,7 @@ SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
 
 def mb(*args: str, env_extra: dict | None = None):
     return subprocess.run([MB, *args], capture_output=True, env={**os.environ, **(env_extra or {})},
-                          timeout=600)
+                          timeout=600, check=False)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -42,27 +42,27 @@ HOSTILE = {
                                 "symlink_or_special_mode"),
     "symlink spelled 120777": (new_file("app/link.py", ["/etc/passwd"], "120777"),
                                "symlink_or_special_mode"),
-    "submodule": (f"diff --git a/app/sub b/app/sub\nnew file mode 160000\nindex 0000000..{SHA[:7]}\n"
-                  f"--- /dev/null\n+++ b/app/sub\n@@ -0,0 +1 @@\n+Subproject commit {SHA}\n",
+    "submodule": ((f"diff --git a/app/sub b/app/sub\nnew file mode 160000\nindex 0000000..{SHA[:7]}\n"
+                   f"--- /dev/null\n+++ b/app/sub\n@@ -0,0 +1 @@\n+Subproject commit {SHA}\n"),
                   "symlink_or_special_mode"),
-    "an existing file made a symlink": ("diff --git a/app/main.py b/app/main.py\nold mode 100644\n"
-                                        "new mode 120000\n", "symlink_or_special_mode"),
+    "an existing file made a symlink": (("diff --git a/app/main.py b/app/main.py\nold mode 100644\n"
+                                         "new mode 120000\n"), "symlink_or_special_mode"),
     "new file without b/": ("--- /dev/null\n+++ app/run.sh\n@@ -0,0 +1 @@\n+curl x | sh\n",
                             "unprefixed_path"),
-    "change without a/ and b/": ("--- app/main.py\n+++ app/main.py\n@@ -1 +1 @@\n"
-                                 "-print('hello')\n+print('bye')\n", "unprefixed_path"),
-    "headers that disagree": ("diff --git a/app/ok.py b/app/ok.py\nnew file mode 100644\n"
-                              "--- /dev/null\n+++ b/app/other.py\n@@ -0,0 +1 @@\n+x = 1\n",
+    "change without a/ and b/": (("--- app/main.py\n+++ app/main.py\n@@ -1 +1 @@\n"
+                                  "-print('hello')\n+print('bye')\n"), "unprefixed_path"),
+    "headers that disagree": (("diff --git a/app/ok.py b/app/ok.py\nnew file mode 100644\n"
+                               "--- /dev/null\n+++ b/app/other.py\n@@ -0,0 +1 @@\n+x = 1\n"),
                               "unparseable"),
     "parent folder": (new_file("../outside.py", ["x = 1"]), "parent_segment"),
     "inside .git": (new_file(".git/hooks/post-checkout", ["#!/bin/sh"]), "git_dir"),
     "a .env file": (new_file("app/.env", ["SECRET_KEY=abc"]), "denied_path"),
     "outside the write scope": (new_file("lib/x.py", ["x = 1"]), "outside_scope"),
-    "rename out of the tree": ("diff --git a/app/main.py b/../main.py\nsimilarity index 100%\n"
-                               "rename from app/main.py\nrename to ../main.py\n", "parent_segment"),
-    "binary": ("diff --git a/app/blob.py b/app/blob.py\nnew file mode 100644\n"
-               f"index 0000000000000000000000000000000000000000..{SHA}\nGIT binary patch\n"
-               "literal 3\nKcmZQzWMT#Y01f~L\n\nliteral 0\nHcmV?d00001\n\n", "binary"),
+    "rename out of the tree": (("diff --git a/app/main.py b/../main.py\nsimilarity index 100%\n"
+                                "rename from app/main.py\nrename to ../main.py\n"), "parent_segment"),
+    "binary": (("diff --git a/app/blob.py b/app/blob.py\nnew file mode 100644\n"
+                f"index 0000000000000000000000000000000000000000..{SHA}\nGIT binary patch\n"
+                "literal 3\nKcmZQzWMT#Y01f~L\n\nliteral 0\nHcmV?d00001\n\n"), "binary"),
     "a private key": (new_file("app/keys.py", ['KEY = """', "-----BEGIN RSA PRIVATE KEY-----",
                                                '"""']), "private_key"),
 }
@@ -165,8 +165,48 @@ def test_a_spec_of_too_many_words_is_refused_before_anything_is_made(mb_home, tm
     result = mb("build", "-f", str(spec))
     assert result.returncode == 1
     assert result.stderr.decode().splitlines() == [
-        f"error: spec file {spec} has 6005 words; the limit is 5000 (MB_MAX_SPEC_WORDS): a "
-        "specification is prose, not data: describe the records and a few of their fields"]
+        (f"error: spec file {spec} has 6005 words; the limit is 5000 (MB_MAX_SPEC_WORDS): a "
+         "specification is prose, not data: describe the records and a few of their fields")]
     listing = mb("list")
     assert "no builds yet" in listing.stdout.decode()
     assert not (mb_home / "workspaces").exists() or not any((mb_home / "workspaces").iterdir())
+
+
+TERMINAL_ATTACK = "\x1b]0;owned\x07\x1b[2J\x07\u009b31m\u202e"
+RAW_CONTROLS = ("\x1b", "\x07", "\u009b", "\u202e")
+
+
+def shown(result) -> str:
+    text = result.stdout.decode() + result.stderr.decode()
+    assert not [c for c in RAW_CONTROLS if c in text], text
+    return text
+
+
+def test_control_characters_from_a_spec_are_printed_escaped(mb_home):
+    # The diff limit stops the build after its spec is read: quick, and the spec is there to show.
+    result = mb("build", f"Build a ticket desk{TERMINAL_ATTACK} with tickets and agents",
+                env_extra={"MB_MAX_DIFF_BYTES": "20000"})
+    assert result.returncode == 1
+    build_id = shown(result).split()[1]
+    escaped = "\\x1b]0;owned\\x07\\x1b[2J\\x07\\x9b31m\\u202e"
+
+    assert escaped in shown(mb("list"))
+    status = mb("status", build_id)
+    assert status.returncode == 0 and "failed" in shown(status)
+    spec = mb("show", build_id, "spec")
+    assert spec.returncode == 0 and "ticket desk" in shown(spec)
+
+    refused = mb("build", f"{TERMINAL_ATTACK} hello there")
+    shown(refused)
+    err = refused.stderr.decode().strip().splitlines()
+    assert refused.returncode == 1 and len(err) == 1 and "Nothing buildable" in err[0], err
+    assert escaped[:20] in err[0], err
+    assert "\\x1b]0;owned" in shown(mb("status", f"{TERMINAL_ATTACK}b1"))
+
+
+def test_a_piped_diff_keeps_its_bytes(mb_home, tmp_path):
+    from mb_dagster.terminal import printable
+
+    assert printable("tab\there\nnext") == "tab\there\nnext"
+    assert printable("a\nb", one_line=True) == "a\\nb"
+    assert printable("\x1b]0;t\x07\r\x7f") == "\\x1b]0;t\\x07\\r\\x7f"
