@@ -303,9 +303,9 @@ def cancel(build_id: str) -> None:
 def ui(port: int) -> None:
     """Start the Dagster UI and daemon (dagster dev) on this build home."""
     env = _environment()
-    from mb_dagster.instance import REPO_ROOT, prepare_dagster_home
+    from mb_dagster.instance import REPO_ROOT, open_instance
 
-    prepare_dagster_home(env.settings)
+    open_instance(env.settings)  # its storage is made (under the lock) before dagster dev starts
     cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
            "-h", "127.0.0.1", "-p", str(port)]
     say(f"Dagster UI on http://127.0.0.1:{port}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
