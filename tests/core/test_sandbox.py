@@ -10,7 +10,7 @@ import pytest
 
 from mb_core.errors import SandboxError
 from mb_core.models import TestOutcome
-from mb_core.sandbox import SANDBOX_UID, SandboxLimits, parse_junit, run_tests, sandbox_status
+from mb_core.sandbox import SANDBOX_UIDS, SandboxLimits, parse_junit, run_tests, sandbox_status
 
 IS_ROOT = os.geteuid() == 0
 PLANTED = "MB_PLANTED_SECRET"
@@ -108,7 +108,7 @@ def test_isolated_run_with_results(checkouts, monkeypatch):
 
 
         def test_uid():
-            assert os.getuid() == {SANDBOX_UID if IS_ROOT else os.getuid()}
+            assert {SANDBOX_UIDS.start if IS_ROOT else os.getuid()} <= os.getuid() <= {SANDBOX_UIDS.stop - 1 if IS_ROOT else os.getuid()}
 
 
         def test_other_checkouts_and_home_are_hidden():
@@ -130,7 +130,7 @@ def test_isolated_run_with_results(checkouts, monkeypatch):
         listener.close()
 
     assert result.isolation == "bubblewrap" and result.warning is None
-    assert result.uid == (SANDBOX_UID if IS_ROOT else os.getuid())
+    assert result.uid in (SANDBOX_UIDS if IS_ROOT else [os.getuid()])
     assert result.exit_code == 1 and not result.timed_out
     assert outcomes(result) == {
         "tests/test_app.py::test_health_endpoint": TestOutcome.passed,
@@ -265,7 +265,7 @@ def test_sandbox_status():
     status = sandbox_status()
     assert status["bwrap"] and status["bwrap_version"].startswith("bubblewrap")
     assert status["works"] is True and status["isolation"] == "bubblewrap"
-    assert status["uid"] == (SANDBOX_UID if IS_ROOT else os.getuid())
+    assert status["uid"] in (SANDBOX_UIDS if IS_ROOT else [os.getuid()])
 
 
 def test_parse_junit_names_and_outcomes():
