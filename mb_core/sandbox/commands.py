@@ -98,7 +98,7 @@ def hidden_dirs(tree: Path, private: list[Path], home: Path | None = None
         if not path.is_dir() or within(path, out):
             continue
         if path == Path("/") or any(path == s or path in s.parents for s in SYSTEM_DIRS) \
-                or within(path, [Path("/proc"), Path("/sys"), Path("/dev")]):
+                or within(path, [s for s in SYSTEM_DIRS if s != Path("/etc")]):
             if path in (c.resolve() for c in private):
                 refused.append(f"{path} (a system folder or one that holds them)")
             continue
