@@ -139,6 +139,7 @@ class SandboxCgroup:
                 group.warnings.append(f"no {controller} control group on this machine: "
                                       f"{_what(controller)} is capped per process only")
                 continue
+            _remove_stale(where.own_dir, label)
             folder = where.own_dir / name
             try:
                 if where.version == 2:
@@ -214,6 +215,16 @@ class SandboxCgroup:
                     except ProcessLookupError:
                         pass
                 time.sleep(0.02)
+
+
+def _remove_stale(own_dir: Path, label: str) -> None:
+    """Groups of this uid left by a builder that died before it could remove them: the caller
+    holds the uid's lock, so no live sandbox uses them. Only empty ones can (and do) go."""
+    for folder in own_dir.glob(f"mb-sandbox-{label}-*"):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _what(controller: str) -> str:
