@@ -82,7 +82,7 @@ def interpreter_roots() -> list[Path]:
     return roots
 
 
-def hidden_dirs(tree: Path, private: list[Path], home: Path | None = None
+def hidden_dirs(tree: Path | None, private: list[Path], home: Path | None = None
                 ) -> tuple[list[Path], list[str]]:
     """(folders covered by an empty tmpfs, private paths that cannot be hidden and why).
 
@@ -91,7 +91,8 @@ def hidden_dirs(tree: Path, private: list[Path], home: Path | None = None
     home, the store's folder, the target repository). /tmp gets its own capped tmpfs, so a folder
     under it is hidden with it.
     """
-    candidates = [home or Path.home(), tree.parent, Path("/run")] + list(private)
+    candidates = [home or Path.home(), Path("/run")] + ([tree.parent] if tree else [])
+    candidates += list(private)
     refused: list[str] = []
     out: list[Path] = []
     for path in sorted({c.resolve() for c in candidates}, key=lambda p: (len(p.parts), str(p))):

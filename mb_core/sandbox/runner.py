@@ -248,8 +248,7 @@ def _session(tree: Path | None, choice: str, limits: SandboxLimits, timeout_s: i
              scratch_parent: Path | None, private: Sequence[Path]) -> Iterator[_Session]:
     is_root = os.geteuid() == 0
     tools = cmd.Tools.find(os.environ.get("PATH", ""))
-    hidden, refused = cmd.hidden_dirs(tree or Path(tempfile.gettempdir()) / "mb-none",
-                                      [Path(p) for p in private])
+    hidden, refused = cmd.hidden_dirs(tree, [Path(p) for p in private])
     if refused:
         raise SandboxError(f"sandbox: cannot hide {', '.join(refused)}; the tests were not run")
     if not is_root and choice == "rlimits":
