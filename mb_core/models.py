@@ -260,14 +260,31 @@ class FailureClass(str, Enum):
     spec_refused = "spec_refused"
 
 
+class SandboxCap(Model):
+    """One limit a sandbox ran under, as really applied: what, how much, over what, by which means."""
+
+    name: str  # memory, processes, disk, address_space, cpu, file_size, open_files
+    limit: int
+    unit: Literal["bytes", "count", "seconds"]
+    scope: Literal["sandbox", "process", "uid"]  # the whole sandbox, each process, the sandbox's uid
+    via: str  # cgroup v1, cgroup v2, tmpfs, prlimit
+
+
 class SandboxInfo(Model):
+    """What the generated tests were really allowed: the report never claims more than was applied."""
+
     isolation: Literal["bubblewrap", "rlimits"]
     uid: int
-    network: bool = False
+    network: bool = False  # True: the tests shared the host's network
     timeout_s: int
     exit_code: int | None = None
     timed_out: bool = False
     warning: str | None = None
+    namespaces: list[str] = Field(default_factory=list)  # net, pid, ipc, uts, mount, cgroup
+    hidden: list[str] = Field(default_factory=list)  # host folders the tests could not see
+    writable: list[str] = Field(default_factory=list)  # the only places the tests could write
+    caps: list[SandboxCap] = Field(default_factory=list)
+    limits_hit: list[str] = Field(default_factory=list)  # caps the run ran into (memory, processes)
 
 
 class CheckSeverity(str, Enum):

@@ -296,7 +296,9 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
                 warming = pool.submit(preload_results_validator)
                 bandit_run = pool.submit(run_bandit, tree)
                 write_probes(tree, plan)
-                result = run_tests(tree, timeout_s=env.settings.sandbox_timeout_s)
+                private = env.settings.private_paths() + (
+                    [Path(build.repo_path)] if build.repo_path else [])
+                result = run_tests(tree, timeout_s=env.settings.sandbox_timeout_s, private=private)
                 bandit = bandit_run.result()
                 warming.exception()  # a failed import shows up again, as a finding, in validation
         tests = [t for t in result.tests if not t.nodeid.startswith(PROBE_PREFIX)]
@@ -311,6 +313,12 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
             exit_code=result.exit_code,
             timed_out=result.timed_out,
             warning=result.warning,
+            network=result.network,
+            namespaces=result.namespaces,
+            hidden=result.hidden,
+            writable=result.writable,
+            caps=result.caps,
+            limits_hit=result.limits_hit,
         )
         report = EvalReport(
             build_id=build.id,

@@ -40,6 +40,16 @@ class Settings(BaseModel):
     def artifacts_dir(self) -> Path:
         return self.home / "artifacts"
 
+    def private_paths(self) -> list[Path]:
+        """Host folders generated code must never see: the storage root (store, LLM exchanges,
+        every workspace, assets, artifacts), Dagster's home and a SQLite store kept elsewhere."""
+        paths = [self.home, self.dagster_home]
+        if self.database_url.startswith("sqlite:///"):
+            db_file = Path(self.database_url.removeprefix("sqlite:///").split("?", 1)[0])
+            if str(db_file) not in ("", ":memory:"):
+                paths.append(db_file.expanduser().resolve().parent)
+        return paths
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = dict(os.environ if env is None else env)

@@ -336,7 +336,7 @@ def doctor() -> None:
 
     from mb_core.sandbox import sandbox_status
 
-    sb = sandbox_status()
+    sb = sandbox_status(private=settings.private_paths())
     line(bool(sb.get("works")), "sandbox", ", ".join(f"{k}={v}" for k, v in sb.items()))
     try:
         from mb_core.pipeline import BuildEnvironment

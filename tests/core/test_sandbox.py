@@ -10,7 +10,7 @@ import pytest
 
 from mb_core.errors import SandboxError
 from mb_core.models import TestOutcome
-from mb_core.sandbox import SANDBOX_UID, SandboxLimits, parse_junit, run_tests, sandbox_status
+from mb_core.sandbox import SANDBOX_UIDS, SandboxLimits, parse_junit, run_tests, sandbox_status
 
 IS_ROOT = os.geteuid() == 0
 PLANTED = "MB_PLANTED_SECRET"
@@ -108,7 +108,7 @@ def test_isolated_run_with_results(checkouts, monkeypatch):
 
 
         def test_uid():
-            assert os.getuid() == {SANDBOX_UID if IS_ROOT else os.getuid()}
+            assert {SANDBOX_UIDS.start if IS_ROOT else os.getuid()} <= os.getuid() <= {SANDBOX_UIDS.stop - 1 if IS_ROOT else os.getuid()}
 
 
         def test_other_checkouts_and_home_are_hidden():
@@ -130,7 +130,7 @@ def test_isolated_run_with_results(checkouts, monkeypatch):
         listener.close()
 
     assert result.isolation == "bubblewrap" and result.warning is None
-    assert result.uid == (SANDBOX_UID if IS_ROOT else os.getuid())
+    assert result.uid in (SANDBOX_UIDS if IS_ROOT else [os.getuid()])
     assert result.exit_code == 1 and not result.timed_out
     assert outcomes(result) == {
         "tests/test_app.py::test_health_endpoint": TestOutcome.passed,
@@ -265,7 +265,7 @@ def test_sandbox_status():
     status = sandbox_status()
     assert status["bwrap"] and status["bwrap_version"].startswith("bubblewrap")
     assert status["works"] is True and status["isolation"] == "bubblewrap"
-    assert status["uid"] == (SANDBOX_UID if IS_ROOT else os.getuid())
+    assert status["uid"] in (SANDBOX_UIDS if IS_ROOT else [os.getuid()])
 
 
 def test_parse_junit_names_and_outcomes():
@@ -285,3 +285,40 @@ def test_parse_junit_names_and_outcomes():
     ]
     assert tests[0].seconds == 0.5
     assert parse_junit("<not xml") == []
+
+
+def test_unreachable_interpreter_is_refused_never_run_as_root(tmp_path):
+    """An interpreter in a folder the sandbox uid cannot enter (and the sandbox does not cover):
+    both sandboxes refuse, and the tests never run, least of all as root."""
+    import site
+    import subprocess
+    import sys
+    import uuid
+
+    locked = Path("/var/lib") / f"mb-locked-{uuid.uuid4().hex[:8]}"
+    locked.mkdir(mode=0o700)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(locked / "venv")],
+                       check=True)
+        marker = locked / "ran-outside"
+        project = make_project(tmp_path / "p", f"""
+            from pathlib import Path
+
+
+            def test_escape():
+                Path({str(marker)!r}).write_text("ran")
+        """)
+        code = ("import sys\nfrom mb_core.errors import SandboxError\n"
+                "from mb_core.sandbox import run_tests\n"
+                "try:\n    run_tests(sys.argv[1], timeout_s=60)\n"
+                "except SandboxError as exc:\n    print(exc.message)\n    sys.exit(3)\n")
+        root = Path(__file__).resolve().parents[2]
+        env = {"PATH": os.environ["PATH"],
+               "PYTHONPATH": os.pathsep.join([str(root), *site.getsitepackages()])}
+        done = subprocess.run([str(locked / "venv" / "bin" / "python"), "-c", code, str(project)],
+                              check=False, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 3, done.stdout + done.stderr
+        assert "never runs as root" in done.stdout and "the tests were not run" in done.stdout
+        assert not marker.exists()
+    finally:
+        shutil.rmtree(locked, ignore_errors=True)

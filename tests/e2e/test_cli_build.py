@@ -172,3 +172,22 @@ def test_a_sound_diff_passes_and_applies(mb_home, tmp_path):
     result = mb("check-diff", str(patch), "--repo", str(repo))
     assert result.returncode == 0 and "applies to" in out(result), out(result)
     assert not (repo / "app").exists()  # checked, never applied
+
+
+def test_a_sandbox_that_cannot_start_fails_the_build_with_its_reason(mb_home, tmp_path):
+    # A PATH without bubblewrap, and bubblewrap required: the tests must not run at all.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for folder in ("/usr/bin", "/bin"):
+        for tool in Path(folder).iterdir():
+            if tool.name != "bwrap" and not (bin_dir / tool.name).exists():
+                (bin_dir / tool.name).symlink_to(tool)
+    path = f"{Path(sys.executable).parent}:{bin_dir}"
+    result = mb("build", CRM, env_extra={"PATH": path, "MB_SANDBOX": "bubblewrap"})
+    text = out(result)
+    assert result.returncode != 0, text
+    assert "sandbox: bubblewrap (bwrap) is not installed; the tests were not run" in text
+    build_id = text.split()[1]
+    status = out(mb("status", build_id))
+    assert "failed" in status and "bubblewrap (bwrap) is not installed" in status, status
+    assert not list((mb_home / "artifacts").glob(f"{build_id}*"))
