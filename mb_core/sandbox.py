@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,8 +123,11 @@ def setpriv_argv(uid: int = SANDBOX_UID) -> list[str]:
 
 def sandbox_env(home: str) -> dict[str, str]:
     venv_bin = str(Path(sys.prefix) / "bin")
+    # pytest loads only the plugins a run names with `-p`: an installed plugin (or one the tree
+    # makes importable) never joins the run by itself.
     return {"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 def bwrap_argv(bwrap: str, run_dir: Path, workdir: Path, hidden: list[Path], drop_uid: bool,
@@ -148,10 +152,21 @@ def bwrap_argv(bwrap: str, run_dir: Path, workdir: Path, hidden: list[Path], dro
     return argv + (setpriv_argv() if drop_uid else []) + inner
 
 
-def pytest_argv(junit: Path) -> list[str]:
-    # xunit1 keeps the `file` attribute, from which the pytest node id is rebuilt.
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+class PytestRun(NamedTuple):
+    """How pytest starts: `entry` after the interpreter's flags (`-m pytest`, or a runner script
+    of the caller's), then `args` after the builder's own."""
+
+    entry: list[str]
+    args: list[str]
+
+
+def pytest_argv(junit: Path, run: PytestRun | None = None) -> list[str]:
+    # -I: the project folder is never on sys.path before pytest itself is imported (a `pytest.py`
+    # in it shadows nothing) and no PYTHON* variable counts; -B and -u stand in for the two the
+    # environment sets. xunit1 keeps the `file` attribute, from which the node id is rebuilt.
+    run = run or PytestRun(["-m", "pytest"], [])
+    return [sys.executable, "-I", "-B", "-u", *run.entry, "-q", "-p", "no:cacheprovider",
+            f"--junitxml={junit}", "-o", "junit_family=xunit1", *run.args]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,13 +350,21 @@ def _plan(scratch: _Scratch, tree: Path, choice: str, limits: list[str], command
     return "rlimits", prefix + inner, env, scratch.project, uid, warning
 
 
+# prepare(run_dir, project) -> how pytest starts; may write files under run_dir/harness.
+Prepare = Callable[[Path, Path], PytestRun]
+HARNESS_DIR = "harness"
+
+
 def run_tests(tree: Path | str, timeout_s: int = 180, limits: SandboxLimits = DEFAULT_LIMITS,
-              isolation: str | None = None, scratch_parent: Path | None = None) -> SandboxResult:
+              isolation: str | None = None, scratch_parent: Path | None = None,
+              prepare: Prepare | None = None) -> SandboxResult:
     """Run `python -m pytest` over a copy of `tree` in the sandbox and read its junit report.
 
     `isolation`: "auto" (default; env MB_SANDBOX may say otherwise), "bubblewrap" (fail rather
-    than fall back) or "rlimits" (skip bubblewrap). A failing test is a result, not an error;
-    SandboxError means the tests could not be run at all.
+    than fall back) or "rlimits" (skip bubblewrap). `prepare` lets the caller add its own files
+    (the builder's pytest configuration, its probes) under run/harness, beside the copy, and say
+    how pytest starts. A failing test is a result, not an error; SandboxError means the
+    tests could not be run at all.
     """
     tree = Path(tree).resolve()
     if not tree.is_dir():
@@ -355,10 +378,17 @@ def run_tests(tree: Path | str, timeout_s: int = 180, limits: SandboxLimits = DE
         raise SandboxError(f"sandbox: could not copy {tree}: {exc.strerror or exc}") from exc
     try:
         junit = scratch.report / "junit.xml"
+        run: PytestRun | None = None
+        if prepare is not None:
+            (scratch.run_dir / HARNESS_DIR).mkdir()
+            run = prepare(scratch.run_dir, scratch.project)
         if os.geteuid() == 0:
             scratch.give_to(SANDBOX_UID)
+            if prepare is not None:  # the builder's own files stay the builder's: read-only
+                _chown_tree(scratch.run_dir / HARNESS_DIR, 0)
         kind, argv, env, cwd, uid, warning = _plan(scratch, tree, choice,
-                                                   limit_argv(limits, timeout_s), pytest_argv(junit))
+                                                   limit_argv(limits, timeout_s),
+                                                   pytest_argv(junit, run))
         if warning:
             log.warning("sandbox: %s", warning)
         started = time.monotonic()
