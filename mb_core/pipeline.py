@@ -274,7 +274,7 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
     """
     from mb_core.evaluation.ci_review import review_ci
     from mb_core.evaluation.confidence import score_confidence
-    from mb_core.evaluation.probes import parse_probe_results, probe_run, suite_run
+    from mb_core.evaluation.probes import probe_run, suite_run
     from mb_core.evaluation.results_table import preload as preload_results_validator
     from mb_core.evaluation.results_table import validate_results_table
     from mb_core.evaluation.tree_review import review_tree
@@ -297,17 +297,17 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
             findings = review_tree(tree) + review_ci(tree, only=set(diff.files_changed))
             # bandit (a subprocess), the probe run and the Great Expectations import run while
             # the generated suite runs: each mostly waits on another process.
+            probing = probe_run(plan)
             with ThreadPoolExecutor(max_workers=3, thread_name_prefix="mb-eval") as pool:
                 warming = pool.submit(preload_results_validator)
                 bandit_run = pool.submit(run_bandit, tree)
-                probe_result = pool.submit(run_tests, tree, timeout_s=timeout,
-                                           prepare=probe_run(plan))
+                probe_result = pool.submit(run_tests, tree, timeout_s=timeout, prepare=probing)
                 result = run_tests(tree, timeout_s=timeout, prepare=suite_run)
                 bandit = bandit_run.result()
                 probe_output = probe_result.result().output
                 warming.exception()  # a failed import shows up again, as a finding, in validation
         tests = result.tests
-        probes = parse_probe_results(probe_output)
+        probes = probing.results(probe_output)
         counts = {outcome: 0 for outcome in TestOutcome}
         for test in tests:
             counts[test.outcome] += 1

@@ -16,8 +16,10 @@ A build is judged on two runs in the sandbox, each over its own scratch copy of 
    and the probes reach it over HTTP. The probe process never imports generated code. It makes
    itself non-dumpable (the application, with the same uid, can neither ptrace it nor open its
    /proc descriptors) and reports through a copy of its stdout, taken before anything ran, which
-   the sandbox writes to a file outside everything the sandbox sees. The junit file, which the
-   application could reach, is not read for the probes. A route answering 500 fails the probe
+   the sandbox writes to a file outside everything the sandbox sees. Each result line carries a
+   key the builder made for this run, read and deleted by the harness before the application
+   starts; a line without it is ignored and a result given twice counts as tampering. The junit
+   file, which the application could reach, is not read for the probes. A route answering 500 fails the probe
    whatever the generated conftest says, because no generated conftest is loaded there.
 
 Why not only a static review: a review finds the machinery it knows of; separating the probes
@@ -30,6 +32,8 @@ the gates, not trusted as the builder's word.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from importlib import resources
 from pathlib import Path
 
@@ -82,38 +86,61 @@ def suite_run(run_dir: Path, project: Path) -> PytestRun:
     return PytestRun(["-m", "pytest"], ["-c", str(ini), "--rootdir", str(project), str(target)])
 
 
-def probe_run(plan: ScaffoldPlan | None):
-    """`prepare` for the probe run: the harness, its probes, no generated pytest machinery."""
+class ProbeRun:
+    """`prepare` for the probe run (the harness, its probes, no generated pytest machinery), and
+    the key its results must carry."""
 
-    def prepare(run_dir: Path, project: Path) -> PytestRun:
+    KEY_FILE = "probe.key"
+
+    def __init__(self, plan: ScaffoldPlan | None):
+        self.plan = plan
+        self.key = secrets.token_hex(16)
+
+    def __call__(self, run_dir: Path, project: Path) -> PytestRun:
         harness = run_dir / HARNESS_DIR
         (harness / PROBES_FOLDER).mkdir()
         for name in ("runner.py", "launcher.py"):
             (harness / name).write_text(_harness_source(name), encoding="utf-8")
         (harness / "mb_probe_plugin.py").write_text(_harness_source("plugin.py"), encoding="utf-8")
-        for rel, source in probe_files(plan).items():
+        for rel, source in probe_files(self.plan).items():
             (harness / rel).write_text(source, encoding="utf-8")
         (harness / "pytest.ini").write_text(PROBE_INI, encoding="utf-8")
+        # Beside the harness, in the folder the sandbox's uid owns, so the harness can delete it.
+        key_file = run_dir / self.KEY_FILE
+        key_file.write_text(self.key, encoding="utf-8")
+        os.chmod(key_file, 0o600)
         return PytestRun([str(harness / "runner.py")],
                          ["-c", str(harness / "pytest.ini"), "--rootdir", str(harness),
                           "--noconftest", "-p", "mb_probe_plugin", "--mb-project", str(project),
-                          str(harness / PROBES_FOLDER)])
+                          "--mb-key-file", str(key_file), str(harness / PROBES_FOLDER)])
 
-    return prepare
+    def results(self, output: str) -> list[TestCaseResult]:
+        return parse_probe_results(output, self.key)
 
 
-def parse_probe_results(output: str) -> list[TestCaseResult]:
-    """The probe outcomes the harness wrote on its own channel (the sandbox's stdout)."""
+def probe_run(plan: ScaffoldPlan | None) -> ProbeRun:
+    return ProbeRun(plan)
+
+
+def parse_probe_results(output: str, key: str) -> list[TestCaseResult]:
+    """The probe outcomes the harness wrote on its own channel (the sandbox's stdout), carrying
+    this run's key. A node id given twice means something else wrote on the channel: it becomes
+    an error, whatever either line said."""
     results: dict[str, TestCaseResult] = {}
+    mark = f"{RESULT_MARK}{key} "
     for line in output.splitlines():
-        if not line.startswith(RESULT_MARK):
+        if not key or not line.startswith(mark):
             continue
         try:
-            row = json.loads(line[len(RESULT_MARK):])
+            row = json.loads(line[len(mark):])
             result = TestCaseResult(nodeid=str(row["nodeid"]), outcome=TestOutcome(row["outcome"]),
                                     seconds=float(row.get("seconds") or 0.0),
                                     message=str(row.get("message") or "")[:2000])
         except (ValueError, KeyError, TypeError):
             continue
+        if result.nodeid in results:
+            result = result.model_copy(update={
+                "outcome": TestOutcome.error,
+                "message": "the probe's result was given twice: the results channel was tampered with"})
         results[result.nodeid] = result
     return list(results.values())

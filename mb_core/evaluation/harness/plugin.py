@@ -5,8 +5,10 @@ results leave by.
   process never imports generated code. The fixtures reach the application over that socket.
 - This process makes itself non-dumpable first, so the child (same uid) can neither ptrace it
   nor open its /proc files and descriptors; the child inherits no descriptor of it either.
-- Results leave as `MB-PROBE-RESULT {json}` lines on a copy of the original stdout taken before
-  pytest captures it: the sandbox's output goes to a file outside everything the sandbox sees.
+- Results leave as `MB-PROBE-RESULT KEY {json}` lines on a copy of the original stdout taken
+  before pytest captures it: the sandbox's output goes to a file outside everything the sandbox
+  sees. KEY is read from a file the builder wrote, which is deleted before any generated code
+  runs: a line the application manages to write some other way cannot carry it.
 """
 
 import ctypes
@@ -37,10 +39,19 @@ def _undumpable() -> None:
 _undumpable()
 _channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
 _outcomes: dict[str, dict] = {}
+_key = ""
 
 
 def pytest_addoption(parser):
     parser.addoption("--mb-project", required=True, help="the generated project to serve")
+    parser.addoption("--mb-key-file", required=True, help="the results key, read once and deleted")
+
+
+def pytest_configure(config):
+    global _key
+    key_file = Path(config.getoption("--mb-key-file"))
+    _key = key_file.read_text(encoding="utf-8").strip()
+    key_file.unlink()
 
 
 def _message(report) -> str:
@@ -64,7 +75,7 @@ def pytest_runtest_logreport(report):
 
 def pytest_unconfigure(config):
     for row in _outcomes.values():
-        _channel.write(RESULT_MARK + json.dumps(row) + "\n")
+        _channel.write(f"{RESULT_MARK}{_key} {json.dumps(row)}\n")
     _channel.flush()
 
 

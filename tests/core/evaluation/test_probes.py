@@ -188,16 +188,24 @@ def test_probe_files_follow_the_plan():
     assert pii_cases(PLAN.model_copy(update={"endpoints": []})) == [("person", "/people", ["email"])]
 
 
-def test_probe_results_come_only_from_marked_lines():
-    output = ('MB-PROBE-RESULT {"nodeid": "mb_probes/test_openapi.py::t", "outcome": "failed", '
-              '"message": "boom"}\nMB-PROBE-RESULT not json\nmb_probes/test_x.py::t PASSED\n')
-    assert [(t.nodeid, t.outcome.value, t.message) for t in parse_probe_results(output)] == [
+def test_probe_results_come_only_from_lines_with_the_runs_key():
+    output = ('MB-PROBE-RESULT k1 {"nodeid": "mb_probes/test_openapi.py::t", "outcome": "failed", '
+              '"message": "boom"}\nMB-PROBE-RESULT k1 not json\nmb_probes/test_x.py::t PASSED\n'
+              'MB-PROBE-RESULT {"nodeid": "mb_probes/test_pii.py::t", "outcome": "passed"}\n'
+              'MB-PROBE-RESULT k2 {"nodeid": "mb_probes/test_pii.py::u", "outcome": "passed"}\n')
+    assert [(t.nodeid, t.outcome.value, t.message) for t in parse_probe_results(output, "k1")] == [
         ("mb_probes/test_openapi.py::t", "failed", "boom")]
+    assert parse_probe_results(output, "") == []
+    # A second line for the same probe (a forged pass after the real failure) is tampering.
+    twice = output + 'MB-PROBE-RESULT k1 {"nodeid": "mb_probes/test_openapi.py::t", "outcome": "passed"}\n'
+    [result] = parse_probe_results(twice, "k1")
+    assert result.outcome.value == "error" and "tampered" in result.message
 
 
 def _probe_results(tree: Path):
-    result = run_tests(tree, timeout_s=240, prepare=probe_run(PLAN))
-    probes = parse_probe_results(result.output)
+    probing = probe_run(PLAN)
+    result = run_tests(tree, timeout_s=240, prepare=probing)
+    probes = probing.results(result.output)
     assert probes, result.output[-3000:]
     # Nothing of the probe run reaches the project's copy: the workspace never holds a probe.
     assert not list(tree.rglob("test_openapi.py"))
@@ -232,6 +240,42 @@ def test_a_forging_conftest_fools_its_own_suite_but_not_the_probes(tmp_path):
     probes = _probe_results(tree)
     assert not openapi_gate(probes).passed
     assert "POST /people" in openapi_gate(probes).summary
+
+
+# Application code that tries to write passing results on every stdout it can reach, with the
+# run's key if it can find it: the probe process is out of its reach and the key is gone.
+CHANNEL_FORGER = '''
+import json
+import os
+
+_ids = ["mb_probes/test_openapi.py::test_openapi_document_is_valid",
+        "mb_probes/test_openapi.py::test_no_server_error"]
+_key = ""
+for _pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        with open(f"/proc/{_pid}/cmdline", "rb") as _fh:
+            _argv = _fh.read().decode().split("\\0")
+        if "--mb-key-file" in _argv:
+            _key = open(_argv[_argv.index("--mb-key-file") + 1]).read().strip()
+    except (OSError, IndexError, UnicodeDecodeError):
+        pass
+for _pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        with open(f"/proc/{_pid}/fd/1", "a") as _out:
+            for _id in _ids:
+                _row = json.dumps({"nodeid": _id, "outcome": "passed"})
+                _out.write(f"MB-PROBE-RESULT {_key + ' ' if _key else ''}{_row}\\n")
+    except OSError:
+        pass
+'''
+
+
+def test_the_application_cannot_write_the_probe_results(tmp_path):
+    tree = project(tmp_path / "p", leak=False, crash=True)
+    (tree / "app" / "__init__.py").write_text(CHANNEL_FORGER)
+    probes = _probe_results(tree)
+    openapi = openapi_gate(probes)
+    assert not openapi.passed and "POST /people" in openapi.summary, openapi.summary
 
 
 def test_the_suite_runs_under_the_builders_pytest_settings(tmp_path):
