@@ -31,11 +31,14 @@ HARMLESS_HOOKS = frozenset({"pytest_generate_tests", "pytest_addoption", "pytest
 # Names that reach into pytest's or pluggy's own objects.
 MACHINERY_ATTRIBUTES = frozenset({"pluginmanager", "hookimpl", "hookwrapper", "HookimplMarker",
                                   "register_assert_rewrite", "hook"})
-# Reaching into the interpreter's own tables: how code finds and patches objects it was not given.
+# Reaching into the interpreter's own tables (how code finds and patches objects it was not
+# given), or running code after pytest has written its report.
 INTROSPECTION_CALLS = frozenset({("gc", "get_objects"), ("gc", "get_referrers"),
                                  ("sys", "_getframe"), ("sys", "settrace"), ("sys", "setprofile"),
-                                 ("sys", "addaudithook")})
+                                 ("sys", "addaudithook"), ("atexit", "register")})
 TEST_RUNNER_MODULES = frozenset({"pytest", "_pytest", "pluggy", "py"})
+# pytest's internals: a generated suite needs only pytest's public API.
+RUNNER_INTERNALS = frozenset({"_pytest", "pluggy"})
 START_UP_HOOKS = frozenset({"sitecustomize.py", "usercustomize.py"})
 # Modules a generated project itself may place at the top of its import path.
 PROJECT_MODULES = frozenset({"app", "tests", "migrations", "seed", "scripts", "docs", "conftest"})
@@ -96,6 +99,9 @@ def review_python(rel: str, source: str) -> list[RiskFinding]:
                     flag(node, "sets pytest_plugins, loading plugins into the test run")
                 if isinstance(target, ast.Subscript) and _dotted(target.value) == "sys.modules":
                     flag(node, "replaces an entry of sys.modules", RiskFlag.tool_shadowing)
+                if isinstance(target, ast.Attribute) and \
+                        _dotted(target).split(".")[0] in TEST_RUNNER_MODULES | RUNNER_INTERNALS:
+                    flag(node, f"patches the test runner ({_dotted(target)})")
         elif isinstance(node, ast.Attribute) and node.attr in MACHINERY_ATTRIBUTES:
             if node.attr != "hook" or _dotted(node.value).endswith(("config", "session")):
                 flag(node, f"reaches pytest's plugin machinery ({_dotted(node)})")
@@ -106,11 +112,14 @@ def review_python(rel: str, source: str) -> list[RiskFinding]:
             if app_code and name in {"__import__", "importlib.import_module", "import_module"} and \
                     not (node.args and isinstance(node.args[0], ast.Constant)):
                 flag(node, f"imports a module whose name is computed at run time ({name})")
-        elif app_code and isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
                        else [node.module or ""])
             for module in modules:
-                if module.split(".")[0] in TEST_RUNNER_MODULES:
+                top = module.split(".")[0]
+                if top in RUNNER_INTERNALS:
+                    flag(node, f"imports pytest's internals ({module})")
+                elif app_code and top in TEST_RUNNER_MODULES:
                     flag(node, f"application code imports the test runner ({module})")
     return found
 

@@ -167,8 +167,8 @@ def test_modules_shadowing_every_tool_never_run_outside_the_sandbox(mb_home, mar
                 "usercustomize.py": marker_code(markers, "usercustomize"),
                 "app/zz_start.pth": "import os; " + marker_code(markers, "pth").replace("\n", "; "),
                 "tests/zz_start.pth": "import os"}
-    build_id, text = hostile_build({AgentRole.codegen: chain(*(with_file(p, c) for p, c in planted.items()))})
-    env, build, gate, report = assert_held_or_refused(build_id, markers, "harness_intact",
+    build_id, _text = hostile_build({AgentRole.codegen: chain(*(with_file(p, c) for p, c in planted.items()))})
+    _env, build, _gate, report = assert_held_or_refused(build_id, markers, "harness_intact",
                                                       "tool_shadowing")
     assert build.status == BuildStatus.failed
     harness = next(c for c in report.checks if c.name == "harness_intact")
@@ -210,8 +210,8 @@ def test_a_forging_conftest_over_a_broken_route_is_not_released(mb_home, markers
         changed("app/main.py", lambda text: text.replace("\n    return app\n", ALWAYS_500, 1)),
         with_file("tests/test_status_page.py", TEST_500),
     )
-    build_id, text = hostile_build({AgentRole.codegen: mutation})
-    env, build, gate, report = assert_held_or_refused(
+    build_id, _text = hostile_build({AgentRole.codegen: mutation})
+    _env, build, _gate, report = assert_held_or_refused(
         build_id, markers, "harness_intact", "pytest_runtest_makereport")
     assert build.status == BuildStatus.failed
     # The hook forged the generated suite's own report ...
@@ -242,9 +242,9 @@ jobs:
 
 
 def test_a_workflow_that_sends_secrets_out_is_refused(mb_home, markers):
-    build_id, text = hostile_build(
+    build_id, _text = hostile_build(
         {AgentRole.devops: with_file(".github/workflows/coverage.yml", EXFILTRATING_WORKFLOW)})
-    env, build, gate, report = assert_held_or_refused(build_id, markers, "ci_safe", "ci_secrets",
+    _env, build, _gate, report = assert_held_or_refused(build_id, markers, "ci_safe", "ci_secrets",
                                                       "metrics.example.org")
     assert build.status == BuildStatus.failed
     assert {f.flag.value for f in report.risk_findings} >= {"ci_network", "ci_secrets"}
@@ -265,7 +265,7 @@ jobs:
 def test_a_pull_request_target_workflow_waits_for_a_person_who_sees_it(mb_home, markers):
     build_id, text = hostile_build(
         {AgentRole.devops: with_file(".github/workflows/label.yml", LABELLING_WORKFLOW)})
-    env, build, gate, report = assert_held_or_refused(build_id, markers, "ci_pull_request_target",
+    env, build, gate, _report = assert_held_or_refused(build_id, markers, "ci_pull_request_target",
                                                       "ci_permissions")
     assert build.status == BuildStatus.awaiting_approval
     assert gate.risk_score >= 50 and env.store.get_build(build_id).risk_score == gate.risk_score
@@ -273,7 +273,7 @@ def test_a_pull_request_target_workflow_waits_for_a_person_who_sees_it(mb_home, 
 
 
 def test_the_person_approving_sees_the_ci_findings_in_the_pr_body(mb_home, markers):
-    build_id, text = hostile_build(
+    build_id, _text = hostile_build(
         {AgentRole.devops: with_file(".github/workflows/label.yml", LABELLING_WORKFLOW)},
         then=("approve", "{build}", "--by", "reviewer"))
     env = _environment()
@@ -309,7 +309,7 @@ def test_a_hostile_target_repository_runs_nothing_on_the_host(mb_home, markers, 
     text = out(result)
     assert "Traceback" not in text, text
     build_id = text.split()[1]
-    env, build, gate, report = assert_held_or_refused(build_id, markers, "harness_intact",
+    _env, _build, _gate, report = assert_held_or_refused(build_id, markers, "harness_intact",
                                                       "tool_shadowing")
     harness = next(c for c in report.checks if c.name == "harness_intact")
     assert {"bandit.py", "ruff.py", "alembic.py", "sitecustomize.py"} <= {

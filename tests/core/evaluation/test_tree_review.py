@@ -64,6 +64,8 @@ def pytest_runtest_makereport(item, call):
     ("def pytest_configure(config):\n    config.pluginmanager.register(object())\n",
      ["plugin machinery"]),
     ("import gc\nfound = gc.get_objects()\n", ["gc.get_objects"]),
+    ("import pytest\npytest.TestReport.outcome = 'passed'\n", ["patches the test runner"]),
+    ("import atexit\natexit.register(print)\n", ["atexit.register"]),
 ])
 def test_report_altering_machinery_in_a_conftest_is_refused(source, expected):
     findings = review_python("tests/conftest.py", source)
@@ -85,8 +87,9 @@ def test_application_code_must_not_reach_the_test_runner():
     assert review_python("app/main.py", "import _pytest.reports\n")
     assert review_python("app/main.py", "from pluggy import HookimplMarker\n")
     assert review_python("app/routers/x.py", "import importlib\nm = importlib.import_module(name)\n")
-    # The same lines are ordinary in a test module.
-    assert review_python("tests/test_x.py", "import pytest\nfrom _pytest.monkeypatch import MonkeyPatch\n") == []
+    # pytest itself is ordinary in a test module; its internals are not.
+    assert review_python("tests/test_x.py", "import pytest\nfrom pytest import MonkeyPatch\n") == []
+    assert review_python("tests/conftest.py", "from _pytest import reports\n")
     assert review_python("app/routers/__init__.py", "import importlib\nm = importlib.import_module('app.x')\n") == []
 
 
