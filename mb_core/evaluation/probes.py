@@ -78,12 +78,18 @@ def probe_files(plan: ScaffoldPlan | None) -> dict[str, str]:
     return files
 
 
+# The only plugin a generated suite gets (autoloading is off): anyio's, for async tests.
+SUITE_PLUGINS = ("anyio.pytest_plugin",)
+
+
 def suite_run(run_dir: Path, project: Path) -> PytestRun:
     """`prepare` for the generated suite: the builder's ini, the project as rootdir."""
     ini = run_dir / HARNESS_DIR / "pytest.ini"
     ini.write_text(SUITE_INI.format(project=project), encoding="utf-8")
     target = project / "tests" if (project / "tests").is_dir() else project
-    return PytestRun(["-m", "pytest"], ["-c", str(ini), "--rootdir", str(project), str(target)])
+    plugins = [arg for name in SUITE_PLUGINS for arg in ("-p", name)]
+    return PytestRun(["-m", "pytest"],
+                     [*plugins, "-c", str(ini), "--rootdir", str(project), str(target)])
 
 
 class ProbeRun:

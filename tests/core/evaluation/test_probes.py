@@ -283,6 +283,11 @@ def test_the_suite_runs_under_the_builders_pytest_settings(tmp_path):
     # The tree's own settings would load a plugin and deselect everything; they are not read.
     (tree / "pytest.ini").write_text("[pytest]\naddopts = -p tests.evil -k nothing_matches\n")
     (tree / "pytest.py").write_text("raise SystemExit('the tree shadowed pytest')\n")
+    # An async test runs with the one plugin the builder gives the suite.
+    (tree / "tests" / "test_async.py").write_text(
+        "import pytest\n\n\n@pytest.mark.anyio\nasync def test_async():\n    assert True\n\n\n"
+        "@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n")
     suite = run_tests(tree, timeout_s=240, prepare=suite_run)
-    assert [t.nodeid for t in suite.tests] == ["tests/test_app.py::test_create"], suite.output[-2000:]
-    assert suite.tests[0].outcome.value == "passed"
+    assert sorted(t.nodeid for t in suite.tests) == [
+        "tests/test_app.py::test_create", "tests/test_async.py::test_async"], suite.output[-2000:]
+    assert {t.outcome.value for t in suite.tests} == {"passed"}
