@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import traceback
@@ -22,25 +20,34 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 DEFAULT_SPECS = Path(__file__).resolve().parent.parent / ".." / "shared" / "eval" / "external_specs.json"
-BIN = Path(sys.executable).parent
+
+
+# Both tools read the generated tree as untrusted: `python -I -m`, run from a scratch folder with
+# a cleared environment (mb_core.isolated_tools), the tree only ever an argument.
 
 
 def _ruff_issues(tree: Path) -> int:
-    out = subprocess.run([str(BIN / "ruff"), "check", "--no-cache", "--output-format", "json",
-                          "--isolated", "."], cwd=tree, capture_output=True, text=True, check=False)
+    from mb_core.isolated_tools import python_tool_argv, run_tool
+
+    out = run_tool(python_tool_argv("ruff", "check", "--no-cache", "--output-format", "json",
+                                    "--isolated", str(tree.resolve())), timeout_s=300)
     try:
-        return len(json.loads(out.stdout or "[]"))
+        return len(json.loads(out.stdout.decode() or "[]"))
     except json.JSONDecodeError:
         return -1
 
 
 def _bandit_issues(tree: Path) -> int:
+    from mb_core.isolated_tools import python_tool_argv, run_tool
+    from mb_core.quality import BANDIT_INI
+
     if not (tree / "app").exists():
         return -1
-    out = subprocess.run([str(BIN / "bandit"), "-r", "app", "-ll", "-f", "json", "-q"], cwd=tree,
-                         capture_output=True, text=True, check=False)
+    out = run_tool(python_tool_argv("bandit", "--ini", "bandit.ini", "--ignore-nosec", "-r",
+                                    str((tree / "app").resolve()), "-ll", "-f", "json", "-q"),
+                   timeout_s=300, files={"bandit.ini": BANDIT_INI})
     try:
-        return len(json.loads(out.stdout)["results"])
+        return len(json.loads(out.stdout.decode())["results"])
     except (json.JSONDecodeError, KeyError):
         return -1
 

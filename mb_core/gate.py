@@ -16,7 +16,8 @@ def gate_for(build_id: str, risk_score: int, threshold: int, report: EvalReport)
             decided_by="gate",
             reason=f"evaluation failed: {report.failure_summary or 'tests did not pass'}",
         )
-    if risk_score < threshold:
+    held = [f for f in report.risk_findings if not f.blocking]
+    if risk_score < threshold and not held:
         return ApprovalGate(
             build_id=build_id,
             risk_score=risk_score,
@@ -30,6 +31,8 @@ def gate_for(build_id: str, risk_score: int, threshold: int, report: EvalReport)
         risk_score=risk_score,
         threshold=threshold,
         decision=ApprovalDecision.pending,
-        reason=f"risk {risk_score} is at or above the threshold {threshold}: "
-        f"run `mb approve {build_id}` or `mb reject {build_id}`",
+        reason=f"risk {risk_score} is at or above the threshold {threshold}"
+        + (f" ({'; '.join(f.note for f in held[:3])}"
+           + (f"; and {len(held) - 3} more" if len(held) > 3 else "") + ")" if held else "")
+        + f": run `mb approve {build_id}` or `mb reject {build_id}`",
     )

@@ -164,6 +164,13 @@ class RiskFlag(str, Enum):
     health_data = "health_data"
     destructive = "destructive"
     prompt_injection = "prompt_injection"
+    # Found in the generated tree itself (mb_core.evaluation.tree_review, .ci_review).
+    verdict_tampering = "verdict_tampering"  # pytest machinery that can alter test reports
+    tool_shadowing = "tool_shadowing"  # a module shadowing a tool, an interpreter start-up hook
+    ci_network = "ci_network"  # a CI file calls an outside host
+    ci_secrets = "ci_secrets"  # a CI command reads repository secrets
+    ci_pull_request_target = "ci_pull_request_target"  # CI runs on forks' PRs with secrets
+    ci_permissions = "ci_permissions"  # a CI job asks for write permissions
 
 
 class MigrationRevision(Model):
@@ -318,6 +325,24 @@ class Confidence(Model):
     weights: dict[str, float] = Field(default_factory=dict)
 
 
+class RiskFinding(Model):
+    """Something the generated tree does that a person must see: a named flag, where, and why.
+
+    `blocking` findings fail a quality gate (the build is refused); the others hold the build for
+    a reviewer's approval whatever its risk score."""
+
+    flag: RiskFlag
+    path: str
+    line: int | None = None
+    evidence: str  # one line, never a secret's value
+    blocking: bool = False
+
+    @property
+    def note(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{self.flag.value}: {where}: {self.evidence}"
+
+
 class EvalReport(Model):
     build_id: str
     iteration: int = 1
@@ -337,6 +362,10 @@ class EvalReport(Model):
     probes: list[TestCaseResult] = Field(default_factory=list)
     confidence: Confidence | None = None
     risk_signals: list[str] = Field(default_factory=list)
+    # What the review of the generated tree found (harness tampering, CI files), and the risk
+    # score the gate judged: the plan's score raised by those findings.
+    risk_findings: list[RiskFinding] = Field(default_factory=list)
+    risk_score: int | None = None
 
 
 class ApprovalDecision(str, Enum):

@@ -35,6 +35,7 @@ from mb_core.agents.io import (
     SecurityInput,
 )
 from mb_core.agents.registry import definition_for
+from mb_core.agents.security import effective_risk
 from mb_core.asset_files import AssetFiles
 from mb_core.errors import InvalidState, MBError, SpecRefused
 from mb_core.gate import gate_for
@@ -267,15 +268,19 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
                         ctx: AgentContext, plan: ScaffoldPlan | None = None) -> EvalReport:
     """Tests and probes in the sandbox, the quality gates with their evidence, confidence v4.
 
-    The probes are written into the exported scratch tree only: the workspace and the artifact never
-    hold them. A failed ERROR gate fails the report, so the release gate refuses the build.
+    The generated suite and the builder's probes run apart (mb_core.evaluation.probes says why);
+    the review of the tree (harness tampering, CI files) adds findings and raises the risk. The
+    probes live in the sandbox's harness folder only: the workspace and the artifact never hold
+    them. A failed ERROR gate fails the report, so the release gate refuses the build.
     """
+    from mb_core.evaluation.ci_review import review_ci
     from mb_core.evaluation.confidence import score_confidence
-    from mb_core.evaluation.probes import write_probes
+    from mb_core.evaluation.probes import probe_run, suite_run
     from mb_core.evaluation.results_table import preload as preload_results_validator
     from mb_core.evaluation.results_table import validate_results_table
+    from mb_core.evaluation.tree_review import review_tree
     from mb_core.quality import (
-        PROBE_PREFIX,
+        SAFETY_GATES,
         failed_errors,
         gate_failure_summary,
         quality_checks,
@@ -286,23 +291,27 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
     with build_step(env, build.id, "eval_report"):
         plan = plan or env.assets.read("plan", build.id, ScaffoldPlan)
         ws = Workspace(env.workspace_path(build.id))
+        timeout = env.settings.sandbox_timeout_s
         with tempfile.TemporaryDirectory(prefix=f"mb-eval-{build.id}-") as tmp:
             tree = Path(tmp) / "tree"
             ws.export(tree)
-            # bandit (a subprocess) and the Great Expectations import run while the sandboxed
-            # tests run: each mostly waits on another process. bandit reads app code only, so
-            # the probes written into tests/ meanwhile are not judged by it.
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mb-eval") as pool:
+            findings = review_tree(tree) + review_ci(tree, only=set(diff.files_changed))
+            # bandit (a subprocess), the probe run and the Great Expectations import run while
+            # the generated suite runs: each mostly waits on another process.
+            probing = probe_run(plan)
+            with ThreadPoolExecutor(max_workers=3, thread_name_prefix="mb-eval") as pool:
                 warming = pool.submit(preload_results_validator)
                 bandit_run = pool.submit(run_bandit, tree)
-                write_probes(tree, plan)
                 private = env.settings.private_paths() + (
                     [Path(build.repo_path)] if build.repo_path else [])
-                result = run_tests(tree, timeout_s=env.settings.sandbox_timeout_s, private=private)
+                probe_result = pool.submit(run_tests, tree, timeout_s=timeout, prepare=probing,
+                                           private=private)
+                result = run_tests(tree, timeout_s=timeout, prepare=suite_run, private=private)
                 bandit = bandit_run.result()
+                probe_output = probe_result.result().output
                 warming.exception()  # a failed import shows up again, as a finding, in validation
-        tests = [t for t in result.tests if not t.nodeid.startswith(PROBE_PREFIX)]
-        probes = [t for t in result.tests if t.nodeid.startswith(PROBE_PREFIX)]
+        tests = result.tests
+        probes = probing.results(probe_output)
         counts = {outcome: 0 for outcome in TestOutcome}
         for test in tests:
             counts[test.outcome] += 1
@@ -334,17 +343,10 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
             output_tail=result.output[-4000:],
             probes=probes,
         )
-        # pytest's exit code 1 also counts failed probes; the QA agent judges the generated tests,
-        # the probes have their own gates.
-        judged = report
-        if result.exit_code == 1 and not any(
-            t.outcome in (TestOutcome.failed, TestOutcome.error) for t in tests
-        ) and any(t.outcome in (TestOutcome.failed, TestOutcome.error) for t in probes):
-            judged = report.model_copy(update={"sandbox": sandbox.model_copy(update={"exit_code": 0})})
-        verdict = run_agent(definition_for(AgentRole.qa), QAInput(report=judged), ctx)
+        verdict = run_agent(definition_for(AgentRole.qa), QAInput(report=report), ctx)
         checks = quality_checks(patch=diff.patch, files_changed=diff.files_changed, tests=tests,
                                 probes=probes, plan=plan, bandit=bandit,
-                                timed_out=result.timed_out)
+                                timed_out=result.timed_out, findings=findings)
         checks.append(validate_results_table(tests, max_seconds=env.settings.sandbox_timeout_s))
         confidence, signals = score_confidence(tests=tests, checks=checks, plan=plan,
                                                iteration=diff.iteration, sandbox=sandbox)
@@ -352,24 +354,36 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
         passed = verdict.passed and not gate_failed
         failure_class = verdict.failure_class
         summary = verdict.summary if not verdict.passed else gate_failure_summary(checks)
-        if verdict.passed and gate_failed:
-            safety = {"no_secrets", "write_scope", "bandit_clean"}
-            failure_class = (FailureClass.safety_violation if gate_failed[0].name in safety
-                             else FailureClass.tests_failed)
+        safety = sorted((c for c in gate_failed if c.name in SAFETY_GATES),
+                        key=lambda c: SAFETY_GATES.index(c.name))
+        if safety:
+            # A safety finding outranks whatever the tests say: it names the build's failure.
+            failure_class = FailureClass.safety_violation
+            others = [c.name for c in gate_failed if c is not safety[0]]
+            summary = (f"quality gate {safety[0].name} failed: {safety[0].summary}"
+                       + (f" (also failed: {', '.join(others)})" if others else "")
+                       + (f" (tests: {verdict.summary})" if not verdict.passed else ""))
+        elif verdict.passed and gate_failed:
+            failure_class = FailureClass.tests_failed
         return report.model_copy(update={
             "passed": passed,
             "failure_class": None if passed else failure_class,
             "failure_summary": "" if passed else summary,
             "checks": checks,
             "confidence": confidence,
-            "risk_signals": signals,
+            "risk_signals": signals + [f"finding:{f.flag.value}" for f in findings],
+            "risk_findings": findings,
+            "risk_score": effective_risk(plan.risk_score, findings, env.settings.risk_threshold),
         })
 
 
 def decide_release(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan,
                    report: EvalReport) -> ApprovalGate:
     """Record the gate and move the build on: approved (release now), awaiting approval, or failed."""
-    gate = gate_for(build.id, plan.risk_score, env.settings.risk_threshold, report)
+    risk = report.risk_score if report.risk_score is not None else plan.risk_score
+    if risk != plan.risk_score:
+        env.store.set_risk(build.id, risk)  # what the tree review found raises the plan's score
+    gate = gate_for(build.id, risk, env.settings.risk_threshold, report)
     env.store.put_gate(gate)
     if gate.decision == ApprovalDecision.auto_approved:
         env.store.set_status(build.id, BuildStatus.approved, expected={BuildStatus.running})
@@ -446,7 +460,10 @@ def produce_artifact(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan,
                 "diff_sha256": diff.sha256,
                 "zip": zip_name,
                 "zip_sha256": _sha256_file(staging / zip_name),
-                "risk": {"score": plan.risk_score, "flags": [f.value for f in plan.risk_flags]},
+                "risk": {"score": gate.risk_score,
+                         "flags": list(dict.fromkeys([f.value for f in plan.risk_flags]
+                                                     + [f.flag.value for f in report.risk_findings])),
+                         "findings": [f.note for f in report.risk_findings]},
                 "approval": json.loads(gate.model_dump_json()),
                 "tests": {"passed": report.tests_passed, "failed": report.tests_failed,
                           "errors": report.tests_errored, "seconds": report.seconds,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mb_core.agents.base import AgentDefinition, AgentRole
 from mb_core.agents.io import ReviewInput, ReviewOutput
+from mb_core.agents.security import finding_notes
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -15,7 +16,11 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def write_review(inp: ReviewInput) -> ReviewOutput:
     plan, report, diff = inp.plan, inp.report, inp.diff
     risks = [note for note in plan.risk_notes] or [f"flag: {flag.value}" for flag in plan.risk_flags]
-    needs_approval = plan.risk_score >= inp.approval_threshold
+    # What the review of the generated tree found (CI files, harness) is named first.
+    found = finding_notes(report.risk_findings)
+    risks = found + risks
+    score = report.risk_score if report.risk_score is not None else plan.risk_score
+    needs_approval = score >= inp.approval_threshold or bool(report.risk_findings)
     tests_line = (
         f"{report.tests_passed} passed, {report.tests_failed} failed, {report.tests_errored} errors"
         f" in {report.seconds:.1f} s"
@@ -42,10 +47,12 @@ def write_review(inp: ReviewInput) -> ReviewOutput:
         f"Features: {', '.join(sorted({f'{f.kind.value} ({f.entity})' for f in plan.features})) or 'none'}.",
         "",
         "### Risk",
-        f"Score **{plan.risk_score}/100** (approval threshold {inp.approval_threshold}): "
+        f"Score **{score}/100** (approval threshold {inp.approval_threshold}): "
         + ("**needs a reviewer's approval**." if needs_approval else "below the threshold, auto-approved."),
         "",
-        *[f"- {risk}" for risk in risks],
+        *([f"**Found in the generated files ({len(found)}):**", *[f"- {note}" for note in found], ""]
+          if found else []),
+        *[f"- {risk}" for risk in risks[len(found):]],
         "",
         "Controls: " + ", ".join(c.name for c in plan.security_controls),
         "",
@@ -64,6 +71,8 @@ def write_review(inp: ReviewInput) -> ReviewOutput:
         "- `app/security.py`: token checks, roles and tenant scoping.",
         "- The migrations under `migrations/versions/`.",
         *(["- The external calls: " + ", ".join(plan.external_services)] if plan.external_services else []),
+        *[f"- `{path}`: {', '.join(sorted({f.flag.value for f in report.risk_findings if f.path == path}))}."
+          for path in dict.fromkeys(f.path for f in report.risk_findings)],
     ]
     recommendation = "approve" if report.passed else "request_changes"
     return ReviewOutput(

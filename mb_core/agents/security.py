@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mb_core.agents.base import AgentDefinition, AgentRole
 from mb_core.agents.io import SecurityInput
-from mb_core.models import FieldType, RiskFlag, ScaffoldPlan, SecurityControl
+from mb_core.models import FieldType, RiskFinding, RiskFlag, ScaffoldPlan, SecurityControl
 from mb_core.spec.injection import INJECTION_REASON
 from mb_core.spec.vocabulary import dropped_reasons, words
 
@@ -93,6 +93,34 @@ def risk_contributions(plan: ScaffoldPlan) -> list[RiskContribution]:
 
 def score_risk(contributions: list[RiskContribution]) -> int:
     return min(100, BASE_POINTS + sum(c.points for c in contributions))
+
+
+# Points of what the review of the generated tree finds. Each of these also holds the build for a
+# reviewer whatever the sum (`effective_risk`): a CI file that reaches the internet or reads
+# secrets is a change a person signs off, not one a score averages away.
+FINDING_POINTS: dict[RiskFlag, int] = {
+    RiskFlag.verdict_tampering: 50,
+    RiskFlag.tool_shadowing: 50,
+    RiskFlag.ci_network: 30,
+    RiskFlag.ci_secrets: 30,
+    RiskFlag.ci_pull_request_target: 40,
+    RiskFlag.ci_permissions: 20,
+}
+
+
+def effective_risk(plan_score: int, findings: list[RiskFinding], threshold: int) -> int:
+    """The plan's risk raised by the tree's findings, and at least the approval threshold when
+    there is any finding (pure)."""
+    if not findings:
+        return plan_score
+    raised = plan_score + sum(FINDING_POINTS.get(f, 25) for f in {x.flag for x in findings})
+    return min(100, max(raised, threshold))
+
+
+def finding_notes(findings: list[RiskFinding]) -> list[str]:
+    """One line per finding, with the points its flag adds: for the PR body and the report."""
+    return [f"{f.note} (+{FINDING_POINTS.get(f.flag, 25)}"
+            + (", refused)" if f.blocking else ", needs a reviewer)") for f in findings]
 
 
 def security_controls(plan: ScaffoldPlan) -> list[SecurityControl]:

@@ -1,96 +1,61 @@
-"""The builder's probe tests: written into the sandbox's scratch copy of a generated project, never
-into the workspace or the artifact.
+"""Where the builder's verdict comes from, so that generated code cannot write it.
 
-They lean on the project's own test fixtures (`client`, `auth`, `app`, the `payload_<entity>`
-factories of tests/conftest.py), so a probe exercises the application exactly as its tests do.
+A build is judged on two runs in the sandbox, each over its own scratch copy of the tree:
+
+1. The generated suite, under the builder's pytest configuration: `-c` names the builder's own
+   ini file (the tree's pytest.ini, setup.cfg or pyproject settings, with their `addopts` and
+   `-p`, are never read), `--rootdir` is the project, plugin autoloading is off and pytest
+   starts as `python -I` (a `pytest.py` in the tree shadows nothing). The generated conftest.py
+   still loads: its fixtures are the suite. Whatever it could do to the reports is caught before
+   the run by the static review (mb_core.evaluation.tree_review): report-altering hooks, plugins,
+   shadowing modules and start-up hooks are a blocking safety finding, not a test result.
+
+2. The builder's probes (OpenAPI/schemathesis, PII), apart from everything generated: pytest
+   runs from the builder's harness folder with `--noconftest`, the builder's ini and its one
+   plugin; the generated application is served by uvicorn in a child process on a Unix socket
+   and the probes reach it over HTTP. The probe process never imports generated code. It makes
+   itself non-dumpable (the application, with the same uid, can neither ptrace it nor open its
+   /proc descriptors) and reports through a copy of its stdout, taken before anything ran, which
+   the sandbox writes to a file outside everything the sandbox sees. Each result line carries a
+   key the builder made for this run, read and deleted by the harness before the application
+   starts; a line without it is ignored and a result given twice counts as tampering. The junit
+   file, which the application could reach, is not read for the probes. A route answering 500 fails the probe
+   whatever the generated conftest says, because no generated conftest is loaded there.
+
+Why not only a static review: a review finds the machinery it knows of; separating the probes
+makes the builder's own checks independent of what the review might miss. Why not serving the
+application for the generated suite too: the suite is the generated code's own account of
+itself, written against its in-process fixtures; what it says is corroborated by the probes and
+the gates, not trusted as the builder's word.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
+from importlib import resources
 from pathlib import Path
 
-from mb_core.models import ScaffoldPlan
-from mb_core.quality import OPENAPI_PROBE, PII_PROBE, pii_fields
+from mb_core.models import ScaffoldPlan, TestCaseResult, TestOutcome
+from mb_core.quality import OPENAPI_PROBE, PII_PROBE, PROBE_PREFIX, pii_fields
+from mb_core.sandbox import Harness, PytestRun
 
-# Examples per API operation: enough to meet each operation's validation paths, small enough
-# that the whole probe stays within a few seconds on two cores.
-SCHEMATHESIS_EXAMPLES = 4
+RESULT_MARK = "MB-PROBE-RESULT "
+PROBES_FOLDER = PROBE_PREFIX.rstrip("/")  # the harness's folder of probe tests: "mb_probes"
 
-OPENAPI_SOURCE = '''"""Probe: the OpenAPI document is valid and generated requests cause no server error."""
-
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from openapi_spec_validator import validate
-from schemathesis.checks import not_a_server_error, response_schema_conformance
-
-EXAMPLES = __EXAMPLES__
-
-
-def test_openapi_document_is_valid(client):
-    response = client.get("/openapi.json")
-    assert response.status_code == 200, response.text
-    validate(response.json())
+# The builder's pytest settings for the generated suite. `pythonpath` is an absolute path
+# because pytest reads it relative to the ini file, which lives beside the project.
+SUITE_INI = """[pytest]
+pythonpath = {project}
+filterwarnings =
+    ignore:Dialect sqlite\\+pysqlite does \\*not\\* support Decimal objects natively
+"""
+PROBE_INI = "[pytest]\n"
 
 
-def test_no_server_error(app, auth):
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    headers = auth()
-    failures = []
-    operations = 0
-    for loaded in schema.get_all_operations():
-        operation = loaded.ok()
-        operations += 1
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-        def call(case):
-            case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
-
-        try:
-            call()
-        except Exception as exc:  # one operation's failure must not hide the others'
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            failures.append(f"{operation.method.upper()} {operation.path}: {first[:200]}")
-    assert operations, "the OpenAPI document lists no operation"
-    assert not failures, f"{len(failures)} of {operations} operations failed: " + "; ".join(failures)
-'''
-
-
-PII_SOURCE = '''"""Probe: personal data sent to the API never appears in clear in the logs or the audit log."""
-
-import logging
-
-import pytest
-
-from tests import conftest
-
-CASES = __CASES__
-
-
-@pytest.mark.parametrize("entity,path,fields", CASES)
-def test_personal_data_stays_out_of_logs_and_audit(client, auth, caplog, capsys, entity, path, fields):
-    payload = getattr(conftest, f"payload_{entity}")(client, auth())
-    values = {f: str(payload[f]) for f in fields if payload.get(f) not in (None, "")}
-    assert values, f"the sample {entity} holds none of its personal data fields {fields}"
-    with caplog.at_level(logging.DEBUG):
-        created = client.post(path, json=payload, headers=auth())
-        assert created.status_code == 201, created.text
-        row_id = created.json()["id"]
-        audit = client.get("/audit", params={"entity": entity}, headers=auth())
-    assert audit.status_code == 200, f"the audit log cannot be read: {audit.status_code}"
-    entries = [e for e in audit.json()["items"] if e.get("entity_id") == row_id]
-    assert entries, f"creating a {entity} wrote no audit entry"
-    printed = capsys.readouterr()
-    for field, value in values.items():
-        assert value not in caplog.text, f"{entity}.{field} appears in clear in the logs"
-        assert value not in str(entries), f"{entity}.{field} appears in clear in the audit log"
-        assert value not in printed.out + printed.err, f"{entity}.{field} is printed in clear"
-'''
-
-
-def openapi_probe() -> str:
-    return OPENAPI_SOURCE.replace("__EXAMPLES__", str(SCHEMATHESIS_EXAMPLES))
+def _harness_source(name: str) -> str:
+    return resources.files("mb_core.evaluation.harness").joinpath(name).read_text(encoding="utf-8")
 
 
 def pii_cases(plan: ScaffoldPlan) -> list[tuple[str, str, list[str]]]:
@@ -103,26 +68,85 @@ def pii_cases(plan: ScaffoldPlan) -> list[tuple[str, str, list[str]]]:
             for entity, fields in pii_fields(plan).items()]
 
 
-def pii_probe(plan: ScaffoldPlan) -> str | None:
-    cases = pii_cases(plan)
-    return PII_SOURCE.replace("__CASES__", repr(cases)) if cases else None
-
-
 def probe_files(plan: ScaffoldPlan | None) -> dict[str, str]:
-    """Repository path -> source of every probe that applies to this plan."""
-    files = {OPENAPI_PROBE: openapi_probe()}
-    pii = pii_probe(plan) if plan is not None else None
-    if pii:
-        files[PII_PROBE] = pii
+    """Harness path -> source of every probe that applies to this plan."""
+    files = {OPENAPI_PROBE: _harness_source("openapi_probe.py")}
+    cases = pii_cases(plan) if plan is not None else []
+    if cases:
+        files[PII_PROBE] = _harness_source("pii_probe.py")
+    files[f"{PROBES_FOLDER}/cases.json"] = json.dumps(cases)
     return files
 
 
-def write_probes(tree: Path, plan: ScaffoldPlan | None) -> list[str]:
-    """Writes the probes into a scratch tree (only where the project has tests to lean on)."""
-    if not (Path(tree) / "tests" / "conftest.py").is_file():
-        return []
-    written = []
-    for rel, source in probe_files(plan).items():
-        (Path(tree) / rel).write_text(source, encoding="utf-8")
-        written.append(rel)
-    return written
+# The only plugin a generated suite gets (autoloading is off): anyio's, for async tests.
+SUITE_PLUGINS = ("anyio.pytest_plugin",)
+
+
+def suite_run(h: Harness) -> PytestRun:
+    """`prepare` for the generated suite: the builder's ini, the project as rootdir."""
+    (h.host_dir / "pytest.ini").write_text(SUITE_INI.format(project=h.project), encoding="utf-8")
+    target = h.project / "tests" if (h.host_project / "tests").is_dir() else h.project
+    plugins = [arg for name in SUITE_PLUGINS for arg in ("-p", name)]
+    return PytestRun(["-m", "pytest"],
+                     [*plugins, "-c", str(h.inside_dir / "pytest.ini"), "--rootdir", str(h.project),
+                      str(target)])
+
+
+class ProbeRun:
+    """`prepare` for the probe run (the harness, its probes, no generated pytest machinery), and
+    the key its results must carry."""
+
+    KEY_FILE = "probe.key"
+
+    def __init__(self, plan: ScaffoldPlan | None):
+        self.plan = plan
+        self.key = secrets.token_hex(16)
+
+    def __call__(self, h: Harness) -> PytestRun:
+        host, inside = h.host_dir, h.inside_dir
+        (host / PROBES_FOLDER).mkdir()
+        for name in ("runner.py", "launcher.py"):
+            (host / name).write_text(_harness_source(name), encoding="utf-8")
+        (host / "mb_probe_plugin.py").write_text(_harness_source("plugin.py"), encoding="utf-8")
+        for rel, source in probe_files(self.plan).items():
+            (host / rel).write_text(source, encoding="utf-8")
+        (host / "pytest.ini").write_text(PROBE_INI, encoding="utf-8")
+        # In the run folder, which the sandbox's uid owns, so the harness can delete it.
+        (h.host_run / self.KEY_FILE).write_text(self.key, encoding="utf-8")
+        os.chmod(h.host_run / self.KEY_FILE, 0o600)
+        return PytestRun([str(inside / "runner.py")],
+                         ["-c", str(inside / "pytest.ini"), "--rootdir", str(inside),
+                          "--noconftest", "-p", "mb_probe_plugin", "--mb-project", str(h.project),
+                          "--mb-key-file", str(h.run_dir / self.KEY_FILE),
+                          str(inside / PROBES_FOLDER)])
+
+    def results(self, output: str) -> list[TestCaseResult]:
+        return parse_probe_results(output, self.key)
+
+
+def probe_run(plan: ScaffoldPlan | None) -> ProbeRun:
+    return ProbeRun(plan)
+
+
+def parse_probe_results(output: str, key: str) -> list[TestCaseResult]:
+    """The probe outcomes the harness wrote on its own channel (the sandbox's stdout), carrying
+    this run's key. A node id given twice means something else wrote on the channel: it becomes
+    an error, whatever either line said."""
+    results: dict[str, TestCaseResult] = {}
+    mark = f"{RESULT_MARK}{key} "
+    for line in output.splitlines():
+        if not key or not line.startswith(mark):
+            continue
+        try:
+            row = json.loads(line[len(mark):])
+            result = TestCaseResult(nodeid=str(row["nodeid"]), outcome=TestOutcome(row["outcome"]),
+                                    seconds=float(row.get("seconds") or 0.0),
+                                    message=str(row.get("message") or "")[:2000])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if result.nodeid in results:
+            result = result.model_copy(update={
+                "outcome": TestOutcome.error,
+                "message": "the probe's result was given twice: the results channel was tampered with"})
+        results[result.nodeid] = result
+    return list(results.values())

@@ -15,6 +15,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 TMP = Path("/tmp")
 RUN_DIR = TMP / "mb"
@@ -22,6 +23,10 @@ PROJECT_DIR = RUN_DIR / "project"
 REPORT_DIR = RUN_DIR / "report"
 JUNIT = REPORT_DIR / "junit.xml"
 SRC_MOUNT = TMP / ".mb-src"  # bubblewrap: the host copy of the project, read-only
+# The caller's own files (the builder's pytest configuration, its probes): root's, read-only
+# for the sandbox uid, beside the project rather than in it.
+HARNESS_DIR = TMP / ".mb-harness"
+HARNESS_MOUNT = TMP / ".mb-harness-src"  # bubblewrap: the host copy of the harness, read-only
 JUNIT_FD = 3
 HIDDEN_TMPFS_SIZE = 64 * 1024  # an empty cover needs no room
 # Never hidden: the system itself. A private path holding one of these cannot be hidden.
@@ -140,10 +145,14 @@ def sandbox_env() -> dict[str, str]:
     venv_bin = str(Path(sys.prefix) / "bin")
     return {"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": str(TMP), "LANG": "C.UTF-8",
             "USER": "sandbox", "LOGNAME": "sandbox",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+            # pytest loads only the plugins a run names with `-p`: an installed plugin (or one
+            # the tree makes importable) never joins the run by itself.
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
-def run_script(tools: Tools, uid: int | None, copy_from: Path | None, junit_cap: int) -> str:
+def run_script(tools: Tools, uid: int | None, copy_from: Path | None, junit_cap: int,
+               harness_from: Path | None = None) -> str:
     """The part both sandboxes share, run as root (or the user) inside them: copy the project into
     the capped /tmp, give it to the sandbox uid, run "$@" without the report descriptor, then hand
     the report out through it, read as the sandbox uid."""
@@ -153,6 +162,13 @@ def run_script(tools: Tools, uid: int | None, copy_from: Path | None, junit_cap:
     if copy_from is not None:
         lines.append(f"cp -a {_q(copy_from)}/. {_q(PROJECT_DIR)} || "
                      f"{{ echo 'sandbox: the project does not fit the sandbox disk' >&2; {fail}; }}")
+    if harness_from is not None:
+        # harness/ stays root's and read-only; run/ (a one-time key, say) joins the run folder,
+        # which the sandbox uid is given below.
+        lines += [f"mkdir -p {_q(HARNESS_DIR)} || {fail}",
+                  f"cp -R {_q(harness_from)}/harness/. {_q(HARNESS_DIR)} || {fail}",
+                  f"chmod -R go-w {_q(HARNESS_DIR)} || {fail}",
+                  f"cp -R {_q(harness_from)}/run/. {_q(RUN_DIR)} || {fail}"]
     drop = ""
     if uid is not None:
         lines.append(f"chown -R {uid}:{uid} {_q(RUN_DIR)} || {fail}")
@@ -168,7 +184,8 @@ def run_script(tools: Tools, uid: int | None, copy_from: Path | None, junit_cap:
 
 
 def fallback_script(tools: Tools, scratch: Path, src: Path, roots: list[Path],
-                    hidden: list[Path], ro: list[Path], disk_bytes: int) -> str:
+                    hidden: list[Path], ro: list[Path], disk_bytes: int,
+                    harness: Path | None = None) -> str:
     """The fallback's own mounts, run as root in fresh mount, pid, net, ipc and uts namespaces:
     the capped tmpfs is filled in a corner of the scratch folder, the interpreter is set aside,
     the private folders are covered, the interpreter is put back read-only where the sandbox uid
@@ -203,7 +220,12 @@ def fallback_script(tools: Tools, scratch: Path, src: Path, roots: list[Path],
     lines += [f"mkdir -p {_q(newtmp / PROJECT_DIR.relative_to(TMP))} || {fail}",
               (f"cp -a {_q(src)}/. {_q(newtmp / PROJECT_DIR.relative_to(TMP))} || "
                f"{{ echo 'sandbox: the project does not fit the sandbox disk' >&2; {fail}; }}"),
-              f"{mount} -n --move {_q(newtmp)} {_q(TMP)} || {fail}"]
+              ]
+    if harness is not None:
+        staged_harness = newtmp / HARNESS_MOUNT.relative_to(TMP)
+        lines += [f"mkdir -p {_q(staged_harness)} || {fail}",
+                  f"cp -R {_q(harness)}/. {_q(staged_harness)} || {fail}"]
+    lines += [f"{mount} -n --move {_q(newtmp)} {_q(TMP)} || {fail}"]
     for path in SHARED_WRITABLE:
         corner = TMP / f".mb{str(path).replace('/', '-')}"
         lines.append(f"if [ -d {_q(path)} ]; then mkdir -p {_q(corner)} && chmod 1777 {_q(corner)}"
@@ -213,8 +235,8 @@ def fallback_script(tools: Tools, scratch: Path, src: Path, roots: list[Path],
     return "\n".join(lines) + "\n"
 
 
-def bwrap_argv(tools: Tools, src: Path, hidden: list[Path], disk_bytes: int, drop_uid: bool
-               ) -> list[str]:
+def bwrap_argv(tools: Tools, src: Path, hidden: list[Path], disk_bytes: int, drop_uid: bool,
+               harness: Path | None = None) -> list[str]:
     """bubblewrap's mounts, namespaces and environment, up to (not including) the command."""
     argv = [tools.bwrap or "bwrap", "--ro-bind", "/", "/",
             "--size", str(disk_bytes), "--perms", "1777", "--tmpfs", str(TMP)]
@@ -233,6 +255,8 @@ def bwrap_argv(tools: Tools, src: Path, hidden: list[Path], disk_bytes: int, dro
     for root in interpreter_roots():
         if within(root, [TMP]):  # an interpreter under /tmp, bound back into the capped tmpfs
             argv += ["--ro-bind", str(root), str(root)]
+    if harness is not None:
+        argv += ["--ro-bind", str(harness), str(HARNESS_MOUNT)]
     argv += ["--ro-bind", str(src), str(SRC_MOUNT),
              "--chdir", str(TMP), "--unshare-net", "--unshare-pid", "--unshare-ipc",
              "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -259,7 +283,18 @@ def host_wrapper(sh: str, junit_out: Path, procs_files: list[Path], argv: list[s
     return [sh, "-c", script, "mb-sandbox", str(junit_out), *map(str, procs_files), "--", *argv]
 
 
-def pytest_argv(junit: Path) -> list[str]:
-    # xunit1 keeps the `file` attribute, from which the pytest node id is rebuilt.
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+class PytestRun(NamedTuple):
+    """How pytest starts: `entry` after the interpreter's flags (`-m pytest`, or a runner script
+    of the caller's), then `args` after the builder's own."""
+
+    entry: list[str]
+    args: list[str]
+
+
+def pytest_argv(junit: Path, run: PytestRun | None = None) -> list[str]:
+    # -I: the project folder is never on sys.path before pytest itself is imported (a `pytest.py`
+    # in it shadows nothing) and no PYTHON* variable counts; -B and -u stand in for the two the
+    # environment sets. xunit1 keeps the `file` attribute, from which the node id is rebuilt.
+    run = run or PytestRun(["-m", "pytest"], [])
+    return [sys.executable, "-I", "-B", "-u", *run.entry, "-q", "-p", "no:cacheprovider",
+            f"--junitxml={junit}", "-o", "junit_family=xunit1", *run.args]

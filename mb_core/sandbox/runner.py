@@ -21,17 +21,18 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mb_core.errors import SandboxError
 from mb_core.models import SandboxCap, TestCaseResult
 from mb_core.sandbox import commands as cmd
+from mb_core.sandbox.commands import PytestRun
 from mb_core.sandbox.cgroups import SandboxCgroup, host_hierarchies
 from mb_core.sandbox.junit import parse_junit
 from mb_core.sandbox.limits import DEFAULT_LIMITS, MB, SandboxLimits, limit_argv, process_caps
@@ -132,21 +133,45 @@ def _copy_ignore(folder: str, names: list[str]) -> set[str]:
 
 
 class _Scratch:
-    """root (0700: the sandbox uid never sees it) holding src (the copy), out (the report)."""
+    """root (0700: the sandbox uid never sees it) holding src (the copy), out (the report) and
+    harness (the caller's own files: harness/ read-only inside, run/ given to the sandbox uid)."""
 
     def __init__(self, tree: Path | None, parent: Path | None):
         self.root = Path(tempfile.mkdtemp(prefix="mb-sandbox-", dir=parent))
         os.chmod(self.root, 0o700)
         self.src = self.root / "src"
         self.out = self.root / "out"
+        self.harness: Path | None = None
         self.out.mkdir(mode=0o700)
         if tree is not None:
             shutil.copytree(tree, self.src, symlinks=True, ignore=_copy_ignore)
         else:
             self.src.mkdir()
 
+    def add_harness(self, prepare: Prepare) -> PytestRun:
+        self.harness = self.root / "harness"
+        (self.harness / "harness").mkdir(parents=True)
+        (self.harness / "run").mkdir()
+        return prepare(Harness(self.harness / "harness", self.harness / "run", self.src,
+                               cmd.HARNESS_DIR, cmd.RUN_DIR, cmd.PROJECT_DIR))
+
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Harness(NamedTuple):
+    """Where a caller's files go on the host, and where the sandbox sees them."""
+
+    host_dir: Path  # files here appear read-only at `inside_dir`
+    host_run: Path  # files here appear in `run_dir`, owned by the sandbox uid
+    host_project: Path  # the host copy of the project (to read, never to change)
+    inside_dir: Path
+    run_dir: Path
+    project: Path  # the project copy, inside
+
+
+# prepare(harness) -> how pytest starts; it writes the caller's files on the host side.
+Prepare = Callable[[Harness], PytestRun]
 
 
 @dataclass
@@ -170,8 +195,10 @@ def _requested_isolation(isolation: str | None) -> str:
 
 def _bwrap_plan(tools: cmd.Tools, scratch: _Scratch, hidden: list[Path], uid: int | None,
                 limits: SandboxLimits) -> _Plan:
-    inner = cmd.run_script(tools, uid, cmd.SRC_MOUNT, JUNIT_CAP)
-    prefix = cmd.bwrap_argv(tools, scratch.src, hidden, limits.disk_mb * MB, uid is not None)
+    harness = cmd.HARNESS_MOUNT if scratch.harness else None
+    inner = cmd.run_script(tools, uid, cmd.SRC_MOUNT, JUNIT_CAP, harness)
+    prefix = cmd.bwrap_argv(tools, scratch.src, hidden, limits.disk_mb * MB, uid is not None,
+                            scratch.harness)
     namespaces = ["mount", "net", "pid", "ipc", "uts"]
     if Path("/proc/self/ns/cgroup").exists():
         namespaces.append("cgroup")
@@ -188,8 +215,9 @@ def _fallback_plan(tools: cmd.Tools, scratch: _Scratch, hidden: list[Path], uid:
         raise SandboxError(f"sandbox: cannot read the host's mounts ({exc})") from exc
     ro = cmd.readonly_mounts(mountinfo, mounted)
     setup = cmd.fallback_script(tools, scratch.root, scratch.src, cmd.interpreter_roots(),
-                                mounted, ro, limits.disk_mb * MB)
-    script = setup + cmd.run_script(tools, uid, None, JUNIT_CAP)
+                                mounted, ro, limits.disk_mb * MB, scratch.harness)
+    script = setup + cmd.run_script(tools, uid, None, JUNIT_CAP,
+                                    cmd.HARNESS_MOUNT if scratch.harness else None)
     writable = [str(cmd.TMP)] + [str(p) for p in cmd.SHARED_WRITABLE if p.is_dir()]
     return _Plan("rlimits", cmd.unshare_argv(tools) + [tools.sh or "/bin/sh", "-c", script,
                                                         "mb-sandbox"],
@@ -208,6 +236,7 @@ class _Session:
     limits: SandboxLimits
     timeout_s: int
     tools: cmd.Tools
+    pytest: PytestRun | None = None  # how the caller's harness starts pytest, if it has one
 
     def command(self, inner: list[str]) -> list[str]:
         drop = (cmd.setpriv_argv(self.tools.setpriv or "setpriv", self.uid)
@@ -245,7 +274,8 @@ def _check_fallback_tools(tools: cmd.Tools) -> str | None:
 
 @contextmanager
 def _session(tree: Path | None, choice: str, limits: SandboxLimits, timeout_s: int,
-             scratch_parent: Path | None, private: Sequence[Path]) -> Iterator[_Session]:
+             scratch_parent: Path | None, private: Sequence[Path],
+             prepare: Prepare | None = None) -> Iterator[_Session]:
     is_root = os.geteuid() == 0
     tools = cmd.Tools.find(os.environ.get("PATH", ""))
     hidden, refused = cmd.hidden_dirs(tree, [Path(p) for p in private])
@@ -260,6 +290,7 @@ def _session(tree: Path | None, choice: str, limits: SandboxLimits, timeout_s: i
         except OSError as exc:
             raise SandboxError(f"sandbox: could not copy {tree}: {exc.strerror or exc}") from exc
         stack.callback(scratch.remove)
+        session_run = scratch.add_harness(prepare) if prepare is not None else None
         if cmd.within(scratch.root, cmd.mounted_hidden(hidden)):
             raise SandboxError(f"sandbox: the scratch folder {scratch.root} lies in a folder the "
                                "sandbox hides; choose another scratch folder")
@@ -307,12 +338,14 @@ def _session(tree: Path | None, choice: str, limits: SandboxLimits, timeout_s: i
                 "namespaces, uid drop, cgroups, rlimits)")
             session = candidate
         session.plan.warnings.extend(cgroup.warnings)
+        session.pytest = session_run
         yield session
 
 
 def run_tests(tree: Path | str, timeout_s: int = 180, limits: SandboxLimits = DEFAULT_LIMITS,
               isolation: str | None = None, scratch_parent: Path | None = None,
-              private: Sequence[Path | str] = ()) -> SandboxResult:
+              private: Sequence[Path | str] = (), prepare: Prepare | None = None
+              ) -> SandboxResult:
     """Run `python -m pytest` over a copy of `tree` in the sandbox and read its junit report.
 
     `isolation`: "auto" (default; env MB_SANDBOX may say otherwise), "bubblewrap" (fail rather
@@ -320,6 +353,8 @@ def run_tests(tree: Path | str, timeout_s: int = 180, limits: SandboxLimits = DE
     folders the tests must not see (the builder's home, Dagster's home, the store's folder, the
     target repository), on top of root's home, the project's parent folder and /run. A failing
     test is a result, not an error; SandboxError means the tests were not run at all.
+    `prepare` lets the caller add its own files (the builder's pytest configuration, its
+    probes), read-only beside the project, and say how pytest starts.
     """
     tree = Path(tree).resolve()
     if not tree.is_dir():
@@ -328,13 +363,13 @@ def run_tests(tree: Path | str, timeout_s: int = 180, limits: SandboxLimits = DE
         raise SandboxError(f"sandbox: timeout must be positive, not {timeout_s}")
     choice = _requested_isolation(isolation)
     with _session(tree, choice, limits, timeout_s, scratch_parent,
-                  [Path(p) for p in private]) as session:
+                  [Path(p) for p in private], prepare) as session:
         warning = "; ".join(session.plan.warnings) or None
         if warning:
             log.warning("sandbox: %s", warning)
         junit_out = session.scratch.out / "junit.xml"
         started = time.monotonic()
-        exit_code, backstopped, output = session.launch(cmd.pytest_argv(cmd.JUNIT), junit_out,
+        exit_code, backstopped, output = session.launch(cmd.pytest_argv(cmd.JUNIT, session.pytest), junit_out,
                                                         timeout_s + GRACE_S)
         seconds = time.monotonic() - started
         limits_hit = session.cgroup.limits_hit() if session.cgroup else []

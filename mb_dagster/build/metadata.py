@@ -85,6 +85,12 @@ def eval_metadata(report: EvalReport, gate_decision: str, gate_reason: str) -> d
         ),
         "approval": gate_decision,
         "approval_reason": gate_reason,
+        # What the review of the generated tree found, and the risk the gate judged with it.
+        "risk_score": report.risk_score if report.risk_score is not None else -1,
+        "risk_findings": MetadataValue.md(
+            "\n".join(f"- {'refused' if f.blocking else 'held'}: {f.note}" for f in report.risk_findings)
+            or "none"
+        ),
     }
 
 

@@ -22,3 +22,14 @@ def test_failed_evaluation_never_releases_whatever_the_risk():
     gate = gate_for("b1", 0, 50, report(False))
     assert gate.decision == ApprovalDecision.rejected
     assert "2 tests failed" in gate.reason
+
+
+def test_a_held_finding_waits_for_a_person_whatever_the_score():
+    from mb_core.models import RiskFinding, RiskFlag
+
+    finding = RiskFinding(flag=RiskFlag.ci_secrets, path=".github/workflows/ci.yml",
+                          evidence="job test step 2 reads secrets TOKEN in its command")
+    held = report(True).model_copy(update={"risk_findings": [finding]})
+    gate = gate_for("b1", 10, 50, held)
+    assert gate.decision == ApprovalDecision.pending
+    assert "ci_secrets: .github/workflows/ci.yml: job test step 2 reads secrets TOKEN" in gate.reason

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from mb_core.models import (
     EntitySpec,
     FieldSpec,
@@ -63,7 +65,7 @@ def patch_adding(path: str, *lines: str) -> str:
 def test_categories_of_generated_test_names():
     assert [category_of(x.nodeid) for x in SUITE] == [
         "crud", "validation", "rbac", "security", "tenant", "features", "migrations", "security"]
-    assert category_of("tests/test_zz_mb_probe_pii.py::test_x") == "probe"
+    assert category_of("mb_probes/test_pii.py::test_x") == "probe"
     counts = category_counts(SUITE + [t("tests/test_entity_deal.py::test_list_paginates", "failed")])
     assert counts["crud"] == {"total": 2, "passed": 1, "failed": 1}
 
@@ -164,3 +166,46 @@ def test_quality_checks_cover_every_gate_and_summarise_failures():
     summary = gate_failure_summary(broken)
     assert summary.startswith("quality gate rbac_enforced failed: no RBAC denial test was generated")
     assert "openapi_valid" in summary and "pii_redacted" in summary
+
+
+def _shadowing_tree(root, marker):
+    """A tree whose files would run in place of bandit (or before it) if Python ever imported
+    them: each writes the marker."""
+    write = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "bad.py").write_text(
+        "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)  # nosec\n")
+    for name in ("bandit.py", "sitecustomize.py", "usercustomize.py", "stevedore.py", "yaml.py"):
+        (root / name).write_text(write)
+    (root / "app" / "hook.pth").write_text(f"import os; {write}")
+    (root / "zz.pth").write_text(f"import os; {write}")
+    # bandit's own project settings would skip every test: they are never read.
+    (root / "app" / ".bandit").write_text("[bandit]\nskips = B602,B603,B604,B605,B607\nexclude = app\n")
+    return root
+
+
+def test_run_bandit_never_imports_the_tree_and_ignores_its_settings(tmp_path, monkeypatch):
+    marker = tmp_path / "marker"
+    tree = _shadowing_tree(tmp_path / "tree", marker)
+    # Even with the builder's environment pointing Python at the tree.
+    monkeypatch.setenv("PYTHONPATH", str(tree))
+    monkeypatch.setenv("PYTHONSTARTUP", str(tree / "bandit.py"))
+    monkeypatch.chdir(tree)
+    gate = run_bandit(tree)
+    assert not marker.exists(), marker.read_text()
+    assert not gate.passed  # `# nosec` and the tree's .bandit silence nothing
+    assert ("app/bad.py", "B602") in [(i["file"], i["test"]) for i in gate.evidence["issues"]]
+
+
+def test_tools_get_a_cleared_environment(tmp_path, monkeypatch):
+    from mb_core.isolated_tools import python_tool_argv, run_tool
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-shown")
+    monkeypatch.setenv("MB_HOME", str(tmp_path))
+    proc = run_tool(python_tool_argv("json.tool", "--help"), timeout_s=60)
+    assert proc.returncode == 0
+    code = "import os, sys; print(sorted(os.environ)); print(os.getcwd()); print(sys.flags.isolated)"
+    shown = run_tool([sys.executable, "-I", "-c", code], timeout_s=60)
+    lines = shown.stdout.decode().splitlines()
+    assert lines[0] == str(sorted(["PATH", "HOME", "LANG", "LC_ALL"]))
+    assert "mb-tool-" in lines[1] and lines[2] == "1"

@@ -69,3 +69,26 @@ def test_review_body_shows_risk_migrations_and_tests():
     assert "Passed: 4 passed" in out.pr_body
     assert out.risks == ["pii: contact.email is personal data"]
     assert out.recommendation == "approve"
+
+
+def test_review_body_names_what_the_tree_review_found():
+    from mb_core.agents.security import effective_risk
+    from mb_core.models import RiskFinding
+
+    plan = ScaffoldPlan(app_name="crm", title="CRM", entities=[], risk_score=20,
+                        risk_notes=["base +5: a generated app"])
+    finding = RiskFinding(flag=RiskFlag.ci_network, path=".github/workflows/ci.yml",
+                          evidence="job test step Upload calls files.example.net")
+    score = effective_risk(plan.risk_score, [finding], 50)
+    assert score == 50  # 20 + 30, and never below the threshold with a finding
+    assert effective_risk(40, [finding, finding.model_copy(update={"flag": RiskFlag.ci_secrets})], 50) == 100
+    assert effective_risk(20, [], 50) == 20
+    report = _report([TestOutcome.passed]).model_copy(update={
+        "passed": True, "tests_passed": 1, "risk_findings": [finding], "risk_score": score})
+    out = write_review(ReviewInput(plan=plan, diff=DiffStats(files_changed=["a.py"], added_lines=1,
+                                                             removed_lines=0, sha256="ab" * 32),
+                                   report=report, approval_threshold=50))
+    assert "Score **50/100**" in out.pr_body and "needs a reviewer's approval" in out.pr_body
+    assert "ci_network: .github/workflows/ci.yml: job test step Upload calls files.example.net" in out.pr_body
+    assert "- `.github/workflows/ci.yml`: ci_network." in out.pr_body
+    assert out.risks[0].startswith("ci_network: .github/workflows/ci.yml")
