@@ -37,7 +37,9 @@ from mb_core.agents.io import (
 from mb_core.agents.registry import definition_for
 from mb_core.asset_files import AssetFiles
 from mb_core.errors import InvalidState, MBError, SpecRefused
+from mb_core.failures import classify_failure, report_failure
 from mb_core.gate import gate_for
+from mb_core.lifecycle import BuildEvent
 from mb_core.metering import Budget, Meter
 from mb_core.models import (
     ApprovalDecision,
@@ -151,7 +153,8 @@ def build_step(env: BuildEnvironment, build_id: str, name: str) -> Iterator[None
         yield
     except BaseException as exc:
         detail = str(exc) if isinstance(exc, MBError) else f"{type(exc).__name__}: {exc}"
-        env.store.finish_step(build_id, name, StepStatus.failed, detail=detail[:2000])
+        env.store.finish_step(build_id, name, StepStatus.failed, detail=detail[:2000],
+                              failure_class=classify_failure(exc))
         log.info("failed", extra={"mb_build": build_id, "mb_step": name,
                                   "mb_seconds": time.perf_counter() - started, "mb_detail": detail})
         raise
@@ -160,8 +163,9 @@ def build_step(env: BuildEnvironment, build_id: str, name: str) -> Iterator[None
                                  "mb_seconds": time.perf_counter() - started})
 
 
-def fail_build(env: BuildEnvironment, build_id: str, reason: str) -> None:
-    env.store.set_status(build_id, BuildStatus.failed, error=reason,
+def fail_build(env: BuildEnvironment, build_id: str, reason: str,
+               failure_class: FailureClass | None = None) -> None:
+    env.store.transition(build_id, BuildEvent.fail, error=reason, failure_class=failure_class,
                          expected={BuildStatus.running, BuildStatus.submitted})
 
 
@@ -184,7 +188,7 @@ def produce_spec(env: BuildEnvironment, build: BuildRun, ctx: AgentContext) -> S
                 ctx,
             )
         except SpecRefused as exc:
-            fail_build(env, build.id, f"spec refused: {exc}")
+            fail_build(env, build.id, f"spec refused: {exc}", FailureClass.spec_refused)
             raise
         if build.base_build_id:
             spec = spec.model_copy(update={"base_build_id": build.base_build_id})
@@ -363,11 +367,11 @@ def decide_release(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan,
     gate = gate_for(build.id, plan.risk_score, env.settings.risk_threshold, report)
     env.store.put_gate(gate)
     if gate.decision == ApprovalDecision.auto_approved:
-        env.store.set_status(build.id, BuildStatus.approved, expected={BuildStatus.running})
+        env.store.transition(build.id, BuildEvent.auto_approve, expected={BuildStatus.running})
     elif gate.decision == ApprovalDecision.pending:
-        env.store.set_status(build.id, BuildStatus.awaiting_approval, expected={BuildStatus.running})
+        env.store.transition(build.id, BuildEvent.await_approval, expected={BuildStatus.running})
     else:
-        fail_build(env, build.id, gate.reason)
+        fail_build(env, build.id, gate.reason, report_failure(report))
     return gate
 
 
@@ -453,7 +457,7 @@ def produce_artifact(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan,
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        env.store.set_status(build.id, BuildStatus.released,
+        env.store.transition(build.id, BuildEvent.release,
                              expected={BuildStatus.releasing, BuildStatus.approved})
         return BuildArtifact(
             build_id=build.id,
@@ -497,8 +501,8 @@ def run_build_direct(env: BuildEnvironment, build_id: str) -> BuildOutcome:
     env.assets.write("eval_report", build_id, report)
     gate = decide_release(env, build, plan, report)
     artifact = None
-    if gate.decision == ApprovalDecision.auto_approved and env.store.set_status(
-        build_id, BuildStatus.releasing, expected={BuildStatus.approved}
+    if gate.decision == ApprovalDecision.auto_approved and env.store.transition(
+        build_id, BuildEvent.start_release, expected={BuildStatus.approved}
     ):
         artifact = produce_artifact(env, build, plan, diff, report, ctx)
         env.assets.write("artifact", build_id, artifact)

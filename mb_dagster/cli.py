@@ -284,14 +284,14 @@ def reject(build_id: str, by: str, reason: str) -> None:
 def cancel(build_id: str) -> None:
     """Cancel a build that has not finished; its workspace goes back to where it started."""
     from mb_core.healing import rollback_workspace
+    from mb_core.lifecycle import ACTIVE, BuildEvent
     from mb_core.models import TERMINAL_STATUSES
 
     env = _environment()
     build = env.store.get_build(build_id)
     if build.status in TERMINAL_STATUSES:
         raise InvalidState(f"build {build_id} is already {build.status.value}")
-    active = set(BuildStatus) - set(TERMINAL_STATUSES)
-    if not env.store.set_status(build_id, BuildStatus.cancelled, expected=active):
+    if not env.store.transition(build_id, BuildEvent.cancel, expected=ACTIVE):
         raise InvalidState(f"build {build_id} finished while being cancelled")
     rollback_workspace(env.workspace_path(build_id))
     click.echo(f"cancelled {build_id}")

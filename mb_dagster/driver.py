@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from mb_core.errors import InvalidState, MBError
 from mb_core.healing import record_build_failure
+from mb_core.lifecycle import BuildEvent
 from mb_core.models import (
     ApprovalDecision,
     BuildArtifact,
     BuildRun,
     BuildStatus,
+    FailureClass,
 )
 from mb_core.pipeline import BuildEnvironment
 
@@ -102,9 +104,7 @@ def run_build(env: BuildEnvironment, instance, build_id: str,
         # A failed quality gate stops the release here too, whatever the gate decided before it.
         reason = f"quality gate {blocked[0]}" + (
             f" (and {len(blocked) - 1} more failed)" if len(blocked) > 1 else "")
-        env.store.set_status(build_id, BuildStatus.failed, error=reason,
-                             expected={BuildStatus.approved, BuildStatus.awaiting_approval})
-        record_build_failure(env, build_id, reason)
+        record_build_failure(env, build_id, reason, FailureClass.tests_failed)
         raise MBError(f"build {build_id} failed: {reason}")
     if not result.success:
         reason = _strip_exception_name(_first_error(result))
@@ -112,7 +112,7 @@ def run_build(env: BuildEnvironment, instance, build_id: str,
         build = env.store.get_build(build_id)
         raise MBError(f"build {build_id} failed: {build.error or reason}")
     artifact = None
-    if env.store.set_status(build_id, BuildStatus.releasing, expected={BuildStatus.approved}):
+    if env.store.transition(build_id, BuildEvent.start_release, expected={BuildStatus.approved}):
         artifact, release_run = release(env, instance, build_id)
         run_ids.append(release_run)
     return DriverResult(build=env.store.get_build(build_id), artifact=artifact, run_ids=run_ids)
@@ -135,9 +135,9 @@ def approve(env: BuildEnvironment, instance, build_id: str, by: str, reason: str
     gate = env.store.decide(build_id, approve=True, by=by, reason=reason)
     if gate.decision != ApprovalDecision.approved:
         raise InvalidState(f"build {build_id} could not be approved ({gate.decision.value})")
-    env.store.set_status(build_id, BuildStatus.approved, expected={BuildStatus.awaiting_approval})
+    env.store.transition(build_id, BuildEvent.approve, expected={BuildStatus.awaiting_approval})
     artifact = None
-    if release_now and env.store.set_status(build_id, BuildStatus.releasing,
+    if release_now and env.store.transition(build_id, BuildEvent.start_release,
                                             expected={BuildStatus.approved}):
         artifact, _ = release(env, instance, build_id)
     return env.store.get_build(build_id), artifact
@@ -145,6 +145,6 @@ def approve(env: BuildEnvironment, instance, build_id: str, by: str, reason: str
 
 def reject(env: BuildEnvironment, build_id: str, by: str, reason: str) -> BuildRun:
     env.store.decide(build_id, approve=False, by=by, reason=reason)
-    env.store.set_status(build_id, BuildStatus.rejected, error=f"rejected by {by}: {reason}".strip(),
+    env.store.transition(build_id, BuildEvent.reject, error=f"rejected by {by}: {reason}".strip(),
                          expected={BuildStatus.awaiting_approval})
     return env.store.get_build(build_id)
