@@ -28,6 +28,29 @@ class BreakerOpen(MBError):
         self.failure_class = failure_class
 
 
+class NothingToRepair(MBError):
+    """A repair rung found nothing it can change; the ladder moves on to the next rung."""
+
+    def __init__(self, message: str, failure_class: FailureClass = FailureClass.tests_failed):
+        super().__init__(message)
+        self.failure_class = failure_class
+
+
+# Quality gates whose failure means the change itself is unsafe: rolled back, never retried.
+SAFETY_GATES = frozenset({"no_secrets", "write_scope"})
+REQUIREMENT_GATES = frozenset({"requirements_covered"})
+
+
+def gate_failure(check_names: list[str]) -> FailureClass:
+    """The class of a run whose blocking quality gates failed (the most serious one wins)."""
+    names = set(check_names)
+    if names & SAFETY_GATES:
+        return FailureClass.safety_violation
+    if names and names <= REQUIREMENT_GATES:
+        return FailureClass.requirement_unmet
+    return FailureClass.tests_failed
+
+
 _BY_ERROR: tuple[tuple[type[BaseException], FailureClass], ...] = (
     (SpecRefused, FailureClass.spec_refused),
     (DiffRejected, FailureClass.safety_violation),
@@ -45,7 +68,7 @@ _PROVIDER_KINDS = {"transient": FailureClass.llm_transient, "invalid_output": Fa
 def classify_failure(exc: BaseException) -> FailureClass | None:
     """The class of a step's error, or None when the ladder has no rung for it (a permanent
     provider error such as a refused key, a cancelled build, a bug): such a build just fails."""
-    if isinstance(exc, BreakerOpen):
+    if isinstance(exc, (BreakerOpen, NothingToRepair)):
         return exc.failure_class
     if isinstance(exc, ProviderError):
         return _PROVIDER_KINDS.get(exc.kind)
