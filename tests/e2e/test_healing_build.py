@@ -88,3 +88,20 @@ def test_with_healing_off_the_same_fault_rolls_back_to_the_base(mb_home):
     workspace = mb_home / "workspaces" / build_id
     assert Workspace(workspace).head() == read_base_commit(workspace)
     assert not (mb_home / "artifacts" / build_id).exists()
+
+
+def test_bad_healing_input_is_one_line_and_changes_nothing(mb_home):
+    for args, extra, message in (
+        (("breakers", "--reset", "nope"), {}, "no circuit breaker named 'nope'"),
+        (("build", CRM), {"META_V4_CHAOS_ENABLED": "1", "META_V4_CHAOS_INJECTION_PROBABILITY": "1.5"},
+         "META_V4_CHAOS_INJECTION_PROBABILITY='1.5' is not a probability"),
+        (("build", CRM), {"META_BUILDER_MAX_ITERATIONS": "0"}, "META_BUILDER_MAX_ITERATIONS=0 is out of range"),
+    ):
+        result = mb(*args, env_extra=extra)
+        err = result.stderr.decode().strip()
+        assert result.returncode != 0 and len(err.splitlines()) == 1 and message in err, out(result)
+    assert "no builds yet" in out(mb("list"))
+    assert _store().list_breakers() == []
+    listing = out(mb("breakers"))
+    assert "tests_failed" in listing and "closed" in listing
+    assert "no chaos events recorded" in out(mb("chaos", "stats"))
