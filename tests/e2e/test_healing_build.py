@@ -105,3 +105,16 @@ def test_bad_healing_input_is_one_line_and_changes_nothing(mb_home):
     listing = out(mb("breakers"))
     assert "tests_failed" in listing and "closed" in listing
     assert "no chaos events recorded" in out(mb("chaos", "stats"))
+
+
+def test_a_refused_spec_rolls_back_at_once_and_cannot_be_cancelled(mb_home):
+    result = mb("build", "zzz qqq")
+    assert result.returncode != 0
+    build_id = result.stdout.decode().split()[1]
+    build = _store().get_build(build_id)
+    assert build.status.value == "rolled_back" and build.error.startswith("spec refused:")
+    assert [a.phase.value for a in _store().list_attempts(build_id)] == ["build"]  # never retried
+    cancel = mb("cancel", build_id)
+    err = cancel.stderr.decode().strip()
+    assert cancel.returncode != 0 and err == f"error: build {build_id} is already rolled_back", err
+    assert _store().get_build(build_id).status.value == "rolled_back"
