@@ -218,7 +218,8 @@ def _missing_features(expected: list[str], seen: list[str]) -> list[str]:
 def outcome_of(obs: GoldenObservation) -> str:
     if obs.status in BUILT_STATUSES:
         return "built"
-    if obs.status == "invalid" or (obs.evaluation_passed is None and obs.status == "failed"
+    # A refusal ends failed, or rolled back by the repair ladder (refusals are never retried).
+    if obs.status == "invalid" or (obs.evaluation_passed is None and obs.status in ("failed", "rolled_back")
                                    and obs.error.lower().startswith(REFUSAL_PREFIXES)):
         return "refused"  # stopped on purpose before any evaluation: the spec or the diff was refused
     return "failed"  # a crash is not a refusal

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mb_core.models import BuildStatus
+from mb_core.lifecycle import BuildEvent
+from mb_core.models import BuildStatus, FailureClass
 
 BASE_COMMIT_FILE = "mb-base-commit"  # inside the workspace's .git/, never part of the tree
 
@@ -33,11 +34,13 @@ def rollback_workspace(workspace: Path) -> bool:
     return True
 
 
-def record_build_failure(env, build_id: str, reason: str) -> bool:
-    """Marks a running build failed and rolls its workspace back. Returns whether it moved it."""
-    moved = env.store.set_status(
-        build_id, BuildStatus.failed, error=reason[:2000],
-        expected={BuildStatus.running, BuildStatus.releasing, BuildStatus.submitted},
+def record_build_failure(env, build_id: str, reason: str,
+                         failure_class: FailureClass | None = None) -> bool:
+    """Marks an active build failed and rolls its workspace back. Returns whether it moved it."""
+    moved = env.store.transition(
+        build_id, BuildEvent.fail, error=reason[:2000], failure_class=failure_class,
+        expected={BuildStatus.running, BuildStatus.releasing, BuildStatus.submitted,
+                  BuildStatus.approved, BuildStatus.awaiting_approval},
     )
     rollback_workspace(env.workspace_path(build_id))
     return moved

@@ -260,6 +260,7 @@ class FailureClass(str, Enum):
     diff_apply = "diff_apply"
     safety_violation = "safety_violation"
     tests_failed = "tests_failed"
+    requirement_unmet = "requirement_unmet"
     budget_exceeded = "budget_exceeded"
     sandbox_error = "sandbox_error"
     worker_lost = "worker_lost"
@@ -426,6 +427,8 @@ class BuildRun(Model):
     repo_path: str | None = None  # target repository given by the user, if any
     risk_score: int | None = None
     error: str | None = None
+    attempt: int = 1  # raised by each retry of the healing ladder (and each rerun)
+    failure_class: FailureClass | None = None  # why the last attempt failed
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -444,3 +447,79 @@ class BuildStep(Model):
     finished_at: datetime | None = None
     seconds: float | None = None
     detail: str = ""
+    attempt: int = 1
+    failure_class: FailureClass | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Healing: repair attempts, circuit breakers, run budgets, chaos events
+# ---------------------------------------------------------------------------------------------
+
+
+class RepairPhase(str, Enum):
+    """A rung of the ladder. `build` is a build's first attempt; the others answer a failure."""
+
+    build = "build"
+    retry = "retry"  # the same step again (a transient failure)
+    patch = "patch"  # the Auto-Fixer's constrained patch, then diff + eval_report again
+    replan = "replan"  # plan again with the failure as context, then everything after it
+    rollback = "rollback"  # give up: the workspace goes back to its base
+
+
+class AttemptOutcome(str, Enum):
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class RepairAttempt(Model):
+    build_id: str
+    attempt: int
+    phase: RepairPhase
+    outcome: AttemptOutcome = AttemptOutcome.running
+    failure_class: FailureClass | None = None  # what this attempt failed with
+    reason: str = ""  # why the ladder chose this phase
+    started_at: datetime
+    finished_at: datetime | None = None
+    seconds: float | None = None  # running time of this attempt
+    cost_usd: float = 0.0
+    tokens: int = 0
+
+
+class BreakerState(str, Enum):
+    closed = "closed"
+    open = "open"
+    half_open = "half_open"
+
+
+class BreakerRecord(Model):
+    name: str  # one per failure class
+    state: BreakerState = BreakerState.closed
+    fail_counter: int = 0
+    success_counter: int = 0
+    opened_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class RunBudget(Model):
+    """A build's service-level budget and what it has used; the time counts running attempts only."""
+
+    build_id: str
+    max_attempts: int
+    max_tokens: int | None = None
+    max_seconds: float | None = None
+    max_cost_usd: float | None = None
+    running_seconds: float = 0.0
+    attempts_used: int = 0
+
+
+class ChaosEvent(Model):
+    id: int | None = None
+    build_id: str | None = None
+    attempt: int = 1
+    seam: str  # provider, codegen, sandbox, git_apply, store, worker
+    fault: str  # http_429, http_500, timeout, malformed, semantic, crash, sigkill...
+    seed: int
+    created_at: datetime
+    recovered: bool | None = None  # None while the build has not finished
+    recovery: str = ""  # how: the phase that healed it, or why it did not

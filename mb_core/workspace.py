@@ -408,6 +408,12 @@ class Workspace:
             raise
         return self.head()
 
+    def diff_between(self, base: str, head: str) -> str:
+        """The git diff from commit `base` to commit `head` (the whole change of a build)."""
+        out = self._git("diff", "--binary", "--full-index", "--no-renames", "--no-color", "--no-ext-diff",
+                        "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "-U3", base, head)
+        return out.stdout.decode("utf-8", "surrogateescape")
+
     def _restore(self, commit: str, touched: list[str]) -> None:
         """Back to `commit` after a failed apply: index, tracked files and the files it created."""
         self._git("reset", "--quiet", "--hard", commit, check=False)

@@ -33,6 +33,9 @@ class StepPrinter(logging.Handler):
             return
         if record.getMessage() == "started":
             return
+        if record.getMessage() in ("repair", "chaos"):
+            say(f"  {record.getMessage():<3} {getattr(record, 'mb_detail', '')}")
+            return
         seconds = getattr(record, "mb_seconds", 0.0)
         mark = "ok" if record.getMessage() == "succeeded" else "FAILED"
         say(f"  {mark:<3} {step:<12} {seconds:6.2f} s")
@@ -115,6 +118,11 @@ def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
     if provider == "replay":
         raise InvalidSpec("a new build cannot be replayed: use `mb replay BUILD` for a past build")
 
+    from mb_core.chaos import ChaosSettings
+    from mb_core.slo import run_budget_from_env
+
+    ChaosSettings.from_env()  # bad chaos or budget settings fail here, before any row
+    run_budget_from_env("check")
     env = _environment()
     if base:
         base_build = env.store.get_build(base)  # UnknownBuild before anything is created
@@ -196,7 +204,16 @@ def status(build_id: str) -> None:
     for step in env.store.list_steps(build_id):
         seconds = f"{step.seconds:6.2f} s" if step.seconds is not None else "   …    "
         detail = f"  {step.detail}" if step.detail else ""
-        say(f"  {step.status.value:<9} {step.name:<12} {seconds}{detail}")
+        fclass = f" [{step.failure_class.value}]" if step.failure_class else ""
+        say(f"  #{step.attempt} {step.status.value:<9} {step.name:<12} {seconds}{fclass}{detail}")
+    attempts = env.store.list_attempts(build_id)
+    if attempts:
+        say("repair timeline:")
+        for a in attempts:
+            took = f"{a.seconds:6.2f} s" if a.seconds is not None else "   …    "
+            fclass = f" [{a.failure_class.value}]" if a.failure_class else ""
+            say(f"  #{a.attempt} {a.phase.value:<8} {a.outcome.value:<9} {took}  "
+                f"{a.tokens} tokens ${a.cost_usd:.4f}{fclass}  {a.reason}")
     gate = env.store.get_gate(build_id)
     if gate:
         by = f" by {gate.decided_by}" if gate.decided_by else ""
@@ -285,17 +302,20 @@ def reject(build_id: str, by: str, reason: str) -> None:
 def cancel(build_id: str) -> None:
     """Cancel a build that has not finished; its workspace goes back to where it started."""
     from mb_core.healing import rollback_workspace
+    from mb_core.lifecycle import ACTIVE, BuildEvent
     from mb_core.models import TERMINAL_STATUSES
 
     env = _environment()
     build = env.store.get_build(build_id)
     if build.status in TERMINAL_STATUSES:
         raise InvalidState(f"build {build_id} is already {build.status.value}")
-    active = set(BuildStatus) - set(TERMINAL_STATUSES)
-    if not env.store.set_status(build_id, BuildStatus.cancelled, expected=active):
+    if not env.store.transition(build_id, BuildEvent.cancel, expected=ACTIVE):
         raise InvalidState(f"build {build_id} finished while being cancelled")
+    from mb_dagster.driver import terminate_runs
+
+    stopped = terminate_runs(_instance(env), build_id)
     rollback_workspace(env.workspace_path(build_id))
-    say(f"cancelled {build_id}")
+    say(f"cancelled {build_id}" + (f" (stopped {len(stopped)} run(s))" if stopped else ""))
 
 
 @main.command()
@@ -409,6 +429,10 @@ main.add_command(golden)
 from mb_dagster.replay.cli import replay
 
 main.add_command(replay)
+from mb_dagster.healing.cli import breakers, chaos
+
+main.add_command(breakers)
+main.add_command(chaos)
 
 
 if __name__ == "__main__":

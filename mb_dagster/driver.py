@@ -6,17 +6,32 @@ every build the CLI runs shows in the Dagster UI with its lineage and metadata.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass
 
+from mb_core.breakers import BREAKER_NAMES, breaker_state, record_outcome
 from mb_core.errors import InvalidState, MBError
-from mb_core.healing import record_build_failure
+from mb_core.failures import gate_failure
+from mb_core.healing import record_build_failure, rollback_workspace
+from mb_core.ladder import LadderInput, RungLimits, next_phase
+from mb_core.lifecycle import BuildEvent
 from mb_core.models import (
     ApprovalDecision,
+    AttemptOutcome,
+    BreakerState,
     BuildArtifact,
     BuildRun,
     BuildStatus,
+    FailureClass,
+    RepairPhase,
+    StepStatus,
 )
 from mb_core.pipeline import BuildEnvironment
+from mb_core.slo import budget_left, run_budget_from_env
+from mb_dagster.build.assets import HEALING_TAG, ITERATION_TAG, PHASE_TAG
+
+log = logging.getLogger("mb.steps")
 
 
 @dataclass
@@ -91,31 +106,150 @@ def ensure_partition(instance, build_id: str) -> None:
         instance.add_dynamic_partitions("builds", [build_id])
 
 
-def run_build(env: BuildEnvironment, instance, build_id: str,
-              tags: dict[str, str] | None = None) -> DriverResult:
-    """Build job, then the gate, then (when cleared) the release job."""
-    ensure_partition(instance, build_id)
-    result = execute_job(instance, "build_job", build_id, tags)
-    run_ids = [result.run_id]
+PHASE_JOBS = {RepairPhase.build: "build_job", RepairPhase.retry: "build_job",
+              RepairPhase.patch: "repair_job", RepairPhase.replan: "replan_job"}
+
+
+@dataclass
+class AttemptResult:
+    failure: FailureClass | None  # None with no reason: the attempt succeeded
+    reason: str | None
+    rung_exhausted: bool = False  # the rung found nothing to change (NothingToRepair)
+
+
+def _error_names(result) -> set[str]:
+    names: set[str] = set()
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error is not None:
+                names.add(error.cls_name)
+                error = error.cause
+    return names
+
+
+def judge_attempt(env: BuildEnvironment, build_id: str, attempt: int, result) -> AttemptResult:
+    """What one run of an attempt came to, in the ladder's terms."""
     blocked = failed_blocking_checks(result)
     if blocked:
-        # A failed quality gate stops the release here too, whatever the gate decided before it.
+        names = [b.split(" failed", 1)[0] for b in blocked]
         reason = f"quality gate {blocked[0]}" + (
             f" (and {len(blocked) - 1} more failed)" if len(blocked) > 1 else "")
-        env.store.set_status(build_id, BuildStatus.failed, error=reason,
-                             expected={BuildStatus.approved, BuildStatus.awaiting_approval})
-        record_build_failure(env, build_id, reason)
-        raise MBError(f"build {build_id} failed: {reason}")
+        return AttemptResult(gate_failure(names), reason)
     if not result.success:
         reason = _strip_exception_name(_first_error(result))
-        record_build_failure(env, build_id, reason)
-        build = env.store.get_build(build_id)
-        raise MBError(f"build {build_id} failed: {build.error or reason}")
+        failed = [s for s in env.store.list_steps(build_id)
+                  if s.attempt == attempt and s.status == StepStatus.failed]
+        failure = failed[-1].failure_class if failed else None
+        return AttemptResult(failure, reason, rung_exhausted="NothingToRepair" in _error_names(result))
+    build = env.store.get_build(build_id)
+    if build.status == BuildStatus.running:  # the gate refused a failed evaluation
+        gate = env.store.get_gate(build_id)
+        return AttemptResult(FailureClass.tests_failed, gate.reason if gate else "the evaluation failed")
+    return AttemptResult(None, None)
+
+
+def roll_back_build(env: BuildEnvironment, build_id: str, reason: str,
+                    failure: FailureClass | None) -> bool:
+    """The workspace back at the build's base, the build rolled back with its reason."""
+    rollback_workspace(env.workspace_path(build_id))
+    return env.store.transition(build_id, BuildEvent.roll_back, error=reason[:2000], failure_class=failure,
+                                expected={BuildStatus.running, BuildStatus.failed, BuildStatus.submitted})
+
+
+def _spend(env: BuildEnvironment, build_id: str) -> tuple[int, float]:
+    total = env.store.usage_totals(build_id)["total"]
+    return total["total_tokens"], total["cost_usd"]
+
+
+def run_build(env: BuildEnvironment, instance, build_id: str,
+              tags: dict[str, str] | None = None, limits: RungLimits | None = None) -> DriverResult:
+    """The build, healed in process: each attempt is a run of the phase's job for the partition,
+    tagged mb/phase and mb/iteration; a failed attempt goes to the repair ladder, which retries,
+    patches, re-plans or rolls back. Then the gate, then (when cleared) the release job."""
+    try:
+        return _heal(env, instance, build_id, tags, limits)
+    finally:
+        _resolve_chaos(env, build_id)
+
+
+def _resolve_chaos(env: BuildEnvironment, build_id: str) -> None:
+    """Say of the build's injected faults whether it recovered, and by which rungs."""
+    build = env.store.get_build(build_id)
+    recovered = build.status in (BuildStatus.released, BuildStatus.approved, BuildStatus.releasing,
+                                 BuildStatus.awaiting_approval)
+    phases = [a.phase.value for a in env.store.list_attempts(build_id)]
+    how = " -> ".join(phases) if recovered else f"{build.status.value}: {build.error or ''}".strip()
+    env.store.resolve_chaos_events(build_id, recovered, how[:2000])
+
+
+def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] | None,
+          limits: RungLimits | None) -> DriverResult:
+    ensure_partition(instance, build_id)
+    store = env.store
+    if store.get_budget(build_id) is None:
+        store.put_budget(run_budget_from_env(build_id))
+    limits = limits or RungLimits()
+    phase, why = RepairPhase.build, "the first attempt"
+    used: Counter[RepairPhase] = Counter()
+    last_failure: FailureClass | None = None
+    run_ids: list[str] = []
+    while True:
+        build = store.get_build(build_id)
+        if build.status == BuildStatus.cancelled:
+            raise InvalidState(f"build {build_id} was cancelled")
+        store.start_attempt(build_id, phase, why)
+        tokens_before, cost_before = _spend(env, build_id)
+        result = execute_job(instance, PHASE_JOBS[phase], build_id, {
+            **(tags or {}), PHASE_TAG: phase.value, ITERATION_TAG: str(build.attempt), HEALING_TAG: "1"})
+        run_ids.append(result.run_id)
+        outcome = judge_attempt(env, build_id, build.attempt, result)
+        tokens_after, cost_after = _spend(env, build_id)
+        store.finish_attempt(build_id, build.attempt,
+                             AttemptOutcome.failed if outcome.reason else AttemptOutcome.succeeded,
+                             failure_class=outcome.failure, tokens=tokens_after - tokens_before,
+                             cost_usd=max(0.0, cost_after - cost_before))
+        if outcome.reason is None:
+            if last_failure is not None:  # a repair of that class worked: its breaker hears so
+                record_outcome(store, last_failure, True)
+            break
+        if store.get_build(build_id).status == BuildStatus.cancelled:
+            rollback_workspace(env.workspace_path(build_id))  # whatever the run did after the cancel
+            raise InvalidState(f"build {build_id} was cancelled")
+        if outcome.failure is None:
+            # No rung helps with it (a refused key, a bug): the build fails as it is.
+            record_build_failure(env, build_id, outcome.reason)
+            raise MBError(f"build {build_id} failed: {store.get_build(build_id).error or outcome.reason}")
+        if outcome.rung_exhausted:
+            used[phase] = max(used[phase], limits.of(phase))
+        budget = store.get_budget(build_id)
+        breaker, reopens = BreakerState.closed, None
+        if outcome.failure.value in BREAKER_NAMES:
+            breaker, reopens = breaker_state(store, outcome.failure)
+            record_outcome(store, outcome.failure, False)
+        decision = next_phase(LadderInput(
+            failure=outcome.failure, reason=outcome.reason, attempts=dict(used), limits=limits,
+            budget=budget_left(budget, tokens_after, cost_after), breaker=breaker,
+            breaker_reopens_at=reopens))
+        log.info("repair", extra={"mb_build": build_id, "mb_step": "repair",
+                                  "mb_detail": f"{outcome.reason} -> {decision.reason}"})
+        if decision.phase == "wait":
+            break
+        if decision.phase == RepairPhase.rollback:
+            current = store.get_build(build_id)  # a step may have failed it with its own reason
+            first = current.error if current.status == BuildStatus.failed and current.error else outcome.reason
+            reason = f"{first}; {decision.reason}"
+            roll_back_build(env, build_id, reason, outcome.failure)
+            raise MBError(f"build {build_id} rolled back: {reason}")
+        used[decision.phase] += 1
+        store.transition(build_id, BuildEvent.retry, failure_class=outcome.failure,
+                         expected={BuildStatus.running})
+        phase, why, last_failure = decision.phase, decision.reason, outcome.failure
     artifact = None
-    if env.store.set_status(build_id, BuildStatus.releasing, expected={BuildStatus.approved}):
+    if store.transition(build_id, BuildEvent.start_release, expected={BuildStatus.approved}):
         artifact, release_run = release(env, instance, build_id)
         run_ids.append(release_run)
-    return DriverResult(build=env.store.get_build(build_id), artifact=artifact, run_ids=run_ids)
+    return DriverResult(build=store.get_build(build_id), artifact=artifact, run_ids=run_ids)
 
 
 def release(env: BuildEnvironment, instance, build_id: str) -> tuple[BuildArtifact, str]:
@@ -135,9 +269,9 @@ def approve(env: BuildEnvironment, instance, build_id: str, by: str, reason: str
     gate = env.store.decide(build_id, approve=True, by=by, reason=reason)
     if gate.decision != ApprovalDecision.approved:
         raise InvalidState(f"build {build_id} could not be approved ({gate.decision.value})")
-    env.store.set_status(build_id, BuildStatus.approved, expected={BuildStatus.awaiting_approval})
+    env.store.transition(build_id, BuildEvent.approve, expected={BuildStatus.awaiting_approval})
     artifact = None
-    if release_now and env.store.set_status(build_id, BuildStatus.releasing,
+    if release_now and env.store.transition(build_id, BuildEvent.start_release,
                                             expected={BuildStatus.approved}):
         artifact, _ = release(env, instance, build_id)
     return env.store.get_build(build_id), artifact
@@ -145,6 +279,27 @@ def approve(env: BuildEnvironment, instance, build_id: str, by: str, reason: str
 
 def reject(env: BuildEnvironment, build_id: str, by: str, reason: str) -> BuildRun:
     env.store.decide(build_id, approve=False, by=by, reason=reason)
-    env.store.set_status(build_id, BuildStatus.rejected, error=f"rejected by {by}: {reason}".strip(),
+    env.store.transition(build_id, BuildEvent.reject, error=f"rejected by {by}: {reason}".strip(),
                          expected={BuildStatus.awaiting_approval})
     return env.store.get_build(build_id)
+
+
+def terminate_runs(instance, build_id: str) -> list[str]:
+    """Stop the build's Dagster runs still queued or in progress: the queued ones are cancelled,
+    the started ones terminated through the run launcher (an in-process run of another CLI is
+    marked canceled; that CLI's driver sees the cancelled build and commits nothing more)."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    active = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+              DagsterRunStatus.STARTED]
+    stopped = []
+    for run in instance.get_runs(RunsFilter(tags={"mb/build": build_id}, statuses=active)):
+        try:
+            if run.status == DagsterRunStatus.QUEUED:
+                instance.run_coordinator.cancel_run(run.run_id)
+            elif not instance.run_launcher.terminate(run.run_id):
+                instance.report_run_canceled(run, message="the build was cancelled (mb cancel)")
+        except Exception:  # noqa: BLE001 - a launcher that cannot terminate: record the cancel
+            instance.report_run_canceled(run, message="the build was cancelled (mb cancel)")
+        stopped.append(run.run_id)
+    return stopped

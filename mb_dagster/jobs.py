@@ -20,3 +20,21 @@ release_job = define_asset_job(
     executor_def=in_process_executor,
     description="the artifact of one approved build",
 )
+
+# The repair ladder's rungs: new materializations of the same partition, tagged mb/phase and
+# mb/iteration, so the UI shows each attempt next to the first.
+repair_job = define_asset_job(
+    "repair_job",
+    selection=AssetSelection.assets("diff", "eval_report"),
+    partitions_def=builds_partitions,
+    executor_def=in_process_executor,
+    description="Patch: the Auto-Fixer's patch as the next diff, then the evaluation again",
+)
+
+replan_job = define_asset_job(
+    "replan_job",
+    selection=AssetSelection.assets("plan", "diff", "eval_report"),
+    partitions_def=builds_partitions,
+    executor_def=in_process_executor,
+    description="Re-plan: a simpler plan with the failure as context, then diff and evaluation",
+)

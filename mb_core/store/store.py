@@ -28,15 +28,26 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 from sqlalchemy.pool import StaticPool
 
 from mb_core.errors import InvalidState, MBError, UnknownBuild
+from mb_core.lifecycle import (
+    INITIAL_STATUSES,
+    NEW_ATTEMPT_EVENTS,
+    BuildEvent,
+    IllegalTransition,
+    allowed_from,
+    event_for,
+    next_status,
+)
 from mb_core.models import (
     ApprovalDecision,
     ApprovalGate,
     BuildRun,
     BuildStatus,
     BuildStep,
+    FailureClass,
     StepStatus,
     utcnow,
 )
+from mb_core.store.repairs import HealingRecords
 from mb_core.store.tables import ID_LENGTH, NAME_LENGTH, approvals, build_steps, builds, exchanges
 
 if TYPE_CHECKING:
@@ -183,7 +194,7 @@ def _engine_for(url: str) -> Engine:
     return engine
 
 
-class Store:
+class Store(HealingRecords):
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow):
         self.engine = engine
         self._clock = clock
@@ -293,11 +304,19 @@ class Store:
             )
         _name(run.tenant, "tenant")
         _name(run.provider, "provider")
+        if run.status not in INITIAL_STATUSES:
+            raise IllegalTransition(
+                f"a build starts as {' or '.join(sorted(s.value for s in INITIAL_STATUSES))}, "
+                f"not {run.status.value}"
+            )
+        if run.attempt != 1:
+            raise InvalidRecord(f"a new build is at attempt 1, not {run.attempt}")
         if run.risk_score is not None:
             self._check_risk(run.risk_score)
         values = run.model_dump(mode="python")
         values["mode"] = run.mode.value
         values["status"] = run.status.value
+        values["failure_class"] = run.failure_class.value if run.failure_class else None
         try:
             with self._writing() as conn:
                 if conn.execute(select(builds.c.id).where(builds.c.id == run.id)).first():
@@ -343,9 +362,39 @@ class Store:
         """Remove a build and everything recorded for it (steps, gate, exchanges)."""
         with self._writing() as conn:
             self._require_build(conn, build_id, lock=True)
+            self._delete_healing_rows(conn, build_id)
             for table in (exchanges, approvals, build_steps):
                 conn.execute(delete(table).where(table.c.build_id == build_id))
             conn.execute(delete(builds).where(builds.c.id == build_id))
+
+    def transition(
+        self,
+        build_id: str,
+        event: BuildEvent | str,
+        *,
+        error: str | None = None,
+        failure_class: FailureClass | str | None = None,
+        expected: Collection[BuildStatus | str] | None = None,
+    ) -> bool:
+        """Apply a lifecycle event (mb_core.lifecycle.TRANSITIONS). An event the build's status does
+        not allow is an `IllegalTransition`; with `expected` (compare and set), a build found in
+        another status is a lost race instead: nothing moves and the answer is False. `error=None`
+        keeps the recorded error, `""` clears it; `failure_class=None` keeps the recorded one."""
+        event = _enum(BuildEvent, event, "lifecycle event")
+        sources = allowed_from(event)
+        if expected is not None:
+            wanted = {_enum(BuildStatus, s, "build status") for s in expected}
+            for status in sorted(wanted - sources, key=lambda s: s.value):
+                next_status(status, event)  # raises: the caller asked for a move the table forbids
+            sources = frozenset(wanted)
+        fclass = None if failure_class is None else _enum(FailureClass, failure_class, "failure class")
+        with self._writing() as conn:
+            current = self._current_status(conn, build_id)
+            if current not in sources:
+                if expected is not None:
+                    return False
+                next_status(current, event)  # raises with the reason
+            return self._move(conn, build_id, current, event, error, fclass)
 
     def set_status(
         self,
@@ -353,24 +402,47 @@ class Store:
         status: BuildStatus | str,
         *,
         error: str | None = None,
+        failure_class: FailureClass | str | None = None,
         expected: Collection[BuildStatus | str] | None = None,
     ) -> bool:
-        """Move a build to `status`; with `expected`, only from one of those statuses (compare and
-        set in one UPDATE). Returns whether it moved. `error=None` keeps the recorded error, `""`
-        clears it."""
+        """Move a build to `status` by the lifecycle event that leads there from its status (see
+        `transition`); with `expected`, only from one of those statuses. Returns whether it moved."""
         target = _enum(BuildStatus, status, "build status")
-        values: dict[str, Any] = {"status": target.value, "updated_at": self._now()}
+        if expected is not None:
+            for source in expected:
+                event_for(_enum(BuildStatus, source, "build status"), target)  # raises if forbidden
+        fclass = None if failure_class is None else _enum(FailureClass, failure_class, "failure class")
+        with self._writing() as conn:
+            current = self._current_status(conn, build_id)
+            if expected is not None and current not in {BuildStatus(s) for s in expected}:
+                return False
+            return self._move(conn, build_id, current, event_for(current, target), error, fclass)
+
+    @staticmethod
+    def _current_status(conn: Connection, build_id: str) -> BuildStatus:
+        # Locked (PostgreSQL; SQLite holds the write lock already): the status read is the one moved.
+        row = conn.execute(
+            select(builds.c.status).where(builds.c.id == build_id).with_for_update()
+        ).first()
+        if row is None:
+            raise UnknownBuild(f"no build named {build_id}")
+        return BuildStatus(row.status)
+
+    def _move(self, conn: Connection, build_id: str, current: BuildStatus, event: BuildEvent,
+              error: str | None, failure_class: FailureClass | None) -> bool:
+        values: dict[str, Any] = {"status": next_status(current, event).value, "updated_at": self._now()}
         if error is not None:
             values["error"] = error or None
-        statement = update(builds).where(builds.c.id == build_id).values(**values)
-        if expected is not None:
-            allowed = [_enum(BuildStatus, s, "build status").value for s in expected]
-            statement = statement.where(builds.c.status.in_(allowed))
-        with self._writing() as conn:
-            moved = conn.execute(statement).rowcount == 1
-            if not moved:
-                self._require_build(conn, build_id)
-            return moved
+        if failure_class is not None:
+            values["failure_class"] = failure_class.value
+        if event in NEW_ATTEMPT_EVENTS:
+            values["attempt"] = builds.c.attempt + 1
+        if event is BuildEvent.rerun:
+            values["failure_class"] = None
+        moved = conn.execute(
+            update(builds).where(builds.c.id == build_id, builds.c.status == current.value).values(**values)
+        ).rowcount
+        return moved == 1
 
     def set_risk(self, build_id: str, score: int) -> None:
         self._check_risk(score)
@@ -392,6 +464,7 @@ class Store:
         if limit < 1:
             return []
         submitted = BuildStatus.submitted.value
+        claimed_status = next_status(BuildStatus.submitted, BuildEvent.claim).value
         with self._writing() as conn:
             candidates = (
                 conn.execute(
@@ -412,7 +485,7 @@ class Store:
                 if conn.execute(
                     update(builds)
                     .where(builds.c.id == build_id, builds.c.status == submitted)
-                    .values(status=BuildStatus.running.value, updated_at=now)
+                    .values(status=claimed_status, updated_at=now)
                 ).rowcount
                 == 1
             ]
@@ -430,6 +503,8 @@ class Store:
         build_steps.c.finished_at,
         build_steps.c.seconds,
         build_steps.c.detail,
+        build_steps.c.attempt,
+        build_steps.c.failure_class,
     )
 
     def start_step(self, build_id: str, name: str) -> BuildStep:
@@ -438,6 +513,7 @@ class Store:
         _name(name, "a step name")
         with self._writing() as conn:
             self._require_build(conn, build_id, lock=True)
+            attempt = conn.execute(select(builds.c.attempt).where(builds.c.id == build_id)).scalar_one()
             now = self._now()
             stale = conn.execute(
                 select(build_steps.c.id, build_steps.c.started_at).where(
@@ -457,7 +533,8 @@ class Store:
                         detail="superseded: the step was started again",
                     )
                 )
-            step = BuildStep(build_id=build_id, name=name, status=StepStatus.running, started_at=now)
+            step = BuildStep(build_id=build_id, name=name, status=StepStatus.running, started_at=now,
+                             attempt=attempt)
             conn.execute(
                 insert(build_steps).values(
                     build_id=build_id,
@@ -465,14 +542,21 @@ class Store:
                     status=step.status.value,
                     started_at=now,
                     detail="",
+                    attempt=attempt,
                 )
             )
             return step
 
-    def finish_step(self, build_id: str, name: str, status: StepStatus | str, detail: str = "") -> BuildStep:
+    def finish_step(self, build_id: str, name: str, status: StepStatus | str, detail: str = "",
+                    failure_class: FailureClass | str | None = None) -> BuildStep:
+        """Close the running step `name`. A failed step says why in `failure_class` (None: the
+        failure is not one the healing ladder knows, e.g. a cancelled build)."""
         outcome = _enum(StepStatus, status, "step status")
         if outcome is StepStatus.running:
             raise InvalidRecord("a step finishes as succeeded or failed, not running")
+        fclass = None if failure_class is None else _enum(FailureClass, failure_class, "failure class")
+        if fclass is not None and outcome is not StepStatus.failed:
+            raise InvalidRecord("only a failed step has a failure class")
         with self._writing() as conn:
             self._require_build(conn, build_id, lock=True)
             row = conn.execute(
@@ -496,6 +580,7 @@ class Store:
                     finished_at=now,
                     seconds=_seconds(row.started_at, now),
                     detail=detail,
+                    failure_class=fclass.value if fclass else None,
                 )
             )
             found = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -74,6 +75,8 @@ builds = Table(
     Column("repo_path", Text, nullable=True),
     Column("risk_score", Integer, nullable=True),
     Column("error", Text, nullable=True),
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("failure_class", String(32), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # The sensor looks for `submitted` oldest first; listings go newest first per tenant.
@@ -92,6 +95,8 @@ build_steps = Table(
     Column("finished_at", UTCDateTime, nullable=True),
     Column("seconds", Float, nullable=True),
     Column("detail", Text, nullable=False, default=""),
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("failure_class", String(32), nullable=True),
     Index("ix_build_steps_build_id_name", "build_id", "name"),
 )
 
@@ -126,4 +131,61 @@ exchanges = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("build_id", "seq", name="uq_exchanges_build_id_seq"),
     Index("ix_exchanges_request_key", "request_key"),
+)
+
+repair_attempts = Table(
+    "repair_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("build_id", String(ID_LENGTH), ForeignKey("builds.id", ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("phase", String(32), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("failure_class", String(32), nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("seconds", Float, nullable=True),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("tokens", Integer, nullable=False, default=0),
+    UniqueConstraint("build_id", "attempt", name="uq_repair_attempts_build_id_attempt"),
+)
+
+circuit_breakers = Table(
+    "circuit_breakers",
+    metadata,
+    Column("name", String(NAME_LENGTH), primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("fail_counter", Integer, nullable=False, default=0),
+    Column("success_counter", Integer, nullable=False, default=0),
+    Column("opened_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+run_budgets = Table(
+    "run_budgets",
+    metadata,
+    Column("build_id", String(ID_LENGTH), ForeignKey("builds.id", ondelete="CASCADE"), primary_key=True),
+    Column("max_attempts", Integer, nullable=False),
+    Column("max_tokens", Integer, nullable=True),
+    Column("max_seconds", Float, nullable=True),
+    Column("max_cost_usd", Float, nullable=True),
+    Column("running_seconds", Float, nullable=False, default=0.0),
+    Column("attempts_used", Integer, nullable=False, default=0),
+)
+
+chaos_events = Table(
+    "chaos_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Kept when its build is deleted: the chaos statistics outlive the builds they came from.
+    Column("build_id", String(ID_LENGTH), nullable=True),
+    Column("attempt", Integer, nullable=False),
+    Column("seam", String(32), nullable=False),
+    Column("fault", String(64), nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("recovered", Boolean, nullable=True),
+    Column("recovery", Text, nullable=False, default=""),
+    Index("ix_chaos_events_build_id", "build_id"),
 )

@@ -11,10 +11,12 @@ from mb_core.pipeline import (
     produce_plan,
     produce_spec,
 )
+from mb_core.repair_steps import patch_diff, replan
 from mb_dagster.build.metadata import (
     diff_metadata,
     eval_metadata,
     plan_metadata,
+    repair_metadata,
     replay_metadata,
     spec_metadata,
     usage_metadata,
@@ -25,6 +27,12 @@ from mb_dagster.resources import MetaBuilderResource
 PROVIDER_TAG = "mb/provider"  # overrides the build's provider for this run (replay)
 ITERATION_TAG = "mb/iteration"
 REPLAY_TAG = "mb/replay"  # a replay: leaves the gate, status and workspace as they were
+PHASE_TAG = "mb/phase"  # the repair ladder's rung this run is: build, retry, patch, replan
+HEALING_TAG = "mb/healing"  # "1": a failed evaluation leaves the build to its driver's ladder
+
+
+def _phase(context: AssetExecutionContext) -> str:
+    return context.run.tags.get(PHASE_TAG, "build")
 
 
 def _is_replay(context: AssetExecutionContext) -> bool:
@@ -51,7 +59,10 @@ def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpe
        kinds={"python"}, description="Entities, endpoints, roles, controls and risk score.")
 def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: ScaffoldSpec) -> ScaffoldPlan:
     env, build, ctx = _build_and_context(context, mb)
-    value = produce_plan(env, build, spec, ctx)
+    if _phase(context) == "replan":
+        value = replan(env, build, ctx)
+    else:
+        value = produce_plan(env, build, spec, ctx)
     context.add_output_metadata({**plan_metadata(value), **usage_metadata(env.usage(build))})
     return value
 
@@ -63,7 +74,10 @@ def diff(context: AssetExecutionContext, mb: MetaBuilderResource, plan: Scaffold
     env, build, ctx = _build_and_context(context, mb)
     iteration = int(context.run.tags.get(ITERATION_TAG, "1"))
     if not _is_replay(context):
-        value = produce_diff(env, build, plan, ctx, iteration=iteration)
+        if _phase(context) == "patch":
+            value = patch_diff(env, build, plan, ctx, iteration=iteration)
+        else:
+            value = produce_diff(env, build, plan, ctx, iteration=iteration)
         context.add_output_metadata({**diff_metadata(value), **usage_metadata(env.usage(build))})
         return value
     from mb_dagster.replay.workspace import hold_head, restore_head
@@ -99,7 +113,9 @@ def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: S
             **usage_metadata(env.usage(build)), "replay_of": build.id})
         return value
     value = produce_eval_report(env, build, diff, ctx)
-    gate = decide_release(env, build, plan, value)
+    gate = decide_release(env, build, plan, value, healing=context.run.tags.get(HEALING_TAG) == "1")
     context.add_output_metadata({**eval_metadata(value, gate.decision.value, gate.reason),
-                                 **usage_metadata(env.usage(build))})
+                                 **usage_metadata(env.usage(build)),
+                                 **repair_metadata(env.store.list_attempts(build.id), _phase(context),
+                                                   value.iteration)})
     return value

@@ -106,3 +106,21 @@ def replay_metadata(build_id: str, original: DiffArtifact | None, replayed: Diff
         "original_sha256": original.sha256 if original else "",
         "drift": original is None or original.sha256 != replayed.sha256,
     }
+
+
+def repair_metadata(attempts, phase: str, iteration: int) -> dict:
+    """The repair timeline so far: one row per attempt (phase, outcome, class, time, cost, why)."""
+    rows = "\n".join(
+        f"| {a.attempt} | {a.phase.value} | {a.outcome.value} | "
+        f"{a.failure_class.value if a.failure_class else ''} | "
+        f"{'' if a.seconds is None else f'{a.seconds:.1f} s'} | {a.tokens} | ${a.cost_usd:.4f} | "
+        f"{a.reason.replace('|', '/')} |"
+        for a in attempts
+    )
+    return {
+        "phase": phase,
+        "iteration": iteration,
+        "repair_timeline": MetadataValue.md(
+            "| # | phase | outcome | failure | time | tokens | cost | why |\n"
+            "|---|---|---|---|---|---|---|---|\n" + rows if rows else "first attempt"),
+    }

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mb_core.errors import InvalidSpec, MBError
 from mb_core.golden import GoldenObservation, GoldenResult, GoldenTask, compare, observe_build
+from mb_core.lifecycle import BuildEvent
 from mb_core.models import TERMINAL_STATUSES, BuildRun, BuildStatus, SpecMode
 from mb_core.pipeline import BuildEnvironment
 from mb_core.store import new_build_id
@@ -103,7 +104,7 @@ def run_golden_task(env: BuildEnvironment, instance, task: GoldenTask, replay: b
     if previous and _exists(env, previous) and env.store.list_exchanges(previous):
         build_id, mode = previous, "replay"
         tags = {GOLDEN_TAG: task.name, PROVIDER_TAG: "replay", ATTEMPT_TAG: attempt}
-        env.store.set_status(build_id, BuildStatus.running, error="",
+        env.store.transition(build_id, BuildEvent.rerun, error="",
                              expected=set(TERMINAL_STATUSES) | {BuildStatus.awaiting_approval,
                                                                 BuildStatus.approved})
     else:

@@ -12,8 +12,8 @@ from mb_dagster.resources import MetaBuilderResource
                     description="Marks the build of a failed run failed and rolls back its workspace.")
 def build_failure_sensor(context: RunFailureSensorContext, mb: MetaBuilderResource) -> None:
     build_id = context.dagster_run.tags.get("dagster/partition")
-    if not build_id:
-        return
+    if not build_id or context.dagster_run.tags.get("mb/healing") == "1":
+        return  # a healing run's own driver applies the repair ladder to it
     reason = context.failure_event.message or "the build run failed"
     for event in context.get_step_failure_events():
         if event.event_specific_data and event.event_specific_data.error:

@@ -3,6 +3,7 @@
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
 
+from mb_core.lifecycle import BuildEvent
 from mb_core.models import BuildStatus
 from mb_dagster.jobs import release_job
 from mb_dagster.resources import MetaBuilderResource
@@ -15,7 +16,7 @@ def approvals_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource) 
     requests = []
     for build in store.list_builds(limit=50, status=BuildStatus.approved):
         # Compare-and-set: the CLI's own driver may claim the same build; only one releases it.
-        if store.set_status(build.id, BuildStatus.releasing, expected={BuildStatus.approved}):
+        if store.transition(build.id, BuildEvent.start_release, expected={BuildStatus.approved}):
             requests.append(RunRequest(partition_key=build.id, run_key=f"release:{build.id}",
                                        tags={"mb/build": build.id}))
     if not requests:

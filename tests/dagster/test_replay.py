@@ -91,7 +91,9 @@ def test_a_spent_budget_stops_the_build_with_its_reason(mb_home, monkeypatch):
         with pytest.raises(MBError, match="call budget spent: 2 of 2 LLM calls made; security"):
             run_build(env, instance, build_id)
         build = env.store.get_build(build_id)
-        assert build.status == BuildStatus.failed and "call budget spent" in build.error
+        # A spent budget is never retried: the ladder rolls the build back with the reason.
+        assert build.status == BuildStatus.rolled_back and "call budget spent" in build.error
+        assert build.failure_class.value == "budget_exceeded"
         assert len(env.store.list_exchanges(build_id)) == 2
         usage = _latest_metadata(instance, "spec", build_id)["usage"]
         assert usage["budget"]["max_calls"] == 2 and usage["remaining"]["calls"] == 1

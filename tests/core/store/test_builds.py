@@ -96,7 +96,8 @@ def test_unknown_build(store):
 def test_list_builds_newest_first_with_filters(store, add_build):
     add_build("b1", tenant="acme")
     add_build("b2", tenant="globex", status=BuildStatus.running)
-    add_build("b3", tenant="acme", status=BuildStatus.failed)
+    add_build("b3", tenant="acme")
+    store.transition("b3", "fail", error="tests failed")
     add_build("b4", tenant="acme")
 
     assert [b.id for b in store.list_builds()] == ["b4", "b3", "b2", "b1"]
@@ -193,7 +194,8 @@ def test_set_risk(store, add_build):
 
 def test_claim_submitted_takes_oldest_submitted_first(store, add_build):
     add_build("b1")
-    add_build("b2", status=BuildStatus.failed)
+    add_build("b2")
+    store.transition("b2", "fail")
     add_build("b3")
     add_build("b4")
 

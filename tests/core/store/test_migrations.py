@@ -14,7 +14,8 @@ from mb_core.models import BuildRun
 from mb_core.store import Store, StoreUnavailable
 from mb_core.store.tables import metadata
 
-TABLES = {"builds", "build_steps", "approvals", "exchanges"}
+TABLES = {"builds", "build_steps", "approvals", "exchanges", "repair_attempts", "circuit_breakers",
+          "run_budgets", "chaos_events"}
 
 
 def table_names(store: Store) -> set[str]:
@@ -23,13 +24,25 @@ def table_names(store: Store) -> set[str]:
 
 
 def test_migrate_is_idempotent(store):
-    assert store.current_revision() == store.head_revision() == "0001"
+    assert store.current_revision() == store.head_revision() == "0002"
     store.create_build(BuildRun(id="b1", spec_text="x"))
     store.migrate()
     store.migrate()
-    assert store.current_revision() == "0001"
+    assert store.current_revision() == "0002"
     assert table_names(store) == TABLES
     assert store.get_build("b1").spec_text == "x"
+
+
+def test_upgrade_from_0001_keeps_builds_and_numbers_them_attempt_1(store):
+    store.create_build(BuildRun(id="b1", spec_text="x"))
+    store.start_step("b1", "spec")
+    store.downgrade("0001")
+    assert "repair_attempts" not in table_names(store)
+    store.migrate()
+    assert table_names(store) == TABLES
+    build = store.get_build("b1")
+    assert (build.attempt, build.failure_class) == (1, None)
+    assert [s.attempt for s in store.list_steps("b1")] == [1]
 
 
 def test_migrations_create_what_the_tables_module_describes(store):
@@ -97,7 +110,7 @@ def test_concurrent_first_starts_do_not_collide(store_url, tmp_path):
         (folder / "go").touch()
         results = [p.communicate(timeout=120) for p in procs]
         assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
-        assert [out.strip() for out, _ in results] == ["0001"] * 3
+        assert [out.strip() for out, _ in results] == ["0002"] * 3
         opened = Store.from_url(url)
         try:
             assert table_names(opened) == TABLES

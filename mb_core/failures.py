@@ -1,0 +1,86 @@
+"""Which failure class an error or an evaluation belongs to: the input of the healing ladder."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from mb_core.errors import (
+    BudgetExceeded,
+    DiffApplyFailed,
+    DiffRejected,
+    MBError,
+    ProviderError,
+    SandboxError,
+    SpecRefused,
+)
+from mb_core.models import EvalReport, FailureClass
+
+
+class WorkerLost(MBError):
+    """The process running a build's attempt is gone (killed, crashed, its run ended unseen)."""
+
+
+class BreakerOpen(MBError):
+    """A circuit breaker refuses the attempt: its class failed too often lately."""
+
+    def __init__(self, message: str, failure_class: FailureClass):
+        super().__init__(message)
+        self.failure_class = failure_class
+
+
+class NothingToRepair(MBError):
+    """A repair rung found nothing it can change; the ladder moves on to the next rung."""
+
+    def __init__(self, message: str, failure_class: FailureClass = FailureClass.tests_failed):
+        super().__init__(message)
+        self.failure_class = failure_class
+
+
+# Quality gates whose failure means the change itself is unsafe: rolled back, never retried.
+SAFETY_GATES = frozenset({"no_secrets", "write_scope"})
+REQUIREMENT_GATES = frozenset({"requirements_covered"})
+
+
+def gate_failure(check_names: list[str]) -> FailureClass:
+    """The class of a run whose blocking quality gates failed (the most serious one wins)."""
+    names = set(check_names)
+    if names & SAFETY_GATES:
+        return FailureClass.safety_violation
+    if names and names <= REQUIREMENT_GATES:
+        return FailureClass.requirement_unmet
+    return FailureClass.tests_failed
+
+
+_BY_ERROR: tuple[tuple[type[BaseException], FailureClass], ...] = (
+    (SpecRefused, FailureClass.spec_refused),
+    (DiffRejected, FailureClass.safety_violation),
+    (DiffApplyFailed, FailureClass.diff_apply),
+    (SandboxError, FailureClass.sandbox_error),
+    (BudgetExceeded, FailureClass.budget_exceeded),
+    (WorkerLost, FailureClass.worker_lost),
+    # An answer that does not fit its schema: the provider's own check or pydantic's.
+    (ValidationError, FailureClass.llm_invalid_output),
+)
+
+_PROVIDER_KINDS = {"transient": FailureClass.llm_transient, "invalid_output": FailureClass.llm_invalid_output}
+
+
+def classify_failure(exc: BaseException) -> FailureClass | None:
+    """The class of a step's error, or None when the ladder has no rung for it (a permanent
+    provider error such as a refused key, a cancelled build, a bug): such a build just fails."""
+    if isinstance(exc, (BreakerOpen, NothingToRepair)):
+        return exc.failure_class
+    if isinstance(exc, ProviderError):
+        return _PROVIDER_KINDS.get(exc.kind)
+    for kind, failure in _BY_ERROR:
+        if isinstance(exc, kind):
+            return failure
+    cause = exc.__cause__
+    return classify_failure(cause) if cause is not None and cause is not exc else None
+
+
+def report_failure(report: EvalReport) -> FailureClass | None:
+    """Why an evaluation failed (None: it passed)."""
+    if report.passed:
+        return None
+    return report.failure_class or FailureClass.tests_failed

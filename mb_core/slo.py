@@ -1,0 +1,53 @@
+"""Run SLOs: what one build may spend across all its attempts, from the v2/v4 settings.
+
+META_BUILDER_MAX_ITERATIONS (attempts, default 4), META_BUILDER_TOKEN_BUDGET (default 2,000,000),
+META_BUILDER_TIMEOUT (running seconds, default 900; META_V4_DEFAULT_TIME_BUDGET_SECONDS overrides
+it), META_V4_DEFAULT_COST_BUDGET_USD (unset: no cost limit). The time counts attempts' running
+time, recorded per attempt in the store, never the wait between them in a queue.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from mb_core.errors import InvalidSettings
+from mb_core.ladder import BudgetLeft
+from mb_core.models import RunBudget
+
+
+def _number(env: Mapping[str, str], var: str, kind: type, default):
+    raw = (env.get(var) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise InvalidSettings(f"{var}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
+    if value < (1 if var == "META_BUILDER_MAX_ITERATIONS" else 0):
+        raise InvalidSettings(f"{var}={raw} is out of range: use a number >= "
+                              f"{1 if var == 'META_BUILDER_MAX_ITERATIONS' else 0}")
+    return value
+
+
+def run_budget_from_env(build_id: str, env: Mapping[str, str] | None = None) -> RunBudget:
+    env = os.environ if env is None else env
+    seconds = _number(env, "META_V4_DEFAULT_TIME_BUDGET_SECONDS", float, None)
+    if seconds is None:
+        seconds = float(_number(env, "META_BUILDER_TIMEOUT", float, 900.0))
+    return RunBudget(
+        build_id=build_id,
+        max_attempts=_number(env, "META_BUILDER_MAX_ITERATIONS", int, 4),
+        max_tokens=_number(env, "META_BUILDER_TOKEN_BUDGET", int, 2_000_000),
+        max_seconds=seconds,
+        max_cost_usd=_number(env, "META_V4_DEFAULT_COST_BUDGET_USD", float, None),
+    )
+
+
+def budget_left(budget: RunBudget, tokens_used: int, cost_used: float) -> BudgetLeft:
+    return BudgetLeft(
+        attempts=budget.max_attempts - budget.attempts_used,
+        tokens=None if budget.max_tokens is None else budget.max_tokens - tokens_used,
+        seconds=None if budget.max_seconds is None else round(budget.max_seconds - budget.running_seconds, 3),
+        cost_usd=None if budget.max_cost_usd is None else round(budget.max_cost_usd - cost_used, 6),
+    )

@@ -1,0 +1,52 @@
+"""`mb breakers` and `mb chaos stats`: the healing machinery's state, read from the store."""
+
+from __future__ import annotations
+
+import click
+
+from mb_core.settings import Settings
+
+
+def _store():
+    from mb_core.pipeline import BuildEnvironment
+
+    return BuildEnvironment.open(Settings.from_env()).store
+
+
+@click.command()
+@click.option("--reset", "reset", metavar="NAME", help="Close this breaker and zero its counters.")
+def breakers(reset: str | None) -> None:
+    """List the circuit breakers (one per failure class), or reset one."""
+    from mb_core.breakers import BREAKER_NAMES, BreakerSettings, breaker_state
+
+    store = _store()
+    if reset:
+        record = store.reset_breaker(reset, known=BREAKER_NAMES)
+        click.echo(f"reset {record.name}: {record.state.value}")
+        return
+    settings = BreakerSettings.from_env()
+    records = {r.name: r for r in store.list_breakers()}
+    click.echo(f"{'breaker':<20} {'state':<10} {'failures':>8}  reopens")
+    for name in sorted(BREAKER_NAMES):
+        record = records.get(name)
+        state, reopens = breaker_state(store, name, settings)
+        when = f"{reopens:%Y-%m-%d %H:%M:%S} UTC" if reopens else "-"
+        click.echo(f"{name:<20} {state.value:<10} {record.fail_counter if record else 0:>8}  {when}")
+
+
+@click.group()
+def chaos() -> None:
+    """Injected faults and how their builds ended."""
+
+
+@chaos.command()
+def stats() -> None:
+    """Per seam and fault: injected, recovered, not recovered, still open."""
+    table = _store().chaos_stats()
+    if not table:
+        click.echo("no chaos events recorded (META_V4_CHAOS_ENABLED=1 turns the injector on)")
+        return
+    click.echo(f"{'seam/fault':<32} {'injected':>8} {'recovered':>9} {'lost':>5} {'open':>5}")
+    for key, row in table.items():
+        click.echo(f"{key:<32} {row['injected']:>8} {row['recovered']:>9} {row['not_recovered']:>5} "
+                   f"{row['open']:>5}")
