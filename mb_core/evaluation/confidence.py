@@ -18,6 +18,7 @@ from mb_core.models import (
 )
 from mb_core.quality import category_counts
 
+HIGH, MEDIUM = 80, 55
 WEIGHTS: dict[str, float] = {
     "pass_rate": 0.25,
     "category_coverage": 0.15,
@@ -29,7 +30,7 @@ WEIGHTS: dict[str, float] = {
 # Each unmet requirement takes this many points off the score, on top of its weight above, so
 # a build that skips what was asked never reads "high" because its own tests agree with it.
 UNMET_PENALTY = 6
-HIGH, MEDIUM = 80, 55
+UNMET_CAP = HIGH - 1
 # A build with a failed ERROR gate is never more than low confidence, whatever else it scores.
 FAILED_GATE_CAP = MEDIUM - 1
 BASE_CATEGORIES = ("crud", "validation", "rbac", "tenant", "migrations", "security")
@@ -103,12 +104,15 @@ def score_confidence(*, tests: list[TestCaseResult], checks: list[QualityCheckRe
     traced = requirements or []
     unmet = [r for r in traced if r.status != RequirementStatus.met]
     signals += [f"requirement_unmet:{r.requirement}" for r in unmet]
-    met_rate = (len(traced) - len(unmet)) / len(traced) if traced else 1.0
+    # nothing to trace: full marks only when there is a plan that asked for nothing more
+    met_rate = (len(traced) - len(unmet)) / len(traced) if traced else float(plan is not None)
 
     metrics = {"pass_rate": round(pass_rate, 4), "category_coverage": round(coverage, 4),
                "quality_gates": round(gate_rate, 4), "requirements": round(met_rate, 4),
                "risk": round(risk, 4), "iterations": round(iterations, 4)}
     score = round(100 * sum(WEIGHTS[k] * metrics[k] for k in WEIGHTS)) - UNMET_PENALTY * len(unmet)
+    if unmet:  # a build that leaves out what was asked is never "high"
+        score = min(score, UNMET_CAP - UNMET_PENALTY * (len(unmet) - 1))
     if failed_gates:
         score = min(score, FAILED_GATE_CAP)
     score = max(0, min(100, score))

@@ -9,6 +9,7 @@ only has to say which of those the words are about.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,11 +43,11 @@ PARTY_HEADS = frozenset({
 
 _VERB_ACTIONS: dict[str, set[Action]] = {}
 for _verbs, _actions in (
-    ("add create submit book register log record enter open place make file post write raise "
-     "request schedule reserve upload issue", {Action.create}),
+    (("add create submit book register log record enter open place make file post write raise "
+     "request schedule reserve upload issue"), {Action.create}),
     ("view see read browse list look check search find read review track", {Action.read}),
-    ("edit update change modify approve reject assign close resolve move rename reassign "
-     "complete confirm mark", {Action.update}),
+    (("edit update change modify approve reject assign close resolve move rename reassign "
+     "complete confirm mark"), {Action.update}),
     ("delete remove cancel archive discard", {Action.delete}),
     ("manage administer maintain run own control", set(Action)),
 ):
@@ -131,7 +132,7 @@ class Reader:
         low = phrase.lower().strip()
         for name in sorted(self.entities, key=len, reverse=True):
             for form in _forms(name):
-                if low.startswith(form + " ") or low.startswith(form + "'s "):
+                if low.startswith((form + " ", form + "'s ")):
                     rest = _field_name(low[len(form):].lstrip("'s "))
                     if rest:
                         return name, rest
@@ -248,7 +249,7 @@ def _state_machines(c: Collector, start: int, sentence: str) -> None:
 def _relations(c: Collector, start: int, sentence: str) -> None:
     near = c.r.in_range(start, start + len(sentence))
     low = sentence.lower()
-    for a, b in zip(near, near[1:]):
+    for a, b in itertools.pairwise(near):
         if a.entity == b.entity:
             continue
         gap = low[a.end - start:b.start - start]
@@ -559,7 +560,7 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
         after = [x for x in near if x.start >= start + m.end()]
         before = [x for x in near if x.end <= start + m.start()]
         if action == "assign" and any(not _is_person_entity(x.entity) and re.search(
-                r"\bto\s+(?:a |an |the |one )?$", c.r.text[start + m.end():x.start], re.I) for x in after):
+                r"\bto\s+(?:a |an |the |one )?$", c.r.text[start + m.end():x.start], re.IGNORECASE) for x in after):
             continue  # "assign transactions to categories": a relation, not work given to people
         target = (before[-1] if action == "assign" and before else (after[0] if after else (
             before[-1] if before else None)))
@@ -585,7 +586,7 @@ def _entities_and_fields(c: Collector) -> None:
             c.add(RequirementKind.entity, m.start, m.end, (name,), entity=name,
                   summary=f"records of {name.replace('_', ' ')}")
     sentences = list(c.r.sentences())
-    for entity, fields in c.r.fields.items():
+    for entity in c.r.fields:
         spots = [(s, t) for s, t in sentences if any(m.entity == entity for m in c.r.in_range(
             s, s + len(t)))]
         spec_entity = next(e for e in c.r.spec.entities if e.name == entity)

@@ -74,13 +74,19 @@ def rendered_elements(plan: ScaffoldPlan) -> list[ImplementedElement]:
                 continue
             # the CRUD test posts the conftest payload: a field in it is written and read back
             written = crud[:1] if re.search(rf"\b{re.escape(fld.name)}\b", payload) else []
+            workflow = f"tests/test_feature_status_workflow_{ent.name}.py"
+            # a workflow column is moved through its states by the workflow's own tests
+            moved = naming(workflow, fld.name) if any(
+                f.kind == FeatureKind.status_workflow and f.entity == ent.name
+                and f.options.get("field", fld.name) == fld.name for f in plan.features) else []
             add(f"field:{ent.name}.{fld.name}", [model, schema], written + naming(
-                test_file, fld.name, ("test_invalid_payload_is_422", "test_list_filters_exactly")))
+                test_file, fld.name, ("test_invalid_payload_is_422", "test_list_filters_exactly"))
+                + moved)
             if fld.type == FieldType.enum and fld.choices and all(
                     re.search(rf"['\"]{re.escape(c)}['\"]", files.get(schema, "") + files.get(model, ""))
                     for c in fld.choices):
                 add(f"choices:{ent.name}.{fld.name}", [model, schema], naming(
-                    test_file, fld.name, ("test_invalid_payload_is_422",)))
+                    test_file, fld.name, ("test_invalid_payload_is_422",)) + moved)
             if fld.unique:
                 add(f"unique:{ent.name}.{fld.name}", [model], naming(
                     test_file, fld.name, ("test_duplicate_unique_value_is_409",)))

@@ -12,7 +12,6 @@ from mb_core.codegen.errors import PlanNotRenderable
 from mb_core.codegen.naming import check_name
 from mb_core.models import (
     Action,
-    EntitySpec,
     FeatureKind,
     FeatureSpec,
     FieldSpec,
@@ -26,7 +25,6 @@ from mb_core.models import (
     ScaffoldSpec,
 )
 from mb_core.spec.fields import infer_field
-from mb_core.spec.naming import label, plural
 
 MAX_NAME = 40
 
@@ -131,9 +129,9 @@ def reconcile(spec: ScaffoldSpec, requirements: list[Requirement]) -> ScaffoldSp
                           max=req.params.get("max"))
         elif req.kind == RequirementKind.rule and req.rule == RuleKind.no_overlap:
             resource = req.params.get("resource")
-            if resource in s.entities and resource != entity:
-                if not any({r.parent, r.child} == {resource, entity} for r in s.relations):
-                    s.relation(resource, entity, RelationKind.one_to_many)
+            if resource in s.entities and resource != entity and not any(
+                    {r.parent, r.child} == {resource, entity} for r in s.relations):
+                s.relation(resource, entity, RelationKind.one_to_many)
             s.feature(FeatureKind.scheduling, entity, start="starts_at", end="ends_at",
                       resource=f"{resource}_id" if resource in s.entities else None)
         elif req.kind == RequirementKind.rule and req.rule in (RuleKind.capacity, RuleKind.date_order,
@@ -197,5 +195,3 @@ def _workflow_states(s: _Spec, entity: str, action: str) -> None:
     s.feature(FeatureKind.status_workflow, entity, field=field, states=states,
               transitions={x: moves.get(x, []) for x in states}, initial=states[0])
 
-
-__all__ = ["EntitySpec", "label", "plural", "reconcile"]

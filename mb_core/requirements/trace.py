@@ -29,6 +29,41 @@ PROVIDER_WAY = "an LLM provider (--provider openai) can build it"
 CHECK_NAME = "requirements_covered"
 
 
+def requirement_keys(req: Requirement) -> list[str]:
+    """The readable keys a requirement answers to (golden tasks and the fidelity bench name
+    requirements by them): entity:deal, relation:contact->deal, relation:a<->b,
+    value_list:ticket.priority=low,normal,urgent, role:agent:ticket=read,update,
+    rule:uniqueness:customer.email (and rule:uniqueness:customer), report:donation, ..."""
+    k, e, f = req.kind.value, req.entity, req.field
+    if k == "entity":
+        return [f"entity:{e}"]
+    if k == "field":
+        return [f"field:{e}.{f}"]
+    if k == "relation":
+        if req.cardinality == RelationKind.many_to_many:
+            return [f"relation:{req.owner}<->{req.other}", f"relation:{req.other}<->{req.owner}"]
+        return [f"relation:{req.owner}->{req.other}"]
+    if k == "value_list":
+        return [f"value_list:{e}.{f}={','.join(req.values)}"]
+    if k == "role":
+        return [f"role:{req.role}:{e}={','.join(a.value for a in req.actions)}"]
+    if k == "rule":
+        rule = req.rule.value if req.rule else ""
+        return [f"rule:{rule}:{e}", *([f"rule:{rule}:{e}.{f}"] if f else [])]
+    if k == "workflow":
+        return [f"workflow:{req.params.get('action')}:{e}"]
+    return [f"{k}:{e}"]
+
+
+def traced_keys(plan: ScaffoldPlan | None, rows: list[RequirementTrace]) -> dict[str, str]:
+    """requirement key -> its trace status ("met", "not_implemented", ...)."""
+    if plan is None:
+        return {}
+    status = {r.requirement: r.status.value for r in rows}
+    return {key: status.get(req.id, "not traced") for req in plan.requirements
+            for key in requirement_keys(req)}
+
+
 def kind_label(req: Requirement) -> str:
     return f"rule:{req.rule.value}" if req.rule else req.kind.value
 
@@ -175,8 +210,8 @@ def trace_requirements(plan: ScaffoldPlan, tests: list[TestCaseResult] | None,
     rows = []
     for req in plan.requirements:
         keys = plan.requirement_elements.get(req.id, [])
-        base = dict(requirement=req.id, kind=kind_label(req), quote=req.span.text,
-                    summary=req.summary, elements=keys)
+        base = {"requirement": req.id, "kind": kind_label(req), "quote": req.span.text,
+                    "summary": req.summary, "elements": keys}
         if not keys:
             rows.append(RequirementTrace(**base, status=RequirementStatus.not_implemented,
                                          reason=plan.unplanned.get(req.id, "not planned")))

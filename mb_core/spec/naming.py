@@ -15,7 +15,7 @@ _inflect = inflect.engine()
 # Words inflect would wrongly singularise ("focus" -> "focu") or that have no plural in use.
 _UNCOUNTABLE = frozenset({
     "data", "information", "media", "software", "hardware", "equipment", "feedback",
-    "attendance", "progress", "news", "kanji", "sleep", "stress", "energy", "inventory",
+    "attendance", "progress", "news", "sleep", "training", "water", "coffee", "stress", "energy", "inventory",
     "furniture", "luggage", "staff", "series", "species", "analytics", "physics", "maths",
     "mathematics", "economics", "ethics", "logistics", "alcohol", "caffeine", "intake", "mood", "money", "income", "weather", "wellness",
     "health", "fitness", "nutrition", "maintenance", "access", "stock", "sms", "gps", "os",

@@ -17,7 +17,7 @@ def of_kind(found, kind, rule=None):
 
 def test_every_requirement_quotes_its_span():
     text = "Track vendors and purchases. Each purchase belongs to a vendor. Vendor code must be unique."
-    spec, found = reqs(text)
+    _spec, found = reqs(text)
     assert found
     for r in found:
         assert text[r.span.start:r.span.end] == r.span.text
@@ -40,7 +40,7 @@ def test_a_transaction_record_belongs_to_the_party_it_is_with(text):
 
 
 def test_the_demo_links_deals_to_contacts():
-    spec, found = reqs("Build a CRM system with contacts and deals")
+    spec, _found = reqs("Build a CRM system with contacts and deals")
     assert [(x.parent, x.child) for x in spec.relations] == [("contact", "deal")]
 
 
@@ -125,7 +125,7 @@ def test_roles_get_the_actions_they_are_given():
 
 
 def test_reports_exports_and_search():
-    spec, found = reqs("Keep donors and donations. Show the total of donations per donor. Export donations "
+    _spec, found = reqs("Keep donors and donations. Show the total of donations per donor. Export donations "
                        "to CSV. Search donors by name.")
     report = of_kind(found, RequirementKind.report)
     assert report and report[0].entity == "donation" and report[0].params["group_by"] == "donor"
