@@ -120,6 +120,15 @@ class Reader:
     def in_range(self, start: int, end: int) -> list[Mention]:
         return [m for m in self.mentions if m.start >= start and m.end <= end]
 
+    def near(self, start: int, end: int) -> list[Mention]:
+        """The records a sentence names, else those of the sentence before it: in "Each line
+        item has a quantity. The quantity must be at least 1." the first says whose it is."""
+        found = self.in_range(start, end)
+        if found:
+            return found
+        boundary = max((i for i in range(max(0, start - 1)) if self.text[i] in ".!?;\n"), default=-1)
+        return self.in_range(boundary + 1, start)
+
     def entity_at(self, start: int, end: int) -> str | None:
         found = self.in_range(start, end)
         return found[0].entity if found else None
@@ -133,7 +142,7 @@ class Reader:
         for name in sorted(self.entities, key=len, reverse=True):
             for form in _forms(name):
                 if low.startswith((form + " ", form + "'s ")):
-                    rest = _field_name(low[len(form):].lstrip("'s "))
+                    rest = _field_name(re.sub(r"^'s\b", "", low[len(form):]).strip())
                     if rest:
                         return name, rest
         field = _field_name(phrase)
@@ -168,8 +177,10 @@ def _field_name(phrase: str) -> str:
     kept = kept[-2:]
     if not kept:
         return ""
-    if kept[-1] not in {"notes", "details", "hours", "minutes"}:
-        kept[-1] = singular(kept[-1])
+    last = kept[-1]
+    if last not in {"notes", "details", "hours", "minutes"} and last.endswith("s") and not \
+            last.endswith(("ss", "us", "is")):
+        kept[-1] = singular(last)
     return "_".join(kept)
 
 
@@ -192,7 +203,7 @@ def _split_list(raw: str) -> list[str]:
 
 
 def _value_lists(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.in_range(start, start + len(sentence))
+    near = c.r.near(start, start + len(sentence))
     for m in _VALUE_LIST.finditer(sentence):
         before = [x for x in near if x.start <= start + m.start()][::-1] or near
         entity, field = c.r.owner_and_field(m.group("field"), before)
@@ -216,7 +227,7 @@ _ARROWS = re.compile(r"(?P<chain>[\w-]+(?:\s*(?:->|→|=>)\s*[\w-]+)+)")
 
 
 def _state_machines(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.in_range(start, start + len(sentence))
+    near = c.r.near(start, start + len(sentence))
     for pattern, splitter in ((_FLOW, r"\s+(?:and then to|then to|and then|then|to)\s+"), (_ARROWS, r"\s*(?:->|→|=>)\s*")):
         for m in pattern.finditer(sentence):
             steps = [s for s in re.split(splitter, m.group("chain").strip()) if s]
@@ -320,7 +331,7 @@ _UNIQUE = re.compile(
 
 
 def _unique(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.in_range(start, start + len(sentence))
+    near = c.r.near(start, start + len(sentence))
     for m in _UNIQUE.finditer(sentence):
         phrase = next(g for g in m.groups() if g)
         entity, field = c.r.owner_and_field(phrase, near)
@@ -396,7 +407,7 @@ def _date_order(c: Collector, start: int, sentence: str) -> None:
         if not a or not b or not re.search(r"date|time|day|start|end|begin|finish|return|due|"
                                            r"check|arriv|depart|leav|expir", a + b):
             continue
-        near = c.r.in_range(start, start + len(sentence))
+        near = c.r.near(start, start + len(sentence))
         entity = c.r.entity_with_field(a, near) or c.r.entity_with_field(b, near)
         c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("order", entity, a, b),
               rule=RuleKind.date_order, entity=entity,
@@ -411,7 +422,7 @@ def _overdue(c: Collector, start: int, sentence: str) -> None:
                   sentence, re.IGNORECASE)
     if not m:
         return
-    near = c.r.in_range(start, start + len(sentence))
+    near = c.r.near(start, start + len(sentence))
     entity = next((x.entity for x in near if any(f.startswith("due") or f.endswith("due_date")
                                                   for f in c.r.fields.get(x.entity, []))), None)
     entity = entity or (near[0].entity if near else None)
@@ -429,7 +440,7 @@ _RANGE = re.compile(
 
 
 def _ranges(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.in_range(start, start + len(sentence))
+    near = c.r.near(start, start + len(sentence))
     for m in _RANGE.finditer(sentence):
         entity, field = c.r.owner_and_field(m.group("f") or m.group("f2"), near)
         if not field or field in {"it", "they"}:
@@ -601,6 +612,83 @@ def _entities_and_fields(c: Collector) -> None:
                           entity=entity, field=f.name, type=f.type,
                           summary=f"{entity}.{f.name} ({f.type.value})")
                     break
+
+
+_HAS_MANY = re.compile(
+    r"(?:\b(?:each|every|a|an|the|one)\s+)?\b(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:can |may |usually |"
+    r"often )?(?:has|have|holds?|contains?|lists?|owns?|keeps?|makes?|places?|receives?|takes?)\s+"
+    r"(?:many|several|multiple|one or more|any number of|(?:at most|no more than|up to) \d+)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.I)
+_BELONGS = re.compile(
+    r"\b(?:each|every|a|an|one)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:always |must )?(?:belongs? "
+    r"to|is for|is from|is owned by|is assigned to|is linked to|is made by|is placed by|is booked by)"
+    r"\s+(?:a|an|one|the|exactly one|a single)\s+(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.I)
+
+
+_PEOPLE_MAKE = re.compile(
+    r"\b(?P<who>[a-z]+)\s+(?:can |may |should be able to |must be able to )?(?:submit|create|add|"
+    r"book|log|record|file|raise|place|make|open|post|enter|track|manage|register for|sign up "
+    r"for)\s+(?:a |an |the |their |new |many )?(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.I)
+
+
+def _record_name(phrase: str) -> str | None:
+    """The record a relation phrase names ("line items" -> line_item), or None for words that
+    are never records (pronouns, determiners, the app, people in general)."""
+    from mb_core.spec.naming import safe_entity_name
+    from mb_core.spec.reading import drop_reason
+
+    kept: list[str] = []
+    for w in phrase.lower().split():
+        if w in _STOP or w in words("adjectives"):
+            if kept:
+                break
+            continue
+        kept.append(w)
+    reason = drop_reason(kept) if kept else None
+    # a relation sentence names records: "events have many registrations" is not about logins
+    if not kept or len(kept[-1]) < 3 or kept[-1] in _GENERIC or singular(kept[-1]) in words(
+            "field_heads") or (
+            reason and reason != "accounts are provided by the auth layer"):
+        return None
+    kept[-1] = singular(kept[-1])
+    return safe_entity_name("_".join(kept))
+
+
+def discover_entities(spec: ScaffoldSpec) -> ScaffoldSpec:
+    """Records that a relation sentence names ("warehouses hold many products", "each stay is for
+    a guest") become entities when the reader did not already find them."""
+    from mb_core.models import EntitySpec, NounDecision
+    from mb_core.spec.fields import human_field_for, infer_field
+    from mb_core.spec.naming import label
+    from mb_core.spec.vocabulary import table
+
+    known = {e.name for e in spec.entities}
+    added: list[EntitySpec] = []
+    decisions: list[NounDecision] = []
+    for pattern in (_HAS_MANY, _BELONGS, _PEOPLE_MAKE):
+        for m in pattern.finditer(spec.text):
+            who = m.group("who").lower() if pattern is _PEOPLE_MAKE else ""
+            if pattern is _PEOPLE_MAKE and who not in _PEOPLE and singular(who) not in _PEOPLE:
+                continue
+            for group in ("a", "b") if pattern is not _PEOPLE_MAKE else ("b",):
+                if group == "b" and re.match(r"\s+of\b", spec.text[m.end(group):], re.I):
+                    continue  # "hours of sleep", "a list of ...": a measure, not a record
+                name = _record_name(m.group(group))
+                if not name or name in known or len(known) >= 12:
+                    continue
+                template = table("entity_templates").get(name) or [human_field_for(name),
+                                                                    "description"]
+                fields = [infer_field(str(n), name) for n in template]
+                fields = [f.model_copy(update={"required": True}) if i == 0 else f
+                          for i, f in enumerate(fields)]
+                added.append(EntitySpec(name=name, plural=plural(name), label=label(name),
+                                        fields=fields, description=f"from: {m.group(group)}"))
+                decisions.append(NounDecision(phrase=m.group(group), decision="entity",
+                                              reason=f"a relation names it: \"{m.group()}\""))
+                known.add(name)
+    if not added:
+        return spec
+    return spec.model_copy(update={"entities": [*spec.entities, *added],
+                                   "decisions": [*spec.decisions, *decisions]})
 
 
 def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:

@@ -49,7 +49,9 @@ def requirement_keys(req: Requirement) -> list[str]:
         return [f"role:{req.role}:{e}={','.join(a.value for a in req.actions)}"]
     if k == "rule":
         rule = req.rule.value if req.rule else ""
-        return [f"rule:{rule}:{e}", *([f"rule:{rule}:{e}.{f}"] if f else [])]
+        container = req.params.get("container") if req.rule == RuleKind.capacity else None
+        return [f"rule:{rule}:{e}", *([f"rule:{rule}:{e}.{f}"] if f else []),
+                *([f"rule:{rule}:{container}"] if container and container != e else [])]
     if k == "workflow":
         return [f"workflow:{req.params.get('action')}:{e}"]
     return [f"{k}:{e}"]
