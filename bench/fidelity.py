@@ -33,7 +33,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SPECS = ROOT / "bench" / "fidelity_specs.yaml"
-EXTERNAL = ROOT.parent / "shared" / "eval" / "external_specs.json"
+# the shared evaluation specs sit next to the checkout (or next to the folder of worktrees)
+EXTERNAL = next((p for p in (ROOT.parent / "shared" / "eval" / "external_specs.json",
+                          ROOT.parent.parent / "shared" / "eval" / "external_specs.json")
+                 if p.exists()), ROOT.parent / "shared" / "eval" / "external_specs.json")
 
 
 def signature(req) -> list[str]:
