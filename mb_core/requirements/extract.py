@@ -617,17 +617,17 @@ def _entities_and_fields(c: Collector) -> None:
 _HAS_MANY = re.compile(
     r"(?:\b(?:each|every|a|an|the|one)\s+)?\b(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:can |may |usually |"
     r"often )?(?:has|have|holds?|contains?|lists?|owns?|keeps?|makes?|places?|receives?|takes?)\s+"
-    r"(?:many|several|multiple|one or more|any number of|(?:at most|no more than|up to) \d+)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.I)
+    r"(?:many|several|multiple|one or more|any number of|(?:at most|no more than|up to) \d+)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
 _BELONGS = re.compile(
     r"\b(?:each|every|a|an|one)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:always |must )?(?:belongs? "
     r"to|is for|is from|is owned by|is assigned to|is linked to|is made by|is placed by|is booked by)"
-    r"\s+(?:a|an|one|the|exactly one|a single)\s+(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.I)
+    r"\s+(?:a|an|one|the|exactly one|a single)\s+(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
 
 
 _PEOPLE_MAKE = re.compile(
     r"\b(?P<who>[a-z]+)\s+(?:can |may |should be able to |must be able to )?(?:submit|create|add|"
     r"book|log|record|file|raise|place|make|open|post|enter|track|manage|register for|sign up "
-    r"for)\s+(?:a |an |the |their |new |many )?(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.I)
+    r"for)\s+(?:a |an |the |their |new |many )?(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
 
 
 def _record_name(phrase: str) -> str | None:
@@ -670,7 +670,7 @@ def discover_entities(spec: ScaffoldSpec) -> ScaffoldSpec:
             if pattern is _PEOPLE_MAKE and who not in _PEOPLE and singular(who) not in _PEOPLE:
                 continue
             for group in ("a", "b") if pattern is not _PEOPLE_MAKE else ("b",):
-                if group == "b" and re.match(r"\s+of\b", spec.text[m.end(group):], re.I):
+                if group == "b" and re.match(r"\s+of\b", spec.text[m.end(group):], re.IGNORECASE):
                     continue  # "hours of sleep", "a list of ...": a measure, not a record
                 name = _record_name(m.group(group))
                 if not name or name in known or len(known) >= 12:

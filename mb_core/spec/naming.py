@@ -64,9 +64,27 @@ def label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+MAX_FIELD_NAME = 40  # the generator refuses longer column names
+MAX_ENTITY_NAME = 30  # room for the "_id" of a reference and for link-table names
+
+
+def shorten(name: str, limit: int) -> str:
+    """Whole words from the start while they fit: a long phrase makes a usable name, not a
+    name the generator refuses."""
+    if len(name) <= limit:
+        return name
+    kept: list[str] = []
+    for part in name.split("_"):
+        if len("_".join([*kept, part])) > limit:
+            break
+        kept.append(part)
+    return "_".join(kept) or name[:limit].rstrip("_")
+
+
 def safe_entity_name(name: str) -> str:
     """Rename names that collide with Python keywords or the generated app's own modules
-    (vocabulary.yaml, reserved_names)."""
+    (vocabulary.yaml, reserved_names), and shorten names too long to generate."""
+    name = shorten(name, MAX_ENTITY_NAME)
     renamed = table("reserved_names").get(name, name)
     if keyword.iskeyword(renamed):
         renamed = f"{renamed}_item"
@@ -74,6 +92,7 @@ def safe_entity_name(name: str) -> str:
 
 
 def safe_field_name(name: str) -> str:
+    name = shorten(name, MAX_FIELD_NAME)
     renamed = table("reserved_fields").get(name, name)
     if keyword.iskeyword(renamed):
         renamed = f"{renamed}_value"

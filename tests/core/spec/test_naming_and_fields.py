@@ -80,3 +80,24 @@ def test_field_names_from_phrases():
     assert field_name("Reading status") == "reading_status"
     assert field_name("type") == "kind"  # reserved attribute names are renamed
     assert field_name("id") == "external_id"
+
+
+def test_names_too_long_to_generate_are_shortened_at_a_word():
+    from mb_core.spec.naming import MAX_FIELD_NAME, safe_field_name, shorten
+
+    long_name = "number_of_people_who_were_contacted_by_phone_during_the_week"
+    short = safe_field_name(long_name)
+    assert len(short) <= MAX_FIELD_NAME and long_name.startswith(short) and not short.endswith("_")
+    assert shorten("a" * 50, 40) == "a" * 40
+    assert safe_entity_name("x" * 45) == "x" * 30
+
+
+def test_a_very_long_field_phrase_still_reads_into_a_buildable_spec():
+    from mb_core.agents.system_designer import design_plan
+    from mb_core.codegen import render_all
+    from mb_core.spec import read_spec
+
+    spec = read_spec("Track surveys with title and the number of people who were contacted by phone "
+                     "during the first week of the campaign.")
+    assert all(len(f.name) <= 40 for e in spec.entities for f in e.fields)
+    assert render_all(design_plan(spec, None))
