@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from mb_core.models import ApprovalDecision, ApprovalGate, EvalReport
+from mb_core.models import ApprovalDecision, ApprovalGate, EvalReport, RequirementStatus
 
 
 def gate_for(build_id: str, risk_score: int, threshold: int, report: EvalReport) -> ApprovalGate:
-    """Auto-approve below the risk threshold; otherwise wait. A failing build never reaches release."""
+    """Auto-approve below the risk threshold when every requirement is met; otherwise wait. A
+    failing build never reaches release."""
     if not report.passed:
         return ApprovalGate(
             build_id=build_id,
@@ -15,6 +16,20 @@ def gate_for(build_id: str, risk_score: int, threshold: int, report: EvalReport)
             decision=ApprovalDecision.rejected,
             decided_by="gate",
             reason=f"evaluation failed: {report.failure_summary or 'tests did not pass'}",
+        )
+    unmet = [r for r in report.requirements if r.status != RequirementStatus.met]
+    if unmet:
+        listed = "; ".join(f"{r.requirement} {r.kind} \"{r.quote[:50]}\" ({r.status.value})"
+                           for r in unmet[:5])
+        more = f" and {len(unmet) - 5} more" if len(unmet) > 5 else ""
+        return ApprovalGate(
+            build_id=build_id,
+            risk_score=risk_score,
+            threshold=threshold,
+            decision=ApprovalDecision.pending,
+            reason=f"{len(unmet)} of {len(report.requirements)} requirement(s) not met: {listed}"
+            f"{more}; run `mb approve {build_id}` to release what was built or "
+            f"`mb reject {build_id}`",
         )
     held = [f for f in report.risk_findings if not f.blocking]
     if risk_score < threshold and not held:

@@ -67,6 +67,11 @@ class GoldenTask(Model):
     max_iterations: int = Field(default=3, ge=1)
     max_cost_usd: float = Field(default=1.0, ge=0)
     min_confidence: int | None = Field(default=None, ge=0, le=100)
+    # requirement keys (mb_core.requirements.trace.requirement_keys) the build must meet:
+    # extracted, implemented and exercised by passing generated tests
+    requirements: list[str] = Field(default_factory=list)
+    # keys that must at least be extracted and traced (met, or listed as not met with the reason)
+    requirements_traced: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
 
     @field_validator("name")
@@ -191,6 +196,7 @@ class GoldenObservation(Model):
     test_categories: dict[str, int] = Field(default_factory=dict)
     evaluation_passed: bool | None = None
     checks_failed: list[str] = Field(default_factory=list)  # failed ERROR quality gates
+    requirements: dict[str, str] = Field(default_factory=dict)  # requirement key -> trace status
     iterations: int = 0
     cost_usd: float = 0.0
     confidence: int | None = None
@@ -257,6 +263,12 @@ def compare(task: GoldenTask, obs: GoldenObservation) -> GoldenResult:
         if have < least:
             problems.append(f"{category} tests: {have}, expected at least {least}")
     problems += [f"quality gate {name} failed" for name in obs.checks_failed]
+    for key in task.requirements:
+        status = obs.requirements.get(key)
+        if status != "met":
+            problems.append(f"requirement {key} not met ({status or 'not extracted'})")
+    problems += [f"requirement {key} not extracted" for key in task.requirements_traced
+                 if key not in obs.requirements]
     if obs.iterations > task.max_iterations:
         problems.append(f"{obs.iterations} iterations, more than {task.max_iterations}")
     if obs.cost_usd > task.max_cost_usd:
@@ -271,6 +283,7 @@ def observe_build(env, build_id: str) -> GoldenObservation:
     """Gathers a build's observation from the store and its asset files (`env`: BuildEnvironment)."""
     from mb_core.models import DiffArtifact, EvalReport, ScaffoldPlan, ScaffoldSpec
     from mb_core.quality import category_counts, failed_errors
+    from mb_core.requirements.trace import CHECK_NAME, traced_keys
 
     build = env.store.get_build(build_id)
     spec = env.assets.read("spec", build_id, ScaffoldSpec)
@@ -294,7 +307,10 @@ def observe_build(env, build_id: str) -> GoldenObservation:
         test_categories={c: row["total"] for c, row in category_counts(report.tests).items()}
         if report else {},
         evaluation_passed=report.passed if report else None,
-        checks_failed=[c.name for c in failed_errors(report.checks)] if report else [],
+        # unmet requirements are judged by the task's own requirement lists, not as a gate
+        checks_failed=[c.name for c in failed_errors(report.checks) if c.name != CHECK_NAME]
+        if report else [],
+        requirements=traced_keys(plan, report.requirements) if report else {},
         iterations=report.iteration if report else 0,
         cost_usd=float(cost or 0.0),
         confidence=report.confidence.score if report and report.confidence else None,

@@ -7,7 +7,7 @@ and validates the output of any provider (offline rules, an LLM, a replayed bund
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Model(BaseModel):
@@ -119,6 +119,86 @@ class SpecMode(str, Enum):
     guided = "guided"
 
 
+class RequirementKind(str, Enum):
+    entity = "entity"
+    field = "field"
+    relation = "relation"
+    value_list = "value_list"
+    role = "role"
+    rule = "rule"
+    report = "report"
+    export = "export"
+    search_filter = "search_filter"
+    workflow = "workflow"
+
+
+class RuleKind(str, Enum):
+    uniqueness = "uniqueness"
+    no_overlap = "no_overlap"
+    capacity = "capacity"
+    state_machine = "state_machine"
+    date_order = "date_order"
+    due_overdue = "due_overdue"
+    value_range = "value_range"
+
+
+class TextSpan(Model):
+    start: int  # character offsets into the spec text, end exclusive
+    end: int
+    text: str  # the quoted words, text[start:end]
+
+
+class Requirement(Model):
+    """One explicit thing the spec asks for, with the words that ask for it."""
+
+    id: str  # "R3": stable within one spec
+    kind: RequirementKind
+    rule: RuleKind | None = None  # for kind == rule
+    span: TextSpan
+    entity: str | None = None
+    field: str | None = None
+    type: FieldType | None = None
+    values: list[str] = Field(default_factory=list)  # allowed values, or the states in order
+    # relation: one_to_many (owner = the "one" side, the parent) or many_to_many
+    cardinality: RelationKind | None = None
+    owner: str | None = None
+    other: str | None = None
+    role: str | None = None
+    actions: list[Action] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)  # rule settings: transitions, limits, ...
+    summary: str = ""  # one line a reader understands
+
+
+class ImplementedElement(Model):
+    """One thing the generator builds from a plan, where it lives and which tests exercise it."""
+
+    key: str  # entity:contact, relation:contact->deal, feature:scheduling:booking, role:..., ...
+    files: list[str] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list)  # pytest node ids of the generated tests
+    note: str = ""
+
+
+class RequirementStatus(str, Enum):
+    met = "met"  # implemented, and every test that exercises it passed
+    failed = "failed"  # implemented, but a test that exercises it failed or did not run
+    untested = "untested"  # implemented, but no generated test exercises it
+    not_implemented = "not_implemented"
+
+
+class RequirementTrace(Model):
+    """One row of the traceability table: requirement -> plan elements -> files -> tests."""
+
+    requirement: str  # the requirement's id
+    kind: str  # "relation", "rule:no_overlap", ...
+    quote: str
+    summary: str = ""
+    elements: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list)
+    status: RequirementStatus
+    reason: str = ""
+
+
 class ScaffoldSpec(Model):
     mode: SpecMode = SpecMode.freeform
     text: str
@@ -131,6 +211,7 @@ class ScaffoldSpec(Model):
     features: list[FeatureSpec] = Field(default_factory=list)
     decisions: list[NounDecision] = Field(default_factory=list)
     external_services: list[str] = Field(default_factory=list)  # named APIs the text asks for
+    requirements: list[Requirement] = Field(default_factory=list)  # what the text explicitly asks
     # A base build's spec, when this is an incremental build ("Add invoices linked to deals").
     base_build_id: str | None = None
 
@@ -202,6 +283,11 @@ class ScaffoldPlan(Model):
     external_services: list[str] = Field(default_factory=list)
     migrations: list[MigrationRevision] = Field(default_factory=list)
     base_build_id: str | None = None
+    requirements: list[Requirement] = Field(default_factory=list)
+    # requirement id -> the plan element keys that implement it (see ImplementedElement.key);
+    # a requirement with no key is listed in `unplanned` with the reason
+    requirement_elements: dict[str, list[str]] = Field(default_factory=dict)
+    unplanned: dict[str, str] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,6 +352,7 @@ class FailureClass(str, Enum):
     worker_lost = "worker_lost"
     awaiting_approval = "awaiting_approval"
     spec_refused = "spec_refused"
+    requirement_unmet = "requirement_unmet"  # tests pass, but the spec asks for more than was built
 
 
 class SandboxCap(Model):
@@ -367,6 +454,7 @@ class EvalReport(Model):
     # score the gate judged: the plan's score raised by those findings.
     risk_findings: list[RiskFinding] = Field(default_factory=list)
     risk_score: int | None = None
+    requirements: list[RequirementTrace] = Field(default_factory=list)  # the traceability table
 
 
 class ApprovalDecision(str, Enum):

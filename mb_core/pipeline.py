@@ -312,6 +312,7 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
         quality_checks,
         run_bandit,
     )
+    from mb_core.requirements import requirements_gate, trace_requirements
     from mb_core.sandbox import run_tests
 
     with build_step(env, build.id, "eval_report"):
@@ -374,8 +375,13 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
                                 probes=probes, plan=plan, bandit=bandit,
                                 timed_out=result.timed_out, findings=findings)
         checks.append(validate_results_table(tests, max_seconds=env.settings.sandbox_timeout_s))
-        confidence, signals = score_confidence(tests=tests, checks=checks, plan=plan,
-                                               iteration=diff.iteration, sandbox=sandbox)
+        traced = trace_requirements(plan, tests)
+        covered = requirements_gate(traced)
+        confidence, signals = score_confidence(tests=tests, checks=[*checks, covered], plan=plan,
+                                               iteration=diff.iteration, sandbox=sandbox,
+                                               requirements=traced)
+        # An unmet requirement does not fail the build: it holds it at the approval gate with the
+        # list (see gate_for), so a person decides whether what was built is enough.
         gate_failed = failed_errors(checks)
         passed = verdict.passed and not gate_failed
         failure_class = verdict.failure_class
@@ -391,15 +397,18 @@ def produce_eval_report(env: BuildEnvironment, build: BuildRun, diff: DiffArtifa
                        + (f" (tests: {verdict.summary})" if not verdict.passed else ""))
         elif verdict.passed and gate_failed:
             failure_class = FailureClass.tests_failed
+        if passed and not covered.passed:
+            failure_class, summary = FailureClass.requirement_unmet, covered.summary
         return report.model_copy(update={
             "passed": passed,
-            "failure_class": None if passed else failure_class,
-            "failure_summary": "" if passed else summary,
-            "checks": checks,
+            "failure_class": failure_class if not passed or not covered.passed else None,
+            "failure_summary": summary if not passed or not covered.passed else "",
+            "checks": [*checks, covered],
             "confidence": confidence,
             "risk_signals": signals + [f"finding:{f.flag.value}" for f in findings],
             "risk_findings": findings,
             "risk_score": effective_risk(plan.risk_score, findings, env.settings.risk_threshold),
+            "requirements": traced,
         })
 
 

@@ -5,12 +5,25 @@ from __future__ import annotations
 from mb_core.agents.base import AgentDefinition, AgentRole
 from mb_core.agents.io import ReviewInput, ReviewOutput
 from mb_core.agents.security import finding_notes
+from mb_core.requirements.trace import traceability_table, unmet, unmet_line
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _requirements_section(report) -> list[str]:
+    """What the spec asked for and what of it was not built, each with the reason."""
+    rows = report.requirements
+    if not rows:
+        return ["No explicit requirements were extracted from the spec."]
+    left = unmet(rows)
+    lines = [f"{len(rows) - len(left)} of {len(rows)} requirement(s) implemented and tested."]
+    if left:
+        lines += ["", "**Not built or not proven:**", *[f"- {unmet_line(r)}" for r in left]]
+    return [*lines, "", traceability_table(rows)]
 
 
 def write_review(inp: ReviewInput) -> ReviewOutput:
@@ -63,6 +76,9 @@ def write_review(inp: ReviewInput) -> ReviewOutput:
         "### Tests",
         f"{'Passed' if report.passed else 'FAILED'}: {tests_line}, sandbox: {isolation}.",
         "",
+        "### Requirements",
+        *_requirements_section(report),
+        "",
         "### Change",
         f"{len(diff.files_changed)} files, +{diff.added_lines} -{diff.removed_lines} lines, "
         f"diff sha256 `{diff.sha256[:16]}`.",
@@ -74,7 +90,7 @@ def write_review(inp: ReviewInput) -> ReviewOutput:
         *[f"- `{path}`: {', '.join(sorted({f.flag.value for f in report.risk_findings if f.path == path}))}."
           for path in dict.fromkeys(f.path for f in report.risk_findings)],
     ]
-    recommendation = "approve" if report.passed else "request_changes"
+    recommendation = "approve" if report.passed and not unmet(report.requirements) else "request_changes"
     return ReviewOutput(
         title=f"{plan.title}: generated scaffold",
         pr_body="\n".join(body).strip() + "\n",

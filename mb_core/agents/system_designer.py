@@ -19,6 +19,7 @@ from mb_core.models import (
     ScaffoldPlan,
     ScaffoldSpec,
 )
+from mb_core.requirements.trace import map_to_plan
 from mb_core.spec.fields import human_field_for, infer_field, is_human_readable
 
 DEFAULT_ROLES = (
@@ -205,13 +206,14 @@ def design_plan(spec: ScaffoldSpec, base_plan: ScaffoldPlan | None = None) -> Sc
     features = complete_features(spec, entities)
     roles = plan_roles(spec)
     migrations = plan_migrations(entities, relations, base_plan)
-    return ScaffoldPlan(
+    plan = ScaffoldPlan(
         app_name=base_plan.app_name if base_plan else spec.app_name,
         title=spec.title, summary=spec.summary, entities=entities, relations=relations,
         endpoints=plan_endpoints(entities, features, roles),
         files=plan_files(entities, migrations), roles=roles, features=features,
         decisions=list(spec.decisions), external_services=list(spec.external_services),
         migrations=migrations, base_build_id=spec.base_build_id)
+    return map_to_plan(plan, spec.requirements)
 
 
 def _grow(planned: EntitySpec, wanted: EntitySpec) -> EntitySpec:

@@ -9,6 +9,8 @@ from mb_core.models import (
     ConfidenceLevel,
     QualityCheckResult,
     RelationKind,
+    RequirementStatus,
+    RequirementTrace,
     SandboxInfo,
     ScaffoldPlan,
     TestCaseResult,
@@ -16,14 +18,19 @@ from mb_core.models import (
 )
 from mb_core.quality import category_counts
 
-WEIGHTS: dict[str, float] = {
-    "pass_rate": 0.35,
-    "category_coverage": 0.20,
-    "quality_gates": 0.25,
-    "risk": 0.10,
-    "iterations": 0.10,
-}
 HIGH, MEDIUM = 80, 55
+WEIGHTS: dict[str, float] = {
+    "pass_rate": 0.25,
+    "category_coverage": 0.15,
+    "quality_gates": 0.20,
+    "requirements": 0.25,
+    "risk": 0.08,
+    "iterations": 0.07,
+}
+# Each unmet requirement takes this many points off the score, on top of its weight above, so
+# a build that skips what was asked never reads "high" because its own tests agree with it.
+UNMET_PENALTY = 6
+UNMET_CAP = HIGH - 1
 # A build with a failed ERROR gate is never more than low confidence, whatever else it scores.
 FAILED_GATE_CAP = MEDIUM - 1
 BASE_CATEGORIES = ("crud", "validation", "rbac", "tenant", "migrations", "security")
@@ -50,7 +57,8 @@ def level_for(score: int) -> ConfidenceLevel:
 
 def score_confidence(*, tests: list[TestCaseResult], checks: list[QualityCheckResult],
                      plan: ScaffoldPlan | None, iteration: int = 1,
-                     sandbox: SandboxInfo | None = None) -> tuple[Confidence, list[str]]:
+                     sandbox: SandboxInfo | None = None,
+                     requirements: list[RequirementTrace] | None = None) -> tuple[Confidence, list[str]]:
     """(confidence, risk signals). Signals are stable names a reader or a dashboard can count."""
     signals: list[str] = []
     ran = [t for t in tests if t.outcome != TestOutcome.skipped]
@@ -93,10 +101,18 @@ def score_confidence(*, tests: list[TestCaseResult], checks: list[QualityCheckRe
         if sandbox.isolation != "bubblewrap":
             signals.append("sandbox_degraded")
 
+    traced = requirements or []
+    unmet = [r for r in traced if r.status != RequirementStatus.met]
+    signals += [f"requirement_unmet:{r.requirement}" for r in unmet]
+    # nothing to trace: full marks only when there is a plan that asked for nothing more
+    met_rate = (len(traced) - len(unmet)) / len(traced) if traced else float(plan is not None)
+
     metrics = {"pass_rate": round(pass_rate, 4), "category_coverage": round(coverage, 4),
-               "quality_gates": round(gate_rate, 4), "risk": round(risk, 4),
-               "iterations": round(iterations, 4)}
-    score = round(100 * sum(WEIGHTS[k] * metrics[k] for k in WEIGHTS))
+               "quality_gates": round(gate_rate, 4), "requirements": round(met_rate, 4),
+               "risk": round(risk, 4), "iterations": round(iterations, 4)}
+    score = round(100 * sum(WEIGHTS[k] * metrics[k] for k in WEIGHTS)) - UNMET_PENALTY * len(unmet)
+    if unmet:  # a build that leaves out what was asked is never "high"
+        score = min(score, UNMET_CAP - UNMET_PENALTY * (len(unmet) - 1))
     if failed_gates:
         score = min(score, FAILED_GATE_CAP)
     score = max(0, min(100, score))

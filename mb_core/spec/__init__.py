@@ -6,7 +6,7 @@ from mb_core.models import ScaffoldSpec, SpecMode
 from mb_core.spec.guided import read_guided
 from mb_core.spec.reading import PROVIDER_HINT, read_freeform
 
-__all__ = ["PROVIDER_HINT", "read_freeform", "read_guided", "read_spec"]
+__all__ = ["PROVIDER_HINT", "read_freeform", "read_guided", "read_spec", "with_requirements"]
 
 
 def read_spec(text: str, mode: SpecMode = SpecMode.freeform,
@@ -26,4 +26,14 @@ def read_spec(text: str, mode: SpecMode = SpecMode.freeform,
             "features": base_spec.features + spec.features,
             "decisions": base_spec.decisions + spec.decisions,
         })
-    return read_freeform(text, base_spec)
+    return with_requirements(read_freeform(text, base_spec))
+
+
+def with_requirements(spec: ScaffoldSpec) -> ScaffoldSpec:
+    """The spec's explicit requirements, and the spec made to say what they say."""
+    from mb_core.requirements import extract_requirements, reconcile
+    from mb_core.requirements.extract import discover_entities
+
+    spec = discover_entities(spec)
+    requirements = extract_requirements(spec)
+    return reconcile(spec, requirements).model_copy(update={"requirements": requirements})

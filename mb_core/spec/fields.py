@@ -38,12 +38,12 @@ _UNIQUE = {"sku", "isbn", "code", "serial", "serial_number", "slug", "barcode", 
            "username", "handle", "email"}
 _SEARCHABLE = {"name", "title", "author", "genre", "category", "subject", "topic", "location",
                "city", "country", "company", "discipline", "tags", "brand", "species", "kind",
-               "skill_level", "source", "industry", "specialty", "kanji", "make", "model_name"}
+               "skill_level", "source", "industry", "specialty", "make", "model_name"}
 _PII_WORDS = {"email", "phone", "birthday", "birth_date", "date_of_birth", "dob", "address",
               "home_address", "ssn", "social_security_number", "passport", "passport_number",
               "national_id", "medical_notes", "insurance_number", "salary", "mobile",
               "customer_name", "full_name", "first_name", "last_name"}
-_HUMAN_FIELDS = ("name", "title", "label", "full_name", "customer_name", "front", "kanji",
+_HUMAN_FIELDS = ("name", "title", "label", "full_name", "customer_name", "front",
                  "description", "number", "ip_address", "mood")
 
 

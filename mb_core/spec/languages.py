@@ -1,8 +1,8 @@
 """Specs not written in English, read through a small glossary of business nouns.
 
 The offline rules cannot parse another language's grammar. For the languages in vocabulary.yaml
-they pick out the glossary's nouns in order (modifiers follow the head in Indonesian, Spanish and
-French: "transaksi barang" is an item transaction) and read them as a plain English list. Words
+they pick out the glossary's nouns in order (modifiers follow the head in Spanish and French:
+"pedidos de clientes" reads as customer orders) and read them as a plain English list. Words
 outside the glossary are not read; the decision log says so.
 """
 

@@ -16,7 +16,7 @@ _inflect = inflect.engine()
 # Words inflect would wrongly singularise ("focus" -> "focu") or that have no plural in use.
 _UNCOUNTABLE = frozenset({
     "data", "information", "media", "software", "hardware", "equipment", "feedback",
-    "attendance", "progress", "news", "kanji", "sleep", "stress", "energy", "inventory",
+    "attendance", "progress", "news", "sleep", "training", "water", "coffee", "stress", "energy", "inventory",
     "furniture", "luggage", "staff", "series", "species", "analytics", "physics", "maths",
     "mathematics", "economics", "ethics", "logistics", "alcohol", "caffeine", "intake", "mood", "money", "income", "weather", "wellness",
     "health", "fitness", "nutrition", "maintenance", "access", "stock", "sms", "gps", "os",
@@ -101,6 +101,7 @@ def safe_entity_name(name: str) -> str:
 
 
 def safe_field_name(name: str) -> str:
+    name = shorten(name, MAX_FIELD_NAME)
     renamed = table("reserved_fields").get(name, name)
     if keyword.iskeyword(renamed):
         renamed = f"{renamed}_value"

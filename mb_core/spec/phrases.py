@@ -3,7 +3,7 @@
 Words are tagged from the closed-class and verb tables in vocabulary.yaml; a word that is both a
 verb and a noun ("track", "book", "log") is a verb only where its neighbours say so. Noun phrases
 are the runs of adjectives and nouns that end in a noun; each remembers the verbs that govern it,
-the preposition before it, the phrase it hangs off ("the condition *of* their plants") and whether
+the preposition before it, the phrase it hangs off ("the colour *of* their cars") and whether
 it is the subject of the verbs after it ("members *can book*").
 """
 
@@ -195,7 +195,7 @@ def tag(sentence: list[Token]) -> None:
                                   or nxt.low in {"them", "it", "us", "me", "him", "her"}):
             token.tag = "VERB"
         elif prev_low in {",", "and", "or"} and i >= 2 and sentence[i - 2].tag == "VERB":
-            token.tag = "VERB"  # "add, view, update, and remove books"
+            token.tag = "VERB"  # "add, view, edit, and delete films"
         elif boundary and nxt is not None and nxt.low in {"for", "through"}:
             token.tag = "VERB"  # "search for other players"
         elif prev_low in {"to"} or (prev is not None and prev.tag == "AUX") or boundary and _starts_noun_phrase(nxt) and (nxt.tag != "AMB" or prev_low != ","):

@@ -2,8 +2,8 @@
 
 Each noun phrase of the text is judged once and the judgement is recorded as a decision:
 an entity (a thing the application manages), a field (a property of one), or dropped with the
-reason. Entities come from what the text's verbs manage ("track pantry items"), from what the
-application is for ("a book library", "a question bank system") and from what a page shows
+reason. Entities come from what the text's verbs manage ("track spare parts"), from what the
+application is for ("a book library", "a recipe box system") and from what a page shows
 ("sections for services"); fields from explicit lists ("each with title, author, genre"),
 from "the X of Y" and from field words ("expiry", "skill level"). People who act ("members can
 book") become roles. Relations, features and roles are read from the same phrases.
@@ -74,7 +74,7 @@ _RECORD_PLURALS = {"applications"}
 _LOG_VERBS = {"log", "input", "enter", "record", "track", "monitor", "measure"}
 
 
-KIND = "__kind__"  # an orphan that names a kind of its owner ("servers" of hardware assets)
+KIND = "__kind__"  # an orphan that names a kind of its owner ("vans" of company vehicles)
 _ORGANIZED = {"organized", "organised", "grouped", "sorted", "categorized", "categorised",
               "arranged", "filed"}
 _FIELD_FILLER = (words("adjectives") | words("quantifiers") | words("determiners")) - {
@@ -127,7 +127,7 @@ class Reading:
     refused_services: list[str] = field(default_factory=list)
     titles: list[NounPhrase] = field(default_factory=list)
     ml_mentioned: bool = False
-    negated_lists: set[int] = field(default_factory=set)  # "avoid using AI, ML, or ..."
+    negated_lists: set[int] = field(default_factory=set)  # "do not use X, Y or ..."
 
     def decide(self, np: NounPhrase, decision: str, reason: str) -> None:
         self.decisions.setdefault(np.position, NounDecision(
@@ -208,7 +208,7 @@ def drop_reason(phrase_words: list[str]) -> str | None:
 
 
 def _stripable_heads() -> frozenset[str]:
-    """Heads removed to find the real subject: "contact form", "book library", "mood tracker"."""
+    """Heads removed to find the real subject: "contact form", "book library", "weight tracker"."""
     groups = table("dropped_nouns")
     return frozenset(
         w for key in ("presentation", "app", "technical", "feature") for w in groups[key]["words"]
@@ -417,7 +417,7 @@ def _owner_of(r: Reading, np: NounPhrase) -> NounPhrase | None:
 
 
 def _includer(r: Reading, np: NounPhrase) -> NounPhrase | None:
-    """ "Each recipe includes ingredients, instructions": the phrase whose fields these are."""
+    """ "Each kit includes parts, manuals": the phrase whose fields these are."""
     if np.prep:
         return None
     for p in reversed(r.includers.get(np.sentence, [])):
@@ -604,7 +604,7 @@ def _judge_remainder(r: Reading, np: NounPhrase, rest: list[str], purpose: bool,
         return
     if is_field_head(rest):
         if purpose:
-            # "mood tracker": one row per mood logged
+            # "weight tracker": one row per weight logged
             cand = _add_candidate(r, np, [*rest, "entry"], 3, "what the app tracks: one row per entry")
             if cand is not None:
                 cand.fields.append(field_from_words(rest, cand.name))
@@ -661,7 +661,7 @@ def _field_phrase(r: Reading, np: NounPhrase) -> None:
             r.decide(np, "field", f"'{np.text} of {following.text}' is one field")
             r.decide(following, "field", f"'{np.text} of {following.text}' is one field")
             return
-        # "the condition of their plants": a field of what follows
+        # "the colour of their cars": a field of what follows
         r.orphans.append(Orphan(np.position, field_from_words(_field_words(np), ""),
                                 following.position, explicit=False))
         r.decide(np, "field", f"a property of '{following.text}'")
@@ -729,7 +729,7 @@ def _entity_phrase(r: Reading, np: NounPhrase) -> None:
 
 
 def _merge_distributed(r: Reading) -> None:
-    """ "stock-in and stock-out transactions": one entity whose `kind` is in or out."""
+    """ "check-in and check-out movements": one entity whose `kind` is in or out."""
     phrases = r.phrases
     for a, b in pairwise(phrases):
         if b.joiner not in {"and", "or"} or len(a.words) != 1 or len(b.words) < 2 \
@@ -817,7 +817,7 @@ def _attach_orphan_fields(r: Reading) -> None:
         if owner is None and orphan.owner is not None:
             owner_np = r.phrases[orphan.owner]
             if set(owner_np.verbs + np.verbs) & _LOG_VERBS:
-                log.append(orphan)  # "users input hours of sleep, stress levels, ..."
+                log.append(orphan)  # "people enter hours of rest, pain levels, ..."
                 continue
         if owner is None:
             logged = set(np.verbs) & _LOG_VERBS and not np.prep and not any(
@@ -917,7 +917,7 @@ def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
         else:
             cand.kinds.append(snake(spec.description))
         return
-    for prefix in {owner, owner.split("_")[-1]}:  # "plant moods" on plant -> mood
+    for prefix in {owner, owner.split("_")[-1]}:  # "car colours" on car -> colour
         if spec.name.startswith(f"{prefix}_") and len(spec.name) > len(prefix) + 1:
             spec = infer_field(spec.name[len(prefix) + 1:], owner, spec.description)
     existing = {f.name for f in cand.fields}  # at most MAX_FIELDS: linear over the text
@@ -1174,7 +1174,7 @@ def _roles(r: Reading, entities: list[EntitySpec]) -> list[RoleSpec]:
             if obj.prep or not obj_verbs:
                 continue
             perms.setdefault(target, set()).update(action_set(obj_verbs) or {Action.read})
-    # "an admin interface for managing classes": the admin manages what follows
+    # "an admin screen to manage rooms": the admin manages what follows
     for np in r.phrases:
         if "admin" in np.words and np.position not in r.role_subjects:
             perms = roles.setdefault("admin", {})
@@ -1206,7 +1206,7 @@ def _decisions(r: Reading) -> list[NounDecision]:
 
 
 def _title(r: Reading, entities: list[EntitySpec]) -> str:
-    """The phrase that says what the app is ("question bank system"), else its first entity."""
+    """The phrase that says what the app is ("recipe box system"), else its first entity."""
     for np in r.titles:
         rest, _ = strip_heads(np.words)
         if rest and rest != np.words and not drop_reason(rest) and not is_person(rest):

@@ -16,7 +16,7 @@ VOCABULARY_FILE = Path(__file__).with_name("vocabulary.yaml")
 class Language:
     name: str
     markers: frozenset[str]
-    head_first: bool  # "transaksi barang" = item transaction: modifiers follow the head
+    head_first: bool  # "gestión de pedidos": modifiers follow the head
     glossary: dict[str, str]
 
 

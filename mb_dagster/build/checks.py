@@ -20,6 +20,7 @@ from dagster import (
 
 from mb_core.models import CheckSeverity, EvalReport, QualityCheckResult
 from mb_core.quality import GATES
+from mb_core.requirements.trace import CHECK_NAME as REQUIREMENTS_CHECK
 from mb_dagster.build.assets import eval_report
 from mb_dagster.partitions import builds_partitions
 
@@ -100,5 +101,26 @@ def confidence(context: AssetCheckExecutionContext, eval_report: EvalReport) -> 
     return confidence_check_result(eval_report)
 
 
+def requirements_check_result(report: EvalReport) -> AssetCheckResult:
+    """Every requirement implemented and tested. Unmet requirements hold a build that otherwise
+    passed at the approval gate (a person decides), so the failed check is then a WARN that
+    names them and the run is not failed; on a build that failed anyway it is an ERROR."""
+    result = gate_check_result(report, REQUIREMENTS_CHECK)
+    if result.passed or not report.passed or not any(c.name == REQUIREMENTS_CHECK for c in report.checks):
+        return result
+    return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN,
+                            description=f"{result.description} (held at the approval gate)",
+                            metadata=result.metadata)
+
+
+@asset_check(asset=eval_report, name=REQUIREMENTS_CHECK, blocking=True,
+             description="every requirement the spec states is implemented and exercised by a "
+                         "passing generated test; otherwise the build waits for approval",
+             partitions_def=builds_partitions)
+def requirements_covered(context: AssetCheckExecutionContext,
+                         eval_report: EvalReport) -> AssetCheckResult:
+    return requirements_check_result(eval_report)
+
+
 quality_gate_checks = [_gate_check(name, description) for name, description in GATES.items()]
-eval_report_checks = [*quality_gate_checks, results_table_valid, confidence]
+eval_report_checks = [*quality_gate_checks, requirements_covered, results_table_valid, confidence]

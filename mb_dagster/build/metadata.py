@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
 from mb_core.models import DiffArtifact, EvalReport, ScaffoldPlan, ScaffoldSpec
+from mb_core.requirements.trace import traceability_table
 
 DIFF_PREVIEW_LINES = 120
 
@@ -91,6 +92,10 @@ def eval_metadata(report: EvalReport, gate_decision: str, gate_reason: str) -> d
             "\n".join(f"- {'refused' if f.blocking else 'held'}: {f.note}" for f in report.risk_findings)
             or "none"
         ),
+        "requirements_met": sum(r.status.value == "met" for r in report.requirements),
+        "requirements_total": len(report.requirements),
+        "requirements": MetadataValue.md(traceability_table(report.requirements)
+                                         if report.requirements else "no requirements extracted"),
     }
 
 

@@ -79,6 +79,7 @@ GOOD = GoldenObservation(
     roles=["admin", "member"], features=["status_workflow:deal"], risk_flags=["pii", "money"],
     tests_passed=40, test_categories={"crud": 9, "validation": 5, "rbac": 4, "tenant": 3, "migrations": 2,
                                       "security": 7}, evaluation_passed=True, iterations=1, confidence=90,
+    requirements={"entity:contact": "met", "entity:deal": "met", "relation:contact->deal": "met"},
 )
 
 
@@ -92,14 +93,25 @@ def test_every_difference_is_reported():
         "entities": ["contact"], "features": [], "risk_flags": [], "confidence": 40,
         "test_categories": {**GOOD.test_categories, "tenant": 0}, "checks_failed": ["tenant_isolation"],
         "iterations": 2, "cost_usd": 0.75,
+        "requirements": {"entity:contact": "met", "relation:contact->deal": "not_implemented"},
     })
     result = compare(CRM, bad)
     assert not result.ok
     assert result.mismatches == [
         "missing entity deal", "missing feature status_workflow:deal", "missing risk flag pii",
         "tenant tests: 0, expected at least 1", "quality gate tenant_isolation failed",
+        "requirement entity:deal not met (not extracted)",
+        "requirement relation:contact->deal not met (not_implemented)",
         "2 iterations, more than 1", "cost $0.7500, more than $0.5000", "confidence 40, below 55",
     ]
+
+
+def test_traced_requirements_need_only_be_extracted():
+    task = CRM.model_copy(update={"requirements": [], "requirements_traced": ["report:deal"]})
+    assert compare(task, GOOD).mismatches == ["requirement report:deal not extracted"]
+    reported = GOOD.model_copy(update={"requirements": {**GOOD.requirements,
+                                                        "report:deal": "not_implemented"}})
+    assert compare(task, reported).ok
 
 
 def test_a_failed_build_is_not_a_build_and_refusals_match_their_reason():

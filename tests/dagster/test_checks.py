@@ -44,6 +44,7 @@ def test_every_gate_is_a_blocking_partitioned_check_in_the_definitions():
     graph = defs.resolve_asset_graph()
     check_names = {k.name for k in graph.asset_check_keys}
     assert set(GATES) | {"confidence", "results_table_valid", "golden_expectations"} <= check_names
+    assert specs["requirements_covered"].blocking and "requirements_covered" in check_names
 
 
 def test_a_sound_build_passes_every_gate_and_carries_its_evidence(mb_home):
@@ -104,3 +105,56 @@ def test_removing_tenant_scoping_fails_the_tenant_gate_and_blocks_the_release(mb
         report = env.assets.read("eval_report", build_id, EvalReport)
         assert not report.passed and "gate_failed:tenant_isolation" in report.risk_signals
         assert report.confidence.level.value == "low"
+
+
+STUDIOS = ("Keep studios and bookings. A studio has many bookings. A studio must never be "
+           "double-booked.")
+
+
+def test_an_unmet_requirement_holds_the_build_for_approval_with_the_list(mb_home):
+    env = BuildEnvironment.open(Settings.from_env())
+    build_id = _new_build(env, "Keep donors and donations. Show the total of donations per donor.")
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions("builds", [build_id])
+        result = materialize(ALL, selection=[spec, plan, diff, eval_report], partition_key=build_id,
+                             instance=instance, resources=RESOURCES, raise_on_error=False)
+        covered = _evaluations(result)["requirements_covered"]
+        assert not covered.passed and covered.severity == AssetCheckSeverity.WARN
+        assert "report" in covered.description and "held at the approval gate" in covered.description
+        assert result.success and not failed_blocking_checks(result)
+        assert env.store.get_build(build_id).status == BuildStatus.awaiting_approval
+        gate = env.store.get_gate(build_id)
+        assert "not met" in gate.reason and "donations per donor" in gate.reason
+        report = env.assets.read("eval_report", build_id, EvalReport)
+        assert report.failure_class.value == "requirement_unmet"
+        assert report.confidence.level.value != "high"
+        assert any(s.startswith("requirement_unmet:") for s in report.risk_signals)
+
+
+def test_removing_the_overlap_rule_fails_its_test_and_the_requirement(mb_home):
+    env = BuildEnvironment.open(Settings.from_env())
+    build_id = _new_build(env, STUDIOS)
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions("builds", [build_id])
+        first = materialize(ALL, selection=[spec, plan, diff], partition_key=build_id,
+                            instance=instance, resources=RESOURCES)
+        assert first.success
+        # The generator "forgets" the no-overlap rule: a clash is never found.
+        ws = env.workspace_path(build_id)
+        router = ws / "app" / "routers" / "booking.py"
+        broken, count = re.subn(r"if found is not None:", "if False:", router.read_text())
+        assert count == 1
+        router.write_text(broken)
+        subprocess.run(["git", "-C", str(ws), "commit", "-qam", "drop the overlap rule"], check=True,
+                       capture_output=True)
+        result = materialize(ALL, selection=[eval_report], partition_key=build_id,
+                             instance=instance, resources=RESOURCES, raise_on_error=False)
+        evaluations = _evaluations(result)
+        assert "test_overlap_is_409_and_adjacent_is_fine" in evaluations["tests_pass"].description
+        covered = evaluations["requirements_covered"]
+        assert not covered.passed and covered.severity == AssetCheckSeverity.ERROR
+        assert "rule:no_overlap" in covered.description or any(
+            "rule:no_overlap" in line for line in covered.metadata["evidence"].value["unmet"])
+        report = env.assets.read("eval_report", build_id, EvalReport)
+        row = next(r for r in report.requirements if r.kind == "rule:no_overlap")
+        assert row.status.value == "failed" and "test_overlap_is_409" in row.reason

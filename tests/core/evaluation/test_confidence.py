@@ -10,6 +10,8 @@ from mb_core.models import (
     FeatureKind,
     FeatureSpec,
     QualityCheckResult,
+    RequirementStatus,
+    RequirementTrace,
     RiskFlag,
     SandboxInfo,
     ScaffoldPlan,
@@ -40,7 +42,7 @@ def test_a_clean_build_is_high_confidence_with_no_signals():
     confidence, signals = score_confidence(tests=results(), checks=gates(), plan=PLAN, sandbox=BWRAP)
     assert confidence.level == ConfidenceLevel.high and confidence.score == 98
     assert confidence.metrics == {"pass_rate": 1.0, "category_coverage": 1.0, "quality_gates": 1.0,
-                                  "risk": 0.8, "iterations": 1.0}
+                                  "requirements": 1.0, "risk": 0.8, "iterations": 1.0}
     assert signals == []
 
 
@@ -69,7 +71,7 @@ def test_a_failed_error_gate_caps_confidence_at_low():
 
 def test_no_tests_and_no_plan():
     confidence, signals = score_confidence(tests=[], checks=[], plan=None)
-    assert confidence.score == 10 and confidence.level == ConfidenceLevel.low
+    assert confidence.score == 7 and confidence.level == ConfidenceLevel.low
     assert {"no_tests", "no_plan"} <= set(signals)
 
 
@@ -78,3 +80,25 @@ def test_levels_and_expected_categories():
         ConfidenceLevel.high, ConfidenceLevel.high, ConfidenceLevel.medium, ConfidenceLevel.medium,
         ConfidenceLevel.low, ConfidenceLevel.low]
     assert "features" in expected_categories(PLAN) and "links" not in expected_categories(PLAN)
+
+
+def trace(status):
+    return RequirementTrace(requirement="R1", kind="relation", quote="contacts and deals",
+                            status=status, reason="" if status == RequirementStatus.met else "why")
+
+
+def test_each_unmet_requirement_lowers_the_score_and_is_named():
+    met, signals = score_confidence(tests=results(), checks=gates(), plan=PLAN, sandbox=BWRAP,
+                                    requirements=[trace(RequirementStatus.met)] * 4)
+    assert met.level == ConfidenceLevel.high and signals == []
+    scores = []
+    for n in (1, 2, 3):
+        rows = [trace(RequirementStatus.met)] * (4 - n) + [
+            trace(RequirementStatus.not_implemented).model_copy(update={"requirement": f"R{i}"})
+            for i in range(n)]
+        c, signals = score_confidence(tests=results(), checks=gates(), plan=PLAN, sandbox=BWRAP,
+                                      requirements=rows)
+        scores.append(c.score)
+        assert signals == [f"requirement_unmet:R{i}" for i in range(n)]
+    assert met.score > scores[0] > scores[1] > scores[2]
+    assert scores[0] < 80  # one unmet requirement is never "high"

@@ -80,3 +80,14 @@ def test_field_names_from_phrases():
     assert field_name("Reading status") == "reading_status"
     assert field_name("type") == "kind"  # reserved attribute names are renamed
     assert field_name("id") == "external_id"
+
+
+def test_a_very_long_field_phrase_still_reads_into_a_buildable_spec():
+    from mb_core.agents.system_designer import design_plan
+    from mb_core.codegen import render_all
+    from mb_core.spec import read_spec
+
+    spec = read_spec("Track surveys with title and the number of people who were contacted by phone "
+                     "during the first week of the campaign.")
+    assert all(len(f.name) <= 40 for e in spec.entities for f in e.fields)
+    assert render_all(design_plan(spec, None))

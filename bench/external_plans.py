@@ -2,6 +2,8 @@
 
 They are the measure of the offline reader, never its training set: the rules are general
 vocabulary and grammar, and this test only checks the properties every sensible plan has.
+A measurement, not part of the test suite (it reads outside the repository): run it by hand with
+`.venv/bin/python -m pytest bench/external_plans.py`.
 """
 
 import json
@@ -16,7 +18,10 @@ from mb_core.providers.offline import OfflineProvider
 from mb_core.spec.fields import is_human_readable
 from mb_core.spec.vocabulary import dropped_reasons
 
-SPECS_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "external_specs.json"
+# the shared evaluation specs sit next to the checkout (or next to the folder of worktrees)
+SPECS_FILE = next((p for p in (Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "external_specs.json",
+                          Path(__file__).resolve().parents[1].parent.parent / "shared" / "eval" / "external_specs.json")
+                 if p.exists()), Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "external_specs.json")
 SPECS = json.loads(SPECS_FILE.read_text(encoding="utf-8"))["specs"]
 # Words that are never a thing an app manages: the application itself, people in general,
 # presentation, and filler.

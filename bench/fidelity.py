@@ -1,0 +1,192 @@
+"""Requirement fidelity: how much of what specs explicitly ask for is extracted, implemented and
+tested, reported as not implemented, or silently missed.
+
+Run by hand: `python bench/fidelity.py [--split dev|held|all] [--build] [--external] [-j 2]`.
+
+- The annotated specs (bench/fidelity_specs.yaml) carry their expected requirements. Each spec
+  goes through the offline Product Architect, System Designer and Security agents and the
+  traceability join with what the generator implements. Without `--build` the generated tests are
+  not run: "implemented and tested" then means implemented with generated tests that exercise it.
+  With `--build` each spec is built in the sandbox (the direct pipeline, a fresh storage root per
+  spec, `-j` workers) and the traced tests must pass.
+- `--external` adds the shared evaluation specs (../shared/eval/external_specs.json, read only
+  here): they have no annotations, so only extracted / implemented / not implemented are counted.
+
+Per kind: expected, extracted (an extracted requirement matches the expectation), implemented and
+tested, reported as not implemented (or untested: the build says so), silently missed (expected,
+but neither extracted nor reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SPECS = ROOT / "bench" / "fidelity_specs.yaml"
+# the shared evaluation specs sit next to the checkout (or next to the folder of worktrees)
+EXTERNAL = next((p for p in (ROOT.parent / "shared" / "eval" / "external_specs.json",
+                          ROOT.parent.parent / "shared" / "eval" / "external_specs.json")
+                 if p.exists()), ROOT.parent / "shared" / "eval" / "external_specs.json")
+
+
+def signature(req) -> list[str]:
+    """The expectation strings an extracted requirement satisfies."""
+    from mb_core.requirements.trace import requirement_keys
+
+    return requirement_keys(req)
+
+
+def expectation_kind(expect: str) -> str:
+    head = expect.split(":")[0]
+    return f"rule:{expect.split(':')[1]}" if head == "rule" else head
+
+
+def _plan(text: str):
+    from mb_core.agents import product_architect, security, system_designer
+    from mb_core.agents.base import AgentContext, run_agent
+    from mb_core.agents.io import ArchitectInput, DesignerInput, SecurityInput
+    from mb_core.providers.offline import OfflineProvider
+
+    ctx = AgentContext(provider=OfflineProvider())
+    spec = run_agent(product_architect.DEFINITION, ArchitectInput(text=text), ctx)
+    plan = run_agent(system_designer.DEFINITION, DesignerInput(spec=spec), ctx)
+    return spec, run_agent(security.DEFINITION, SecurityInput(plan=plan), ctx)
+
+
+def _built_traces(text: str):
+    """The traceability rows of a real sandbox build (fresh storage root)."""
+    home = tempfile.mkdtemp(prefix="mb-fidelity-")
+    os.environ["MB_HOME"] = home
+    from mb_core.models import BuildRun, BuildStatus
+    from mb_core.pipeline import BuildEnvironment, run_build_direct
+    from mb_core.settings import Settings
+    from mb_core.store import new_build_id
+
+    env = BuildEnvironment.open(Settings.from_env({**os.environ, "MB_HOME": home}))
+    build_id = new_build_id()
+    try:
+        env.store.create_build(BuildRun(id=build_id, spec_text=text, status=BuildStatus.running))
+        outcome = run_build_direct(env, build_id)
+        return outcome.report.requirements
+    finally:
+        env.store.dispose()
+
+
+def judge(item: dict, build: bool) -> dict:
+    """One spec -> its requirements with their trace status, and which expectations they meet."""
+    from mb_core.models import RequirementStatus
+    from mb_core.requirements.trace import trace_requirements
+
+    try:
+        spec, plan = _plan(item["text"])
+    except Exception as exc:  # noqa: BLE001 - a refused spec is a row: every expectation missed
+        return {"id": item["id"], "error": f"{type(exc).__name__}: {exc}"[:200], "rows": [],
+                "expect": item.get("expect", [])}
+    if build:
+        traces = {t.requirement: t for t in _built_traces(item["text"])}
+    else:
+        traces = {t.requirement: t for t in trace_requirements(plan, None)}
+    rows = []
+    for req in spec.requirements:
+        t = traces.get(req.id)
+        status = t.status if t else RequirementStatus.not_implemented
+        tested = status == RequirementStatus.met or (
+            not build and status == RequirementStatus.untested and t is not None and t.tests
+            and t.reason == "tests not run yet")
+        rows.append({"id": req.id, "kind": f"rule:{req.rule.value}" if req.rule else req.kind.value,
+                     "signatures": signature(req), "tested": bool(tested),
+                     "reason": "" if tested else (t.reason if t else "not traced"),
+                     "quote": req.span.text})
+    return {"id": item["id"], "rows": rows, "expect": item.get("expect", []), "error": ""}
+
+
+def summarise(results: list[dict], annotated: bool) -> str:
+    per: dict[str, Counter] = defaultdict(Counter)
+    missed: list[str] = []
+    unbuilt: list[str] = []
+    for res in results:
+        for row in res["rows"]:
+            per[row["kind"]]["extracted_all"] += 1
+            per[row["kind"]]["tested_all"] += row["tested"]
+            if not row["tested"]:
+                unbuilt.append(f"{res['id']} {row['kind']} \"{row['quote'][:50]}\": {row['reason']}")
+        for expect in res["expect"]:
+            kind = expectation_kind(expect)
+            per[kind]["expected"] += 1
+            match = next((r for r in res["rows"] if expect in r["signatures"]), None)
+            if match is None:
+                per[kind]["missed"] += 1
+                missed.append(f"{res['id']}: {expect}" + (f" ({res['error']})" if res["error"] else ""))
+                continue
+            per[kind]["extracted"] += 1
+            per[kind]["tested" if match["tested"] else "reported"] += 1
+    lines = []
+    if annotated:
+        lines += [("| kind | expected | extracted | implemented+tested | reported not implemented |"
+                  " silently missed | all extracted (incl. unexpected) |"),
+                  "|---|---|---|---|---|---|---|"]
+        for kind in sorted(per):
+            c = per[kind]
+            lines.append(f"| {kind} | {c['expected']} | {c['extracted']} | {c['tested']} | "
+                         f"{c['reported']} | {c['missed']} | {c['extracted_all']} |")
+        total = sum((per[k] for k in per), Counter())
+        lines.append(f"| **all** | {total['expected']} | {total['extracted']} | {total['tested']} | "
+                     f"{total['reported']} | {total['missed']} | {total['extracted_all']} |")
+        if total["expected"]:
+            lines.append(f"\nexpected requirements implemented and tested: {total['tested']}/"
+                         f"{total['expected']} ({100 * total['tested'] / total['expected']:.0f}%); "
+                         f"silently missed: {total['missed']}")
+    else:
+        lines += ["| kind | extracted | implemented+tested | reported not implemented |",
+                  "|---|---|---|---|"]
+        for kind in sorted(per):
+            c = per[kind]
+            lines.append(f"| {kind} | {c['extracted_all']} | {c['tested_all']} | "
+                         f"{c['extracted_all'] - c['tested_all']} |")
+    if missed:
+        lines += ["", "silently missed:", *[f"- {m}" for m in missed]]
+    if unbuilt:
+        lines += ["", "reported as not implemented (the build says so):",
+                  *[f"- {u}" for u in unbuilt[:80]]]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--split", choices=("dev", "held", "all"), default="all")
+    parser.add_argument("--build", action="store_true", help="build each spec in the sandbox")
+    parser.add_argument("--external", action="store_true", help="also the shared external specs")
+    parser.add_argument("-j", "--workers", type=int, default=2, choices=(1, 2))
+    parser.add_argument("--only", action="append", default=[])
+    args = parser.parse_args()
+    items = yaml.safe_load(SPECS.read_text(encoding="utf-8"))["specs"]
+    splits = ("dev", "held") if args.split == "all" else (args.split,)
+    for split in splits:
+        chosen = [i for i in items if i["split"] == split and (not args.only or i["id"] in args.only)]
+        with ProcessPoolExecutor(max_workers=args.workers, max_tasks_per_child=1) as pool:
+            results = list(pool.map(judge, chosen, [args.build] * len(chosen)))
+        print(f"\n### annotated specs, split {split} ({len(chosen)} specs)\n")
+        print(summarise(results, annotated=True), flush=True)
+    if args.external:
+        if not EXTERNAL.exists():
+            sys.exit(f"error: {EXTERNAL} not found")
+        specs = json.loads(EXTERNAL.read_text(encoding="utf-8"))["specs"]
+        chosen = [{"id": s["id"], "text": s["spec"], "expect": []} for s in specs]
+        with ProcessPoolExecutor(max_workers=args.workers, max_tasks_per_child=1) as pool:
+            results = list(pool.map(judge, chosen, [args.build] * len(chosen)))
+        print(f"\n### external specs ({len(chosen)}, not annotated)\n")
+        print(summarise(results, annotated=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,706 @@
+"""Spec text -> explicit requirements, each with its span.
+
+The rules are about English sentences that state what a business application must do: a list of
+allowed values after a field word, "X has many Y", "each Y belongs to an X", "no two ... the same",
+"can never be double-booked", "from A to B to C", "the total ... per X", "export ... as CSV",
+"<people> can <verbs> <records>". They run over the entities the reader already found, so a rule
+only has to say which of those the words are about.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mb_core.models import (
+    Action,
+    FieldType,
+    RelationKind,
+    Requirement,
+    RequirementKind,
+    RuleKind,
+    ScaffoldSpec,
+    TextSpan,
+)
+from mb_core.spec.naming import plural, singular
+from mb_core.spec.vocabulary import words
+
+# Records that are an exchange with a party: when both are named, the record belongs to the party.
+TRANSACTION_HEADS = frozenset({
+    "deal", "order", "invoice", "booking", "appointment", "reservation", "payment", "donation",
+    "loan", "ticket", "sale", "purchase", "subscription", "visit", "rental", "enrollment",
+    "enrolment", "claim", "quote", "contract", "shipment", "opportunity", "case", "request",
+    "registration", "application", "pledge", "consultation", "session", "lease", "policy",
+})
+PARTY_HEADS = frozenset({
+    "contact", "customer", "client", "patient", "member", "donor", "guest", "student",
+    "borrower", "vendor", "supplier", "company", "account", "employee", "applicant", "buyer",
+    "passenger", "subscriber", "owner", "organization", "organisation", "lead", "renter",
+    "attendee", "participant", "volunteer", "resident", "household",
+})
+
+_VERB_ACTIONS: dict[str, set[Action]] = {}
+for _verbs, _actions in (
+    (("add create submit book register log record enter open place make file post write raise "
+     "request schedule reserve upload issue"), {Action.create}),
+    ("view see read browse list look check search find read review track", {Action.read}),
+    (("edit update change modify approve reject assign close resolve move rename reassign "
+     "complete confirm mark"), {Action.update}),
+    ("delete remove cancel archive discard", {Action.delete}),
+    ("manage administer maintain run own control", set(Action)),
+):
+    for _verb in _verbs.split():
+        _VERB_ACTIONS[_verb] = _actions
+
+_MODAL = r"(?:can|may|are able to|is able to|should be able to|must be able to|get to|will)"
+_ENUM_FIELD_HINT = {"status", "stage", "state", "phase", "priority", "type", "kind", "category",
+                    "level", "severity", "tier", "size", "grade", "rating", "condition", "method",
+                    "channel", "source", "frequency", "mode", "role", "plan", "gender", "color",
+                    "colour", "class", "difficulty", "urgency", "visibility", "outcome", "result"}
+_STATE_FIELDS = {"status", "stage", "state", "phase"}
+_STOP = words("determiners") | words("prepositions") | words("conjunctions") | words(
+    "pronouns") | words("auxiliaries") | words("quantifiers") | {"with", "has", "have", "its"}
+_UI_WORDS = re.compile(r"\b(chart|charts|graph|graphs|dashboard|dashboards|calendar view|map view|"
+                       r"page|pages|screen|screens|widget|plot|plots|heat ?map)\b", re.IGNORECASE)
+
+
+@dataclass
+class Mention:
+    entity: str
+    start: int
+    end: int
+
+
+def _forms(name: str) -> list[str]:
+    spaced = name.replace("_", " ")
+    return sorted({spaced, plural(spaced), spaced.replace(" ", "-"),
+                   plural(spaced).replace(" ", "-")}, key=len, reverse=True)
+
+
+def _field_forms(name: str) -> list[str]:
+    base = re.sub(r"^(is|has)_", "", name)
+    base = re.sub(r"_(at|on)$", "", base)
+    spaced = base.replace("_", " ")
+    forms = {spaced, plural(spaced)}
+    if spaced.endswith(" date") and spaced != "date":
+        forms.add(spaced[:-5])
+    if name in {"starts_at", "start_date"}:
+        forms |= {"start", "start time", "start date"}
+    if name in {"ends_at", "end_date"}:
+        forms |= {"end", "end time", "end date"}
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+class Reader:
+    """One spec's text with its entities' mentions, answering the small questions the rules ask."""
+
+    def __init__(self, text: str, spec: ScaffoldSpec):
+        self.text = text
+        self.spec = spec
+        self.entities = [e.name for e in spec.entities]
+        self.fields = {e.name: [f.name for f in e.fields] for e in spec.entities}
+        self.mentions: list[Mention] = []
+        taken: list[tuple[int, int]] = []
+        for name in sorted(self.entities, key=len, reverse=True):
+            for form in _forms(name):
+                for m in re.finditer(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE):
+                    if any(a < m.end() and m.start() < b for a, b in taken):
+                        continue
+                    taken.append((m.start(), m.end()))
+                    self.mentions.append(Mention(name, m.start(), m.end()))
+        self.mentions.sort(key=lambda x: x.start)
+
+    def sentences(self) -> Iterator[tuple[int, str]]:
+        for m in re.finditer(r"[^.!?;\n]+", self.text):
+            if m.group().strip():
+                yield m.start(), m.group()
+
+    def in_range(self, start: int, end: int) -> list[Mention]:
+        return [m for m in self.mentions if m.start >= start and m.end <= end]
+
+    def near(self, start: int, end: int) -> list[Mention]:
+        """The records a sentence names, else those of the sentence before it: in "Each line
+        item has a quantity. The quantity must be at least 1." the first says whose it is."""
+        found = self.in_range(start, end)
+        if found:
+            return found
+        boundary = max((i for i in range(max(0, start - 1)) if self.text[i] in ".!?;\n"), default=-1)
+        return self.in_range(boundary + 1, start)
+
+    def entity_at(self, start: int, end: int) -> str | None:
+        found = self.in_range(start, end)
+        return found[0].entity if found else None
+
+    def span(self, start: int, end: int) -> TextSpan:
+        return TextSpan(start=start, end=end, text=self.text[start:end])
+
+    def owner_and_field(self, phrase: str, near: list[Mention]) -> tuple[str | None, str]:
+        """ "patient email" -> (patient, email) when the phrase opens with an entity's name."""
+        low = phrase.lower().strip()
+        for name in sorted(self.entities, key=len, reverse=True):
+            for form in _forms(name):
+                if low.startswith((form + " ", form + "'s ")):
+                    rest = _field_name(re.sub(r"^'s\b", "", low[len(form):]).strip())
+                    if rest:
+                        return name, rest
+        field = _field_name(phrase)
+        return self.entity_with_field(field, near), field
+
+    def entity_with_field(self, field: str, near: list[Mention]) -> str | None:
+        for m in near:
+            if field in self.fields.get(m.entity, []):
+                return m.entity
+        owners = [e for e, fs in self.fields.items() if field in fs]
+        if len(owners) == 1:
+            return owners[0]
+        return near[0].entity if near else (owners[0] if owners else None)
+
+
+class Collector:
+    def __init__(self, reader: Reader):
+        self.r = reader
+        self.items: list[Requirement] = []
+        self.seen: set[tuple] = set()
+
+    def add(self, kind: RequirementKind, start: int, end: int, key: tuple, **details) -> None:
+        if (kind, *key) in self.seen:
+            return
+        self.seen.add((kind, *key))
+        self.items.append(Requirement(id=f"R{len(self.items) + 1}", kind=kind,
+                                      span=self.r.span(start, end), **details))
+
+
+def _field_name(phrase: str) -> str:
+    kept = [w for w in re.findall(r"[a-z][a-z0-9]*", phrase.lower()) if w not in _STOP]
+    kept = kept[-2:]
+    if not kept:
+        return ""
+    last = kept[-1]
+    if last not in {"notes", "details", "hours", "minutes"} and last.endswith("s") and not \
+            last.endswith(("ss", "us", "is")):
+        kept[-1] = singular(last)
+    return "_".join(kept)
+
+
+def _value(raw: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", raw.strip().lower()).strip("_")
+
+
+_ITEM = r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*){0,2}"
+_LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*,?\s*(?:or|and)\s+{_ITEM})"
+_VALUE_LIST = re.compile(
+    rf"(?P<field>[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?)\s*(?:\(\s*({_ITEM}(?:\s*,\s*{_ITEM})+)\s*\)|"
+    rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|"
+    rf"\s+(?:is|are|can be|must be|may be|should be)(?: (?:one of|either|any of))?\s+{_LIST}|"
+    rf"\s+(?:of|with values|values|options)\s+(?:either\s+)?{_LIST})", re.IGNORECASE)
+
+
+def _split_list(raw: str) -> list[str]:
+    parts = re.split(r"\s*,\s*|\s+(?:or|and)\s+", raw.strip())
+    return [p for p in (_value(x) for x in parts) if p]
+
+
+def _value_lists(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for m in _VALUE_LIST.finditer(sentence):
+        before = [x for x in near if x.start <= start + m.start()][::-1] or near
+        entity, field = c.r.owner_and_field(m.group("field"), before)
+        if not field or field.split("_")[-1] not in _ENUM_FIELD_HINT:
+            continue
+        raw = next(g for g in m.groups()[1:] if g)
+        values = _split_list(raw)
+        if len(values) < 2 or any(len(v) > 30 for v in values):
+            continue
+        c.add(RequirementKind.value_list, start + m.start(), start + m.end(), (entity, field),
+              entity=entity, field=field, type=FieldType.enum, values=values,
+              summary=f"{entity}.{field} is one of {', '.join(values)}")
+
+
+_STATE = r"[\w-]+(?: (?!(?:to|then|or|and|by|when|after|before|once)\b)[\w-]+)?"
+_FLOW = re.compile(
+    rf"(?:go|goes|move|moves|moving|progress|progresses|pass|passes|flow|flows|advance|advances|"
+    rf"transition|transitions|change|changes)(?: only)?\s+from\s+(?P<chain>{_STATE}(?:\s+(?:and then to|"
+    rf"then to|and then|then|to|or)\s+{_STATE})+)", re.IGNORECASE)
+_ARROWS = re.compile(r"(?P<chain>[\w-]+(?:\s*(?:->|→|=>)\s*[\w-]+)+)")
+
+
+def _state_machines(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for pattern, splitter in ((_FLOW, r"\s+(?:and then to|then to|and then|then|to)\s+"), (_ARROWS, r"\s*(?:->|→|=>)\s*")):
+        for m in pattern.finditer(sentence):
+            steps = [s for s in re.split(splitter, m.group("chain").strip()) if s]
+            transitions: dict[str, list[str]] = {}
+            states: list[str] = []
+            previous: list[str] = []
+            for step in steps:
+                options = [_value(x) for x in re.split(r"\s+or\s+", step) if _value(x)]
+                for state in options:
+                    if state not in states:
+                        states.append(state)
+                for src in previous:
+                    transitions.setdefault(src, [])
+                    transitions[src] += [o for o in options if o not in transitions[src]]
+                previous = options
+            if len(states) < 2:
+                continue
+            words_before = sentence[:m.start()].lower()
+            field = next((f for f in _STATE_FIELDS if re.search(rf"\b{f}\b", words_before)), "status")
+            before = [x for x in near if x.start <= start + m.start()]
+            entity = (before[-1].entity if before else (near[0].entity if near else None)) or (
+                c.r.entity_with_field(field, []) or (c.r.entities[0] if len(c.r.entities) == 1 else None))
+            c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("sm", entity),
+                  rule=RuleKind.state_machine, entity=entity, field=field, values=states,
+                  params={"transitions": transitions},
+                  summary=f"{entity}.{field} moves only " + "; ".join(
+                      f"{a} -> {', '.join(b)}" for a, b in transitions.items()))
+
+
+def _relations(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.in_range(start, start + len(sentence))
+    low = sentence.lower()
+    for a, b in itertools.pairwise(near):
+        if a.entity == b.entity:
+            continue
+        gap = low[a.end - start:b.start - start]
+        s, e = a.start, b.end
+        many_back = re.search(rf"(?<![\w-])(?:{'|'.join(map(re.escape, _forms(b.entity)))})\s+"
+                              r"(?:can |may )?(?:have|has|belong to|be in|appear in|be part of)"
+                              r"\s+(?:many|several|multiple|any number of)", low[b.start - start:])
+        if re.fullmatch(r"\s*(?:can |may |each |usually |often |typically )?(?:has|have|holds?|"
+                        r"contains?|owns?|includes?|lists?|keeps?|places?|makes?|receives?|gets?|"
+                        r"books?|takes?|files?|raises?|submits?|carr(?:y|ies)|runs?)\s+(?:one or more |"
+                        r"many |several |multiple |any number of |zero or more |its own |their "
+                        r"own |their |its )?", gap) or re.fullmatch(
+                            r"\s*(?:with|and (?:its|their)) (?:many |several |multiple )?", gap):
+            if many_back or re.search(r"many[- ]to[- ]many", low):
+                c.add(RequirementKind.relation, s, e, tuple(sorted((a.entity, b.entity))),
+                      cardinality=RelationKind.many_to_many, owner=a.entity, other=b.entity,
+                      summary=f"{a.entity} and {b.entity}: many-to-many")
+            else:
+                c.add(RequirementKind.relation, s, e, tuple(sorted((a.entity, b.entity))),
+                      cardinality=RelationKind.one_to_many, owner=a.entity, other=b.entity,
+                      summary=f"one {a.entity} has many {b.entity}")
+        elif re.fullmatch(r"\s*(?:always |must |can only |only )?(?:belongs? to|is (?:for|of|linked "
+                          r"to|tied to|attached to|assigned to|owned by|made by|placed by|booked by|"
+                          r"filed by|raised by|written by|part of|issued to|issued by|under)|"
+                          r"are (?:for|of|linked to|tied to|attached to|assigned to|owned by|made by|"
+                          r"placed by|booked by|filed by|raised by|written by|part of|issued to|"
+                          r"issued by|grouped under|under)|references?|points? to|for|of|from|by)"
+                          r"\s+(?:a |an |one |the |exactly one |a single |its |their |each )?", gap):
+            if re.search(r"\b(?:many|several|multiple)\b", gap):
+                continue
+            c.add(RequirementKind.relation, s, e, tuple(sorted((a.entity, b.entity))),
+                  cardinality=RelationKind.one_to_many, owner=b.entity, other=a.entity,
+                  summary=f"each {a.entity} belongs to one {b.entity}")
+
+
+def _implied_party_relations(c: Collector) -> None:
+    """A transaction-like record (deal, order, booking) belongs to the party it is with (contact,
+    customer, patient) when the text names both and says nothing else about them."""
+    def head(name: str) -> str:
+        return name.split("_")[-1]
+
+    linked = {frozenset((r.owner, r.other)) for r in c.items if r.kind == RequirementKind.relation}
+    parties = [e for e in c.r.entities if head(e) in PARTY_HEADS]
+    for record in c.r.entities:
+        if head(record) not in TRANSACTION_HEADS or head(record) in PARTY_HEADS or not parties:
+            continue
+        party = next((p for p in parties if p != record), None)
+        if party is None or any(record in pair for pair in linked if party in pair):
+            continue
+        if any(rel.parent == record and rel.child == party for rel in c.r.spec.relations):
+            continue
+        a = next((m for m in c.r.mentions if m.entity == party), None)
+        b = next((m for m in c.r.mentions if m.entity == record), None)
+        if a is None or b is None:
+            continue
+        s, e = min(a.start, b.start), max(a.end, b.end)
+        c.add(RequirementKind.relation, s, e, tuple(sorted((party, record))),
+              cardinality=RelationKind.one_to_many, owner=party, other=record,
+              params={"implied": "a transaction-like record belongs to its party"},
+              summary=f"one {party} has many {record}")
+
+
+_UNIQUE = re.compile(
+    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:must|should|has to|have to|needs? to)\s+be\s+unique|"
+    r"\bunique\s+(?P<b>[\w-]+(?: [\w-]+)?)|no two\s+[\w-]+(?: [\w-]+)?\s+(?:may|can|should|"
+    r"shall)\s+(?:share|have|use)\s+the same\s+(?P<c>[\w-]+(?: [\w-]+)?)|"
+    r"(?P<d>[\w-]+(?: [\w-]+)?)\s+(?:is|are)\s+unique", re.IGNORECASE)
+
+
+def _unique(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for m in _UNIQUE.finditer(sentence):
+        phrase = next(g for g in m.groups() if g)
+        entity, field = c.r.owner_and_field(phrase, near)
+        if not field:
+            continue
+        if field == entity or (entity and field in {singular(entity), plural(entity)}):
+            continue
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("unique", entity, field),
+              rule=RuleKind.uniqueness, entity=entity, field=field,
+              summary=f"{entity}.{field} is unique")
+
+
+_OVERLAP = re.compile(r"double[- ]?book(?:ed|ing)?|overlap\w*|(?:booked|reserved|scheduled|taken)"
+                      r" twice|at the same time|clash\w*|conflict\w*", re.IGNORECASE)
+
+
+def _schedulable(name: str) -> bool:
+    return name.split("_")[-1] in words("schedulable_entities") | {"booking", "reservation",
+                                                                    "appointment", "shift"}
+
+
+def _no_overlap(c: Collector, start: int, sentence: str) -> None:
+    m = _OVERLAP.search(sentence)
+    if not m:
+        return
+    near = c.r.in_range(start, start + len(sentence))
+    booked = [x.entity for x in near if _schedulable(x.entity)]
+    others = [x.entity for x in near if not _schedulable(x.entity)]
+    if not booked:
+        booked = [e for e in c.r.entities if _schedulable(e)]
+    entity = booked[0] if booked else (near[0].entity if near else None)
+    resource = next((o for o in others if o != entity), None)
+    c.add(RequirementKind.rule, start, start + len(sentence), ("overlap", entity),
+          rule=RuleKind.no_overlap, entity=entity, params={"resource": resource},
+          summary=f"no two {entity} rows overlap in time" + (f" for the same {resource}"
+                                                             if resource else ""))
+
+
+_CAPACITY = re.compile(r"\b(?:capacity|at most|no more than|up to|maximum of|a maximum|max(?:imum)?"
+                       r" of|limit of|limited to|cannot exceed|can't exceed|is full|are full)\b"
+                       r"(?:\s+(?:of\s+)?(?P<n>\d+))?", re.IGNORECASE)
+
+
+def _capacity(c: Collector, start: int, sentence: str) -> None:
+    m = _CAPACITY.search(sentence)
+    if not m:
+        return
+    low = sentence.lower()
+    if re.search(r"\b(characters?|chars?|letters?|words?|mb|kb|gb|files?|photos?|images?)\b",
+                 low[m.end():m.end() + 25]):
+        return
+    near = c.r.in_range(start, start + len(sentence))
+    if not near:
+        return
+    container = near[0].entity
+    counted = next((x.entity for x in near[1:] if x.entity != container), None)
+    n = m.group("n")
+    c.add(RequirementKind.rule, start, start + len(sentence), ("capacity", container),
+          rule=RuleKind.capacity, entity=counted or container,
+          params={"container": container, "limit": int(n) if n else None},
+          summary=f"a {container} takes no more {counted or 'rows'} than its capacity")
+
+
+_DATE_ORDER = re.compile(
+    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:date\s+|time\s+)?(?:must|should|has to|cannot|can't|may not)"
+    r"\s+(?:be\s+|come\s+|fall\s+)?(?P<rel>after|before|later than|earlier than|on or after|"
+    r"precede)\s+(?:the\s+)?(?P<b>[\w-]+(?: [\w-]+)?)", re.IGNORECASE)
+
+
+def _date_order(c: Collector, start: int, sentence: str) -> None:
+    for m in _DATE_ORDER.finditer(sentence):
+        a, b = _field_name(m.group("a")), _field_name(m.group("b"))
+        if not a or not b or not re.search(r"date|time|day|start|end|begin|finish|return|due|"
+                                           r"check|arriv|depart|leav|expir", a + b):
+            continue
+        near = c.r.near(start, start + len(sentence))
+        entity = c.r.entity_with_field(a, near) or c.r.entity_with_field(b, near)
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("order", entity, a, b),
+              rule=RuleKind.date_order, entity=entity,
+              params={"later": a if m.group("rel").lower() in {"after", "later than", "on or after"}
+                      else b, "earlier": b if m.group("rel").lower() in {"after", "later than",
+                                                                         "on or after"} else a},
+              summary=f"{entity}: {m.group('a')} {m.group('rel')} {m.group('b')}")
+
+
+def _overdue(c: Collector, start: int, sentence: str) -> None:
+    m = re.search(r"\boverdue\b|\bpast (?:its |their |the )?due\b|\blate (?:returns?|payments?)\b",
+                  sentence, re.IGNORECASE)
+    if not m:
+        return
+    near = c.r.near(start, start + len(sentence))
+    entity = next((x.entity for x in near if any(f.startswith("due") or f.endswith("due_date")
+                                                  for f in c.r.fields.get(x.entity, []))), None)
+    entity = entity or (near[0].entity if near else None)
+    c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("overdue", entity),
+          rule=RuleKind.due_overdue, entity=entity, summary=f"overdue {entity} rows are listed")
+
+
+_RANGE = re.compile(
+    r"(?P<f>[\w-]+(?: [\w-]+)?)\s+(?:must be|should be|is|are|has to be|of|goes|go|runs?)\s+"
+    r"(?:(?:between|from)\s+(?P<lo>-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(?P<hi>-?\d+(?:\.\d+)?)|"
+    r"(?:at least|no less than|not less than|greater than or equal to)\s+(?P<min>-?\d+(?:\.\d+)?)|"
+    r"(?:at most|no more than|not more than|less than or equal to)\s+(?P<max>-?\d+(?:\.\d+)?)|"
+    r"(?P<pos>positive|non-negative|nonnegative|never negative|not negative))|"
+    r"(?P<f2>[\w-]+(?: [\w-]+)?)\s+(?:cannot|can't|may not|must not|can never)\s+be\s+negative", re.IGNORECASE)
+
+
+def _ranges(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for m in _RANGE.finditer(sentence):
+        entity, field = c.r.owner_and_field(m.group("f") or m.group("f2"), near)
+        if not field or field in {"it", "they"}:
+            continue
+        lo = m.group("lo") or m.group("min") or ("0" if m.group("pos") or m.group("f2") else None)
+        hi = m.group("hi") or m.group("max")
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("range", entity, field),
+              rule=RuleKind.value_range, entity=entity, field=field,
+              params={"min": float(lo) if lo is not None else None,
+                      "max": float(hi) if hi is not None else None},
+              summary=f"{entity}.{field} within [{lo if lo is not None else '-inf'}, "
+                      f"{hi if hi is not None else 'inf'}]")
+
+
+_REPORT = re.compile(r"\b(?:totals?|sum|sums|average|averages|mean|count|counts|number of|how many|"
+                     r"how much|balances?|breakdown|summary|summaries|report|reports|statistics|"
+                     r"stats)\b", re.IGNORECASE)
+
+
+def _reports(c: Collector, start: int, sentence: str) -> None:
+    m = _REPORT.search(sentence) or _UI_WORDS.search(sentence)
+    if not m:
+        return
+    low = sentence.lower()
+    if not re.search(r"\b(per|by|for each|of each|each|grouped|report|reports|summary|summaries|of|"
+                     r"balance|balances|statistics|stats|breakdown|total|totals)\b", low):
+        return
+    near = c.r.in_range(start, start + len(sentence))
+    after = [x for x in near if x.start >= start + m.start()] or near
+    per = re.search(r"\b(?:per|by|for each|of each|grouped by)\s+(?:the\s+)?(?P<g>[\w-]+(?: [\w-]+)?)",
+                    low[m.start():])
+    group = None
+    if per:
+        g = per.group("g")
+        group = next((e for e in c.r.entities if any(
+            re.match(rf"{re.escape(f)}\b", g) for f in _forms(e))), None) or _field_name(g)
+    measured = [x.entity for x in after if x.entity != group]
+    entity = measured[0] if measured else (after[0].entity if after else None)
+    if entity is None and group in c.r.entities:
+        children = [r.child for r in c.r.spec.relations if r.parent == group]
+        entity = children[0] if children else None
+    ui = _UI_WORDS.search(sentence)
+    c.add(RequirementKind.report, start, start + len(sentence), ("report", entity, group),
+          entity=entity, params={"group_by": group, "measure": m.group().lower(),
+                                 "ui": ui.group().lower() if ui else None},
+          summary=f"{m.group().lower()} of {entity}" + (f" per {group}" if group else ""))
+
+
+def _exports(c: Collector, start: int, sentence: str) -> None:
+    m = re.search(r"\bexport\w*\b|\bcsv\b|\bspreadsheet\b|\bdownload\w*\b", sentence, re.IGNORECASE)
+    if not m:
+        return
+    fmt = re.search(r"\b(csv|pdf|excel|xlsx|json|xml|ical|ics)\b", sentence, re.IGNORECASE)
+    near = c.r.in_range(start, start + len(sentence))
+    targets = list(dict.fromkeys(x.entity for x in near)) or c.r.entities[:1]
+    for entity in targets:
+        c.add(RequirementKind.export, start + m.start(), start + m.end(), ("export", entity),
+              entity=entity, params={"format": (fmt.group().lower() if fmt else "csv")},
+              summary=f"export {entity} rows as {(fmt.group() if fmt else 'CSV').upper()}")
+
+
+def _search(c: Collector, start: int, sentence: str) -> None:
+    m = re.search(r"\b(?:search\w*|filter\w*|look up|find)\b", sentence, re.IGNORECASE)
+    if not m:
+        return
+    near = [x for x in c.r.in_range(start, start + len(sentence)) if x.start >= start + m.start()] \
+        or c.r.in_range(start, start + len(sentence))
+    by = re.search(r"\bby\s+(?P<list>[\w -]+?(?:\s*,\s*[\w -]+?)*(?:\s*,?\s*(?:or|and)\s+[\w -]+)?)"
+                   r"\s*$", sentence[m.start():], re.IGNORECASE)
+    fields = [_field_name(x) for x in _split_list(by.group("list")) if _field_name(x)] if by else []
+    for entity in list(dict.fromkeys(x.entity for x in near))[:2]:
+        c.add(RequirementKind.search_filter, start + m.start(), start + len(sentence),
+              ("search", entity), entity=entity, params={"fields": fields},
+              summary=f"search/filter {entity}" + (f" by {', '.join(fields)}" if fields else ""))
+
+
+_PEOPLE = words("person_nouns") | {"agent", "agents", "manager", "managers", "staff", "admin",
+                                    "admins", "owner", "owners", "editor", "editors", "reviewer",
+                                    "reviewers", "clerk", "clerks", "cashier", "cashiers",
+                                    "librarian", "librarians", "dispatcher", "dispatchers",
+                                    "approver", "approvers", "supervisor", "supervisors",
+                                    "accountant", "accountants", "coach", "coaches"}
+_GENERIC = words("generic_people") | {"anyone", "everyone", "nobody", "you", "we", "i", "they"}
+_ROLE = re.compile(rf"\b(?:only\s+)?(?P<role>[A-Za-z]+)\s+(?:(?:{_MODAL})\s+(?:only\s+)?)?"
+                   r"(?P<verbs>[a-z]+(?:\s*(?:,|and|or|,\s*and|,\s*or)\s*[a-z]+)*)\s+(?P<rest>[^.;]*)",
+                   re.IGNORECASE)
+
+
+def _roles(c: Collector, start: int, sentence: str) -> None:
+    for m in _ROLE.finditer(sentence):
+        role_word = m.group("role").lower()
+        if role_word in _GENERIC or role_word not in _PEOPLE and singular(role_word) not in {
+                r.name for r in c.r.spec.roles}:
+            continue
+        verbs = [v for v in re.split(r"\s*(?:,|and|or)\s*", m.group("verbs").lower()) if v]
+        actions: set[Action] = set()
+        for verb in verbs:
+            actions |= _VERB_ACTIONS.get(verb, set()) | _VERB_ACTIONS.get(singular(verb), set()) | (
+                _VERB_ACTIONS.get(verb[:-1], set()) if verb.endswith("s") else set())
+        if not actions:
+            continue
+        rest_start = start + m.start("rest")
+        objects = [x.entity for x in c.r.in_range(rest_start, start + m.end())]
+        role = singular(role_word)
+        for entity in dict.fromkeys(objects):
+            if entity == role:
+                continue
+            ordered = sorted(actions, key=list(Action).index)
+            c.add(RequirementKind.role, start + m.start(), start + m.end(), ("role", role, entity),
+                  role=role, entity=entity, actions=ordered,
+                  summary=f"{role} may {', '.join(a.value for a in ordered)} {entity}")
+
+
+_WORKFLOW = re.compile(r"\b(?P<w>approv\w*|reject\w*|assign\w*|check(?:ed|s)?[- ](?:in|out)|"
+                       r"borrow\w*|return\w*)\b", re.IGNORECASE)
+
+
+def _workflows(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.in_range(start, start + len(sentence))
+    for m in _WORKFLOW.finditer(sentence):
+        w = m.group("w").lower()
+        action = ("approve_reject" if w.startswith(("approv", "reject")) else "assign"
+                  if w.startswith("assign") else "check_in_out" if w.startswith("check")
+                  else "borrow_return")
+        if action == "borrow_return" and not re.search(r"\b(borrow\w*|lend\w*|loan\w*|check\w* out)\b",
+                                                       sentence, re.IGNORECASE):
+            continue
+        after = [x for x in near if x.start >= start + m.end()]
+        before = [x for x in near if x.end <= start + m.start()]
+        if action == "assign" and any(not _is_person_entity(x.entity) and re.search(
+                r"\bto\s+(?:a |an |the |one )?$", c.r.text[start + m.end():x.start], re.IGNORECASE) for x in after):
+            continue  # "assign transactions to categories": a relation, not work given to people
+        target = (before[-1] if action == "assign" and before else (after[0] if after else (
+            before[-1] if before else None)))
+        entity = target.entity if target else None
+        if action == "assign" and after and before and _is_person_entity(after[0].entity):
+            entity = before[-1].entity
+        c.add(RequirementKind.workflow, start + m.start(), start + m.end(), ("wf", action, entity),
+              entity=entity, params={"action": action},
+              summary=f"{action.replace('_', '/')} {entity}")
+
+
+def _is_person_entity(name: str) -> bool:
+    return name.split("_")[-1] in words("person_entities") | PARTY_HEADS
+
+
+def _entities_and_fields(c: Collector) -> None:
+    first: dict[str, Mention] = {}
+    for m in c.r.mentions:
+        first.setdefault(m.entity, m)
+    for name in c.r.entities:
+        if name in first:
+            m = first[name]
+            c.add(RequirementKind.entity, m.start, m.end, (name,), entity=name,
+                  summary=f"records of {name.replace('_', ' ')}")
+    sentences = list(c.r.sentences())
+    for entity in c.r.fields:
+        spots = [(s, t) for s, t in sentences if any(m.entity == entity for m in c.r.in_range(
+            s, s + len(t)))]
+        spec_entity = next(e for e in c.r.spec.entities if e.name == entity)
+        for f in spec_entity.fields:
+            if f.name in {"name", "title", "description"} and f.name not in c.r.text.lower():
+                continue
+            for s, t in spots:
+                hit = next((x for form in _field_forms(f.name) for x in [re.search(
+                    rf"(?<![\w-]){re.escape(form)}(?![\w-])", t, re.IGNORECASE)] if x), None)
+                if hit and not any(m.start <= s + hit.start() < m.end for m in c.r.mentions):
+                    c.add(RequirementKind.field, s + hit.start(), s + hit.end(), (entity, f.name),
+                          entity=entity, field=f.name, type=f.type,
+                          summary=f"{entity}.{f.name} ({f.type.value})")
+                    break
+
+
+_HAS_MANY = re.compile(
+    r"(?:\b(?:each|every|a|an|the|one)\s+)?\b(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:can |may |usually |"
+    r"often )?(?:has|have|holds?|contains?|lists?|owns?|keeps?|makes?|places?|receives?|takes?)\s+"
+    r"(?:many|several|multiple|one or more|any number of|(?:at most|no more than|up to) \d+)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
+_BELONGS = re.compile(
+    r"\b(?:each|every|a|an|one)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:always |must )?(?:belongs? "
+    r"to|is for|is from|is owned by|is assigned to|is linked to|is made by|is placed by|is booked by)"
+    r"\s+(?:a|an|one|the|exactly one|a single)\s+(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
+
+
+_PEOPLE_MAKE = re.compile(
+    r"\b(?P<who>[a-z]+)\s+(?:can |may |should be able to |must be able to )?(?:submit|create|add|"
+    r"book|log|record|file|raise|place|make|open|post|enter|track|manage|register for|sign up "
+    r"for)\s+(?:a |an |the |their |new |many )?(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
+
+
+def _record_name(phrase: str) -> str | None:
+    """The record a relation phrase names ("line items" -> line_item), or None for words that
+    are never records (pronouns, determiners, the app, people in general)."""
+    from mb_core.spec.naming import safe_entity_name
+    from mb_core.spec.reading import drop_reason
+
+    kept: list[str] = []
+    for w in phrase.lower().split():
+        if w in _STOP or w in words("adjectives"):
+            if kept:
+                break
+            continue
+        kept.append(w)
+    reason = drop_reason(kept) if kept else None
+    # a relation sentence names records: "events have many registrations" is not about logins
+    if not kept or len(kept[-1]) < 3 or kept[-1] in _GENERIC or singular(kept[-1]) in words(
+            "field_heads") or (
+            reason and reason != "accounts are provided by the auth layer"):
+        return None
+    kept[-1] = singular(kept[-1])
+    return safe_entity_name("_".join(kept))
+
+
+def discover_entities(spec: ScaffoldSpec) -> ScaffoldSpec:
+    """Records that a relation sentence names ("warehouses hold many products", "each stay is for
+    a guest") become entities when the reader did not already find them."""
+    from mb_core.models import EntitySpec, NounDecision
+    from mb_core.spec.fields import human_field_for, infer_field
+    from mb_core.spec.naming import label
+    from mb_core.spec.vocabulary import table
+
+    known = {e.name for e in spec.entities}
+    added: list[EntitySpec] = []
+    decisions: list[NounDecision] = []
+    for pattern in (_HAS_MANY, _BELONGS, _PEOPLE_MAKE):
+        for m in pattern.finditer(spec.text):
+            who = m.group("who").lower() if pattern is _PEOPLE_MAKE else ""
+            if pattern is _PEOPLE_MAKE and who not in _PEOPLE and singular(who) not in _PEOPLE:
+                continue
+            for group in ("a", "b") if pattern is not _PEOPLE_MAKE else ("b",):
+                if group == "b" and re.match(r"\s+of\b", spec.text[m.end(group):], re.IGNORECASE):
+                    continue  # "hours of sleep", "a list of ...": a measure, not a record
+                name = _record_name(m.group(group))
+                if not name or name in known or len(known) >= 12:
+                    continue
+                template = table("entity_templates").get(name) or [human_field_for(name),
+                                                                    "description"]
+                fields = [infer_field(str(n), name) for n in template]
+                fields = [f.model_copy(update={"required": True}) if i == 0 else f
+                          for i, f in enumerate(fields)]
+                added.append(EntitySpec(name=name, plural=plural(name), label=label(name),
+                                        fields=fields, description=f"from: {m.group(group)}"))
+                decisions.append(NounDecision(phrase=m.group(group), decision="entity",
+                                              reason=f"a relation names it: \"{m.group()}\""))
+                known.add(name)
+    if not added:
+        return spec
+    return spec.model_copy(update={"entities": [*spec.entities, *added],
+                                   "decisions": [*spec.decisions, *decisions]})
+
+
+def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
+    """The explicit requirements of `spec.text`, over the entities `spec` holds."""
+    reader = Reader(spec.text, spec)
+    c = Collector(reader)
+    _entities_and_fields(c)
+    for start, sentence in reader.sentences():
+        _relations(c, start, sentence)
+    _implied_party_relations(c)
+    for start, sentence in reader.sentences():
+        for rule in (_value_lists, _state_machines, _unique, _no_overlap, _capacity, _date_order,
+                     _overdue, _ranges, _reports, _exports, _search, _roles, _workflows):
+            rule(c, start, sentence)
+    return c.items

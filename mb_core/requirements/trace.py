@@ -1,0 +1,295 @@
+"""Requirements -> plan element keys -> files and generated tests -> met or not, with the reason.
+
+`map_to_plan` says which element keys of a plan would implement each requirement, and why there
+is none when there is none; it checks the plan really holds what the requirement says (the choices,
+the listed transitions, the parent side of a relation), not only that a name is there.
+`trace_requirements` joins that with what the generator implements and how its tests went.
+"""
+
+from __future__ import annotations
+
+from mb_core.models import (
+    Action,
+    CheckSeverity,
+    FeatureKind,
+    ImplementedElement,
+    QualityCheckResult,
+    RelationKind,
+    Requirement,
+    RequirementKind,
+    RequirementStatus,
+    RequirementTrace,
+    RuleKind,
+    ScaffoldPlan,
+    TestCaseResult,
+    TestOutcome,
+)
+
+PROVIDER_WAY = "an LLM provider (--provider openai) can build it"
+CHECK_NAME = "requirements_covered"
+
+
+def requirement_keys(req: Requirement) -> list[str]:
+    """The readable keys a requirement answers to (golden tasks and the fidelity bench name
+    requirements by them): entity:deal, relation:contact->deal, relation:a<->b,
+    value_list:ticket.priority=low,normal,urgent, role:agent:ticket=read,update,
+    rule:uniqueness:customer.email (and rule:uniqueness:customer), report:donation, ..."""
+    k, e, f = req.kind.value, req.entity, req.field
+    if k == "entity":
+        return [f"entity:{e}"]
+    if k == "field":
+        return [f"field:{e}.{f}"]
+    if k == "relation":
+        if req.cardinality == RelationKind.many_to_many:
+            return [f"relation:{req.owner}<->{req.other}", f"relation:{req.other}<->{req.owner}"]
+        return [f"relation:{req.owner}->{req.other}"]
+    if k == "value_list":
+        return [f"value_list:{e}.{f}={','.join(req.values)}"]
+    if k == "role":
+        return [f"role:{req.role}:{e}={','.join(a.value for a in req.actions)}"]
+    if k == "rule":
+        rule = req.rule.value if req.rule else ""
+        container = req.params.get("container") if req.rule == RuleKind.capacity else None
+        return [f"rule:{rule}:{e}", *([f"rule:{rule}:{e}.{f}"] if f else []),
+                *([f"rule:{rule}:{container}"] if container and container != e else [])]
+    if k == "workflow":
+        return [f"workflow:{req.params.get('action')}:{e}"]
+    return [f"{k}:{e}"]
+
+
+def traced_keys(plan: ScaffoldPlan | None, rows: list[RequirementTrace]) -> dict[str, str]:
+    """requirement key -> its trace status ("met", "not_implemented", ...)."""
+    if plan is None:
+        return {}
+    status = {r.requirement: r.status.value for r in rows}
+    return {key: status.get(req.id, "not traced") for req in plan.requirements
+            for key in requirement_keys(req)}
+
+
+def kind_label(req: Requirement) -> str:
+    return f"rule:{req.rule.value}" if req.rule else req.kind.value
+
+
+def _feature(plan: ScaffoldPlan, kind: FeatureKind | str, entity: str):
+    value = kind.value if isinstance(kind, FeatureKind) else kind
+    return next((f for f in plan.features if f.kind.value == value and f.entity == entity), None)
+
+
+def _elements(req: Requirement, plan: ScaffoldPlan) -> tuple[list[str], str]:
+    """(element keys, reason when there are none)."""
+    entities = {e.name: e for e in plan.entities}
+    if req.kind == RequirementKind.relation:
+        a, b = req.owner, req.other
+        if req.cardinality == RelationKind.many_to_many:
+            rel = next((r for r in plan.relations if {r.parent, r.child} == {a, b}
+                        and r.kind == RelationKind.many_to_many), None)
+            return ([f"relation:{rel.parent}<->{rel.child}"], "") if rel else (
+                [], f"the plan has no many-to-many link between {a} and {b}")
+        rel = next((r for r in plan.relations if r.parent == a and r.child == b
+                    and r.kind == RelationKind.one_to_many), None)
+        return ([f"relation:{a}->{b}"], "") if rel else (
+            [], f"the plan does not give {b} a reference to its {a}")
+    entity = req.entity
+    if entity is None or entity not in entities:
+        return [], (f"it names no record the plan builds ({entity})" if entity else
+                    "the reader could not tell which record it is about")
+    fields = {f.name: f for f in entities[entity].fields}
+    if req.kind == RequirementKind.entity:
+        return [f"entity:{entity}"], ""
+    if req.kind == RequirementKind.field:
+        return ([f"field:{entity}.{req.field}"], "") if req.field in fields else (
+            [], f"the plan has no field {entity}.{req.field}")
+    if req.kind == RequirementKind.value_list:
+        f = fields.get(req.field or "")
+        if f is None or list(f.choices) != list(req.values):
+            return [], (f"{entity}.{req.field} is not planned with exactly the values "
+                        f"{', '.join(req.values)}")
+        return [f"choices:{entity}.{req.field}"], ""
+    if req.kind == RequirementKind.role:
+        role = next((r for r in plan.roles if r.name == req.role), None)
+        if role is None:
+            return [], f"the plan has no role {req.role}"
+        granted = set(role.permissions.get(entity, [])) | set(role.permissions.get("*", []))
+        missing = [a.value for a in req.actions if a not in granted]
+        if missing:
+            return [], f"role {req.role} is not granted {', '.join(missing)} on {entity}"
+        return [f"role:{req.role}:{entity}:{a.value}" for a in req.actions], ""
+    if req.kind == RequirementKind.report:
+        if req.params.get("ui"):
+            return [], (f"it asks for a {req.params['ui']}: the offline builder generates an API, "
+                        f"not a user interface; {PROVIDER_WAY}")
+        if _feature(plan, FeatureKind.reports, entity) is None:
+            return [], f"the plan has no report over {entity}"
+        return [f"feature:reports:{entity}"], ""
+    if req.kind == RequirementKind.export:
+        fmt = req.params.get("format", "csv")
+        if fmt != "csv":
+            return [], f"the offline builder exports CSV only, not {fmt.upper()}; {PROVIDER_WAY}"
+        return ([f"feature:csv_export:{entity}"], "") if _feature(
+            plan, FeatureKind.csv_export, entity) else ([], f"the plan has no CSV export of {entity}")
+    if req.kind == RequirementKind.search_filter:
+        return ([f"feature:search:{entity}"], "") if _feature(plan, FeatureKind.search, entity) \
+            else ([], f"the plan has no search over {entity}")
+    if req.kind == RequirementKind.workflow:
+        action = req.params.get("action")
+        if action == "assign":
+            return ([f"feature:assignment:{entity}"], "") if _feature(
+                plan, FeatureKind.assignment, entity) else ([], f"the plan assigns no {entity}")
+        wanted = {"approve_reject": {"approved", "rejected"}, "check_in_out": {"checked_in",
+                  "checked_out"}, "borrow_return": {"borrowed", "returned"}}.get(action, set())
+        wf = _feature(plan, FeatureKind.status_workflow, entity)
+        if wf is None or not wanted <= set(wf.options.get("states", [])):
+            return [], f"the plan's {entity} workflow has no {'/'.join(sorted(wanted))} states"
+        return [f"feature:status_workflow:{entity}"], ""
+    if req.kind == RequirementKind.rule:
+        return _rule_elements(req, plan, entity, fields)
+    return [], f"no plan element implements a {req.kind.value}"
+
+
+def _rule_elements(req: Requirement, plan: ScaffoldPlan, entity: str, fields: dict
+                   ) -> tuple[list[str], str]:
+    if req.rule == RuleKind.uniqueness:
+        f = fields.get(req.field or "")
+        return ([f"unique:{entity}.{req.field}"], "") if f is not None and f.unique else (
+            [], f"{entity}.{req.field} is not planned unique")
+    if req.rule == RuleKind.state_machine:
+        wf = _feature(plan, FeatureKind.status_workflow, entity)
+        if wf is None:
+            return [], f"the plan has no status workflow on {entity}"
+        planned = {s: sorted(t) for s, t in (wf.options.get("transitions") or {}).items() if t}
+        wanted = {s: sorted(t) for s, t in req.params.get("transitions", {}).items() if t}
+        if planned != wanted:
+            return [], f"the plan's {entity} workflow allows other moves than the text lists"
+        return [f"feature:status_workflow:{entity}"], ""
+    if req.rule == RuleKind.no_overlap:
+        sched = _feature(plan, FeatureKind.scheduling, entity)
+        if sched is None:
+            return [], f"the plan has no scheduling (overlap check) on {entity}"
+        resource = req.params.get("resource")
+        if resource and sched.options.get("resource") != f"{resource}_id":
+            return [], f"the overlap check on {entity} is not per {resource}"
+        return [f"feature:scheduling:{entity}"], ""
+    if req.rule == RuleKind.value_range:
+        f = fields.get(req.field or "")
+        if f is None or (f.min_value, f.max_value) != (req.params.get("min"), req.params.get("max")):
+            return [], f"{entity}.{req.field} is not planned with that range"
+        return [f"feature:value_range:{entity}"], ""
+    kind = req.rule.value if req.rule else ""
+    return [f"feature:{kind}:{entity}"], ""
+
+
+def map_to_plan(plan: ScaffoldPlan, requirements: list[Requirement]) -> ScaffoldPlan:
+    """The plan with each requirement mapped to its element keys (or the reason there are none)."""
+    mapping: dict[str, list[str]] = {}
+    unplanned: dict[str, str] = {}
+    for req in requirements:
+        keys, reason = _elements(req, plan)
+        if keys:
+            mapping[req.id] = keys
+        else:
+            unplanned[req.id] = reason
+    return plan.model_copy(update={"requirements": list(requirements),
+                                   "requirement_elements": mapping, "unplanned": unplanned})
+
+
+def _no_rule(key: str) -> str:
+    kind = key.split(":")[0]
+    what = {"feature": f"the {key.split(':')[1].replace('_', ' ')} rule", "role": "that role right",
+            "relation": "that relation", "choices": "that value list", "unique": "that uniqueness"
+            }.get(kind, key)
+    return f"the offline generator has no rule for {what} ({key}); {PROVIDER_WAY}"
+
+
+def trace_requirements(plan: ScaffoldPlan, tests: list[TestCaseResult] | None,
+                       implemented: list[ImplementedElement] | None = None) -> list[RequirementTrace]:
+    """One row per requirement. `tests` None: not run yet (a plan-time trace)."""
+    if implemented is None:
+        from mb_core.requirements.implemented import implemented_elements
+
+        implemented = implemented_elements(plan)
+    by_key = {e.key: e for e in implemented}
+    outcome = {t.nodeid: t.outcome for t in tests or []}
+    rows = []
+    for req in plan.requirements:
+        keys = plan.requirement_elements.get(req.id, [])
+        base = {"requirement": req.id, "kind": kind_label(req), "quote": req.span.text,
+                    "summary": req.summary, "elements": keys}
+        if not keys:
+            rows.append(RequirementTrace(**base, status=RequirementStatus.not_implemented,
+                                         reason=plan.unplanned.get(req.id, "not planned")))
+            continue
+        missing = [k for k in keys if k not in by_key]
+        if missing:
+            rows.append(RequirementTrace(**base, status=RequirementStatus.not_implemented,
+                                         reason=_no_rule(missing[0])))
+            continue
+        files = list(dict.fromkeys(f for k in keys for f in by_key[k].files))
+        untested = [k for k in keys if not by_key[k].tests]
+        node_ids = list(dict.fromkeys(t for k in keys for t in by_key[k].tests))
+        if untested:
+            rows.append(RequirementTrace(**base, files=files, tests=node_ids,
+                                         status=RequirementStatus.untested,
+                                         reason=f"no generated test exercises {untested[0]}"))
+            continue
+        if tests is None:
+            rows.append(RequirementTrace(**base, files=files, tests=node_ids,
+                                         status=RequirementStatus.untested, reason="tests not run yet"))
+            continue
+        bad = [t for t in node_ids if outcome.get(t) != TestOutcome.passed]
+        if bad:
+            seen = outcome.get(bad[0])
+            rows.append(RequirementTrace(**base, files=files, tests=node_ids,
+                                         status=RequirementStatus.failed,
+                                         reason=f"{bad[0]} {seen.value if seen else 'did not run'}"))
+            continue
+        rows.append(RequirementTrace(**base, files=files, tests=node_ids, status=RequirementStatus.met))
+    return rows
+
+
+def unmet(rows: list[RequirementTrace]) -> list[RequirementTrace]:
+    return [r for r in rows if r.status != RequirementStatus.met]
+
+
+def unmet_line(row: RequirementTrace) -> str:
+    return f"{row.requirement} {row.kind} \"{row.quote}\": {row.status.value.replace('_', ' ')}: {row.reason}"
+
+
+def requirements_gate(rows: list[RequirementTrace]) -> QualityCheckResult:
+    """Every extracted requirement implemented and exercised by a passing generated test."""
+    left = unmet(rows)
+    evidence = {"total": len(rows), "met": len(rows) - len(left),
+                "unmet": [unmet_line(r) for r in left[:50]]}
+    if not left:
+        return QualityCheckResult(name=CHECK_NAME, passed=True, severity=CheckSeverity.error,
+                                  summary=f"all {len(rows)} requirement(s) implemented and tested",
+                                  evidence=evidence)
+    return QualityCheckResult(
+        name=CHECK_NAME, passed=False, severity=CheckSeverity.error,
+        summary=f"{len(left)} of {len(rows)} requirement(s) not met, first {unmet_line(left[0])}",
+        evidence=evidence)
+
+
+def traceability_table(rows: list[RequirementTrace]) -> str:
+    """The table as markdown, for the report and the PR body."""
+    lines = ["| requirement | kind | quote | plan element | files | tests | result |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        result = "passed" if r.status == RequirementStatus.met else (
+            f"{r.status.value.replace('_', ' ')}: {r.reason}")
+        cells = [r.requirement, r.kind, r.quote[:60], ", ".join(r.elements) or "-",
+                 ", ".join(r.files[:3]) or "-", ", ".join(t.split("::")[-1] for t in r.tests[:3])
+                 or "-", result]
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "CHECK_NAME",
+    "Action",
+    "map_to_plan",
+    "requirements_gate",
+    "trace_requirements",
+    "traceability_table",
+    "unmet",
+    "unmet_line",
+]
