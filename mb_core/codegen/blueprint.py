@@ -8,6 +8,7 @@ enum field's choices, an entity no revision creates gets a trailing revision).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -70,11 +71,36 @@ class Column:
 
 
 @dataclass(frozen=True)
+class WorkflowAction:
+    """A named move (approve, check_out...): `POST /{plural}/{id}/{name}` from `sources` to `target`."""
+
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]  # roles the plan names for it; empty: whoever may update the entity
+
+
+@dataclass(frozen=True)
 class Workflow:
     column: Column
     states: tuple[str, ...]
     transitions: tuple[tuple[str, tuple[str, ...]], ...]
     initial: str
+    actions: tuple[WorkflowAction, ...] = ()
+
+    def path_to(self, goal: str) -> list[str] | None:
+        """The states after the initial one on a shortest way to `goal` (None: unreachable)."""
+        moves = dict(self.transitions)
+        seen, frontier = {self.initial: []}, [self.initial]
+        while frontier:
+            state = frontier.pop(0)
+            if state == goal:
+                return seen[state]
+            for nxt in moves.get(state, ()):
+                if nxt not in seen:
+                    seen[nxt] = [*seen[state], nxt]
+                    frontier.append(nxt)
+        return None
 
 
 @dataclass(frozen=True)
@@ -86,8 +112,44 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Report:
-    group_by: tuple[Column, ...]
+    group_by: tuple[Column, ...]  # enum, boolean or foreign-key (per parent) columns
     sums: tuple[Column, ...]
+    averages: bool = False
+    series: Column | None = None  # date column of the time series, when the plan asks for one
+    periods: tuple[str, ...] = ()  # "day", "month"
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """At most `limit` (or the parent row's `limit_column`) rows of the entity per parent row."""
+
+    parent: str
+    fk: Column
+    limit_column: str | None
+    limit: int | None
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    start: Column
+    end: Column
+    allow_equal: bool
+
+
+@dataclass(frozen=True)
+class Overdue:
+    due: Column
+    done: Column | None  # a boolean (true is done) or an enum/string column
+    done_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Child:
+    """A one-to-many child: `GET /{parent plural}/{id}/{child plural}` lists it."""
+
+    entity: str
+    column: str
+    required: bool
 
 
 @dataclass(frozen=True)
@@ -119,6 +181,11 @@ class Entity:
     csv_export: bool = False
     search: bool = False
     links: tuple[Link, ...] = ()  # many-to-many links this entity is the parent side of
+    capacity: Capacity | None = None
+    date_order: DateOrder | None = None
+    overdue: Overdue | None = None
+    value_range: bool = False  # the plan asked for a range rule explicitly
+    children: tuple[Child, ...] = ()  # one-to-many children, listed under this entity's rows
 
     @property
     def path(self) -> str:
@@ -139,6 +206,10 @@ class Entity:
     @property
     def filters(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.filterable and c.name not in ("limit", "offset", "q"))
+
+    @property
+    def ranged(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.in_create and (c.min_value is not None or c.max_value is not None))
 
     @property
     def unique_columns(self) -> tuple[Column, ...]:
@@ -163,6 +234,14 @@ class Entity:
             found.append("reports")
         if self.csv_export:
             found.append("csv_export")
+        if self.capacity:
+            found.append("capacity")
+        if self.date_order:
+            found.append("date_order")
+        if self.ranged:
+            found.append("value_range")
+        if self.overdue:
+            found.append("due_overdue")
         return tuple(found)
 
 
@@ -235,7 +314,7 @@ def resolve(plan: ScaffoldPlan) -> Blueprint:
     naming.check_name(plan.app_name, "app name")
     if not plan.entities:
         raise PlanNotRenderable("the plan has no entities to generate")
-    specs = _entity_specs(plan)
+    specs = _with_value_ranges(plan, _entity_specs(plan))
     relations = _relations(plan, specs)
     features = _features(plan, specs)
     notes: list[str] = []
@@ -249,11 +328,12 @@ def resolve(plan: ScaffoldPlan) -> Blueprint:
         _link(rel, entities_wo_links, link_rev) for rel in relations if rel.kind == RelationKind.many_to_many
     )
     entities = {
-        name: _with_links(ent, tuple(link for link in links if link.parent == name))
+        name: _with_links(ent, tuple(link for link in links if link.parent == name), _children(name, entities_wo_links))
         for name, ent in entities_wo_links.items()
     }
     _check_unique_names(entities, links)
     roles, admin = _roles(plan, specs, notes)
+    roles = _grant_workflow_actions(roles, admin, entities, notes)
     ordered = tuple(entities[name] for name in specs)
     blueprint = Blueprint(
         app_name=plan.app_name,
@@ -579,6 +659,7 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
         workflow = Workflow(
             column=next(c for c in columns if c.name == workflow.column.name),
             states=workflow.states, transitions=workflow.transitions, initial=workflow.initial,
+            actions=workflow.actions,
         )
     if FeatureKind.assignment in features:
         name = str(features[FeatureKind.assignment].options.get("field") or "assignee_id")
@@ -593,6 +674,13 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
         schedule = _schedule(spec, features[FeatureKind.scheduling].options, columns, extra)
     if FeatureKind.reports in features:
         report = _report(spec, features[FeatureKind.reports].options, columns)
+    capacity = date_order = overdue = None
+    if FeatureKind.capacity in features:
+        capacity = _capacity(spec, features[FeatureKind.capacity].options, columns, specs)
+    if FeatureKind.date_order in features:
+        date_order = _date_order(spec, features[FeatureKind.date_order].options, columns, extra)
+    if FeatureKind.due_overdue in features:
+        overdue = _overdue(spec, features[FeatureKind.due_overdue].options, columns, extra, workflow)
 
     table = spec.plural
     return Entity(
@@ -611,6 +699,10 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
         report=report,
         csv_export=FeatureKind.csv_export in features,
         search=FeatureKind.search in features,
+        capacity=capacity,
+        date_order=date_order,
+        overdue=overdue,
+        value_range=FeatureKind.value_range in features,
     )
 
 
@@ -647,8 +739,9 @@ def _workflow(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Wor
             if not isinstance(item, (list, tuple)) or len(item) != 2:
                 raise PlanNotRenderable(f"workflow transitions of {spec.name!r} must be [from, to] pairs")
             pairs.setdefault(str(item[0]), []).append(str(item[1]))
-    else:  # no rules given: any state may move to any other
-        pairs = {s: [t for t in states if t != s] for s in states}
+    else:  # no rules given: each state moves on to the next one, never anywhere at all
+        pairs = {} if opts.get("actions") else {s: [t] for s, t in itertools.pairwise(states)}
+    actions = _workflow_actions(spec, opts, states, pairs)
     for src, targets in pairs.items():
         for s in (src, *targets):
             if s not in states:
@@ -657,7 +750,34 @@ def _workflow(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Wor
     if initial not in states:
         raise PlanNotRenderable(f"initial state {initial!r} of {spec.name!r} is not one of its states")
     transitions = tuple((s, tuple(dict.fromkeys(pairs.get(s, [])))) for s in states)
-    return Workflow(column=col, states=states, transitions=transitions, initial=initial)
+    return Workflow(column=col, states=states, transitions=transitions, initial=initial, actions=actions)
+
+
+def _workflow_actions(spec: EntitySpec, opts: dict, states: tuple[str, ...], pairs: dict) -> tuple[WorkflowAction, ...]:
+    """Named moves; each is also a transition (added to `pairs` when the plan did not list it)."""
+    raw = opts.get("actions") or {}
+    if not isinstance(raw, dict):
+        raise PlanNotRenderable(f"workflow actions of {spec.name!r} must map a name to from/to")
+    found = []
+    for name, rule in raw.items():
+        naming.check_name(str(name), f"workflow action of {spec.name!r}")
+        if name in ACTIONS or name in ("transition", "assign", "report", "export", "overdue"):
+            raise PlanNotRenderable(f"workflow action {name!r} of {spec.name!r} clashes with a built-in endpoint")
+        if not isinstance(rule, dict) or not rule.get("to"):
+            raise PlanNotRenderable(f"workflow action {name!r} of {spec.name!r} needs a target state (to)")
+        target = str(rule["to"])
+        sources = rule.get("from") or [s for s in states if s != target]
+        sources = tuple(dict.fromkeys([sources] if isinstance(sources, str) else [str(x) for x in sources]))
+        roles = rule.get("roles") or []
+        roles = tuple([roles] if isinstance(roles, str) else [str(r) for r in roles])
+        for state in (*sources, target):
+            if state not in states:
+                raise PlanNotRenderable(f"workflow action {name!r} of {spec.name!r} names unknown state {state!r}")
+        for src in sources:
+            if target not in pairs.setdefault(src, []):
+                pairs[src].append(target)
+        found.append(WorkflowAction(name=str(name), sources=sources, target=target, roles=roles))
+    return tuple(found)
 
 
 def _schedule(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Schedule:
@@ -689,18 +809,98 @@ def _report(spec: EntitySpec, opts: dict, columns: list[Column]) -> Report:
             return None
         return [value] if isinstance(value, str) else [str(v) for v in value]
 
-    groupable = [c for c in columns if c.kind in ("enum", "boolean")]
+    def fk_or_name(name: str) -> str:
+        # "donor" names the parent entity: its rows are grouped by the foreign key donor_id.
+        return f"{name}_id" if any(c.name == f"{name}_id" and c.kind == "fk" for c in columns) else name
+
+    groupable = [c for c in columns if c.kind in ("enum", "boolean", "fk")]
     summable = [c for c in columns if c.kind in ("integer", "decimal")]
     group_names = named("group_by")
-    sum_names = named("sum") or named("sums")
-    groups = groupable if group_names is None else [c for c in groupable if c.name in group_names]
+    if group_names is not None:
+        group_names = [fk_or_name(n) for n in group_names]
+    sum_names = named("sum") or named("sums") or named("measure") or named("measures")
+    groups = [c for c in groupable if c.kind != "fk"] if group_names is None else [
+        c for n in group_names for c in groupable if c.name == n]
     sums = summable if sum_names is None else [c for c in summable if c.name in sum_names]
     unknown = set(group_names or []) - {c.name for c in groups} | (set(sum_names or []) - {c.name for c in sums})
     if unknown:
         raise PlanNotRenderable(
-            f"report of {spec.name!r} names {min(unknown)!r}, not an enum/boolean (group) or number (sum) field"
+            f"report of {spec.name!r} names {min(unknown)!r}, not an enum/boolean/parent (group) or number (sum) field"
         )
-    return Report(group_by=tuple(groups), sums=tuple(sums))
+    agg = str(opts.get("agg") or "sum")
+    if agg not in ("sum", "count", "avg"):
+        raise PlanNotRenderable(f"report of {spec.name!r} has aggregate {agg!r}; use sum, count or avg")
+    if agg == "count" and sum_names is None:
+        sums = []
+    periods = named("period") or named("periods") or []
+    if any(p not in ("day", "month") for p in periods):
+        raise PlanNotRenderable(f"report of {spec.name!r} has period {periods!r}; use day or month")
+    series = None
+    if periods:
+        dated = [c for c in columns if c.kind in ("date", "datetime")]
+        wanted = opts.get("date")
+        series = next((c for c in dated if c.name == wanted), None) if wanted else (dated[0] if dated else None)
+        if series is None:
+            raise PlanNotRenderable(f"time series of {spec.name!r} needs a date column ({wanted or 'none found'})")
+    return Report(group_by=tuple(dict.fromkeys(groups)), sums=tuple(sums), averages=agg == "avg",
+                  series=series, periods=tuple(dict.fromkeys(periods)))
+
+
+def _capacity(spec: EntitySpec, opts: dict, columns: list[Column], specs: dict[str, EntitySpec]) -> Capacity:
+    parent = str(opts.get("parent") or "")
+    fk = next((c for c in columns if c.kind == "fk" and c.ref_entity == parent), None)
+    if fk is None:
+        raise PlanNotRenderable(f"capacity of {spec.name!r} needs a relation from parent {parent!r}")
+    limit = opts.get("limit")
+    limit_column = opts.get("limit_field")
+    if limit_column:
+        field = next((f for f in specs[parent].fields if f.name == limit_column), None)
+        if field is None or field.type.value != "integer":
+            raise PlanNotRenderable(f"capacity limit {parent}.{limit_column} must be an integer field")
+        return Capacity(parent=parent, fk=fk, limit_column=str(limit_column), limit=None)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise PlanNotRenderable(f"capacity of {spec.name!r} needs limit_field or a positive limit")
+    return Capacity(parent=parent, fk=fk, limit_column=None, limit=limit)
+
+
+def _date_order(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> DateOrder:
+    def dated(name: str) -> Column:
+        naming.check_name(name, f"date field of {spec.name!r}")
+        col = next((c for c in columns if c.name == name), None)
+        if col is None:
+            return extra(name, "date", False)
+        if col.kind not in ("date", "datetime"):
+            raise PlanNotRenderable(f"date order field {spec.name}.{name} must be a date or datetime")
+        return col
+
+    start, end = dated(str(opts.get("start") or "starts_on")), dated(str(opts.get("end") or "ends_on"))
+    if start.name == end.name or start.kind != end.kind:
+        raise PlanNotRenderable(f"date order of {spec.name!r} needs distinct start and end of the same type")
+    allow_equal = opts.get("allow_equal")
+    return DateOrder(start=start, end=end, allow_equal=start.kind == "date" if allow_equal is None else bool(allow_equal))
+
+
+def _overdue(spec: EntitySpec, opts: dict, columns: list[Column], extra, workflow: Workflow | None) -> Overdue:
+    name = str(opts.get("due") or "due_on")
+    naming.check_name(name, f"due field of {spec.name!r}")
+    due = next((c for c in columns if c.name == name), None) or extra(name, "date", False)
+    if due.kind not in ("date", "datetime"):
+        raise PlanNotRenderable(f"due field {spec.name}.{name} must be a date or datetime")
+    done_name = opts.get("done_field")
+    if not done_name:
+        return Overdue(due=due, done=None)
+    done = next((c for c in columns if c.name == done_name), None)
+    if done is None:
+        done = extra(str(done_name), "boolean", False, default=False, has_default=True)
+    if done.kind == "boolean":
+        return Overdue(due=due, done=done)
+    values = opts.get("done_values") or []
+    values = [values] if isinstance(values, str) else [str(v) for v in values]
+    if not values and workflow is not None and workflow.column.name == done.name:
+        values = [s for s, targets in workflow.transitions if not targets]  # the final states
+    if not values or (done.kind == "enum" and not set(values) <= set(done.choices)):
+        raise PlanNotRenderable(f"due rule of {spec.name!r} needs done_values among {done.name}'s choices")
+    return Overdue(due=due, done=done, done_values=tuple(values))
 
 
 def _link(rel: RelationSpec, entities: dict[str, Entity], link_rev) -> Link:
@@ -717,8 +917,62 @@ def _link(rel: RelationSpec, entities: dict[str, Entity], link_rev) -> Link:
     )
 
 
-def _with_links(ent: Entity, links: tuple[Link, ...]) -> Entity:
-    return Entity(**{**ent.__dict__, "links": links})
+def _with_links(ent: Entity, links: tuple[Link, ...], children: tuple[Child, ...]) -> Entity:
+    return Entity(**{**ent.__dict__, "links": links, "children": children})
+
+
+def _children(name: str, entities: dict[str, Entity]) -> tuple[Child, ...]:
+    return tuple(
+        Child(entity=other.name, column=col.name, required=col.required)
+        for other in entities.values() for col in other.fks if col.ref_entity == name
+    )
+
+
+def _with_value_ranges(plan: ScaffoldPlan, specs: dict[str, EntitySpec]) -> dict[str, EntitySpec]:
+    """A value_range feature is the field's min_value/max_value, written on the field."""
+    out = dict(specs)
+    for feat in plan.features:
+        if feat.kind != FeatureKind.value_range or feat.entity not in out:
+            continue
+        spec = out[feat.entity]
+        name = feat.options.get("field")
+        fld = next((f for f in spec.fields if f.name == name), None)
+        if fld is None or fld.type.value not in ("integer", "decimal"):
+            raise PlanNotRenderable(f"value range of {feat.entity!r} names {name!r}, not a number field")
+        low, high = feat.options.get("min"), feat.options.get("max")
+        if low is None and high is None:
+            raise PlanNotRenderable(f"value range of {feat.entity}.{name} needs min or max")
+        changed = fld.model_copy(update={
+            "min_value": float(low) if low is not None else fld.min_value,
+            "max_value": float(high) if high is not None else fld.max_value,
+        })
+        out[feat.entity] = spec.model_copy(update={"fields": [changed if f is fld else f for f in spec.fields]})
+    return out
+
+
+def _grant_workflow_actions(roles: tuple[Role, ...], admin: str, entities: dict[str, Entity], notes: list[str]):
+    """Each workflow action goes to the roles the plan names (and the admin), else to those who may update."""
+    grants: dict[str, dict[str, list[str]]] = {}
+    for ent in entities.values():
+        for action in ent.workflow.actions if ent.workflow else ():
+            known = {r.name for r in roles}
+            for name in action.roles:
+                if name not in known:
+                    raise PlanNotRenderable(f"workflow action {action.name!r} of {ent.name!r} names unknown role {name!r}")
+            holders = [r.name for r in roles if (r.name in action.roles or r.name == admin)] if action.roles else [
+                r.name for r in roles if r.allows(ent.name, "update")]
+            for name in holders:
+                grants.setdefault(name, {}).setdefault(ent.name, []).append(action.name)
+    if not grants:
+        return roles
+    out = []
+    for role in roles:
+        extra = grants.get(role.name, {})
+        perms = dict(role.permissions)
+        for entity, names in extra.items():
+            perms[entity] = tuple(dict.fromkeys([*perms.get(entity, ()), *names]))
+        out.append(Role(role.name, role.description, tuple(sorted(perms.items()))))
+    return tuple(out)
 
 
 def _check_unique_names(entities: dict[str, Entity], links: tuple[Link, ...]) -> None:
@@ -737,9 +991,12 @@ def _check_unique_names(entities: dict[str, Entity], links: tuple[Link, ...]) ->
         if modules.count(m) > 1:
             raise PlanNotRenderable(f"module name {m!r} would be used twice; rename an entity")
     for e in entities.values():
-        paths = {link_child_path(entities, link) for link in e.links}
-        if len(paths) != len(e.links):
+        paths = [link_child_path(entities, link) for link in e.links] + [entities[c.entity].plural for c in e.children]
+        if len(set(paths)) != len(paths):
             raise PlanNotRenderable(f"entity {e.name!r} links two entities under the same path")
+        actions = [a.name for a in e.workflow.actions] if e.workflow else []
+        if set(actions) & set(paths):
+            raise PlanNotRenderable(f"workflow action of {e.name!r} clashes with a linked entity's path")
 
 
 def link_child_path(entities: dict[str, Entity], link: Link) -> str:
