@@ -331,6 +331,12 @@ def _endpoint_rows(bp: Blueprint) -> list[dict[str, str]]:
         rows.append({"method": "GET", "path": p, "what": f"list {label}", "permission": who(ent, "read")})
         if ent.report:
             rows.append({"method": "GET", "path": f"{p}/report", "what": "counts and sums per group", "permission": who(ent, "read")})
+        if ent.report and ent.report.series:
+            rows.append({"method": "GET", "path": f"{p}/report/series", "what": f"counts and sums per {' or '.join(ent.report.periods)}",
+                         "permission": who(ent, "read")})
+        if ent.overdue:
+            rows.append({"method": "GET", "path": f"{p}/overdue", "what": f"past their {naming.words(ent.overdue.due.name)}, not done",
+                         "permission": who(ent, "read")})
         if ent.csv_export:
             rows.append({"method": "GET", "path": f"{p}/export.csv", "what": "CSV export", "permission": who(ent, "read")})
         rows.append({"method": "POST", "path": p, "what": f"create a {naming.words(ent.name)}", "permission": who(ent, "create")})
@@ -342,6 +348,13 @@ def _endpoint_rows(bp: Blueprint) -> list[dict[str, str]]:
             moves = "; ".join(f"{s} -> {', '.join(t) or 'nothing'}" for s, t in w.transitions)
             rows.append({"method": "POST", "path": f"{p}/{{id}}/transition", "what": f"move {w.column.name} ({moves})",
                              "permission": who(ent, "update")})
+            for action in w.actions:
+                rows.append({"method": "POST", "path": f"{p}/{{id}}/{action.name}",
+                             "what": f"{', '.join(action.sources)} -> {action.target}", "permission": who(ent, action.name)})
+        for child in ent.children:
+            plural = next(e.plural for e in bp.entities if e.name == child.entity)
+            rows.append({"method": "GET", "path": f"{p}/{{id}}/{plural}", "what": f"its {naming.words(plural)}",
+                         "permission": who(ent, "read")})
         if ent.assignment:
             rows.append({"method": "POST", "path": f"{p}/{{id}}/assign", "what": "assign to a user id", "permission": who(ent, "update")})
         for link in ent.links:
@@ -446,8 +459,9 @@ def _feature_plan(bp: Blueprint, ent: Entity, kind: str) -> dict:
         return {"search": _needle_column(ent)}
     if kind == "status_workflow":
         w = ent.workflow
-        targets = dict(w.transitions)[w.initial]
-        disallowed = next((s for s in w.states if s not in targets and s != w.initial), w.initial)
+        targets = dict(w.free_transitions)[w.initial]
+        every = dict(w.transitions)[w.initial]
+        disallowed = next((s for s in w.states if s not in every and s != w.initial), w.initial)
         update_role = _role_for(bp, ent, "update")
         return {"allowed": targets[0] if targets else None, "disallowed": disallowed, "update_role": update_role,
                 "actions": rule_tests.workflow_action_tests(bp, ent, update_role)}
