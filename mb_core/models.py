@@ -91,21 +91,50 @@ class RoleSpec(Model):
 
 
 class FeatureKind(str, Enum):
-    search = "search"  # text search and filters on list endpoints
-    status_workflow = "status_workflow"  # a status field with allowed transitions
-    assignment = "assignment"  # rows assigned to a user
-    scheduling = "scheduling"  # start/end times with conflict checks
-    reports = "reports"  # aggregates per entity
+    """A rule or view the generator implements for one entity; `FeatureSpec.options` by kind:
+
+    - search: {"fields": [...]} text columns `?q=` searches (default: the text columns); enum,
+      boolean and foreign-key columns are exact filters on the list endpoint.
+    - status_workflow: {"field": "stage", "states": [...], "initial": "open",
+      "transitions": {"open": ["won", "lost"]} or [["open", "won"], ...],
+      "actions": {"approve": {"from": ["pending"], "to": "approved", "roles": ["manager"]}}}.
+      Only the listed transitions are allowed (409 otherwise); without `transitions` each state
+      moves only to the next one in `states`. Each action is a `POST /{plural}/{id}/{action}`.
+    - assignment: {"field": "assignee_id"} rows assigned to a user id (`POST /{id}/assign`).
+    - scheduling: {"start": "starts_at", "end": "ends_at", "resource": "room_id"} no two rows of
+      the same resource may overlap (409); touching intervals and other resources are fine.
+    - reports: {"group_by": "stage" | "donor" (a parent entity or its `<parent>_id`) | [...],
+      "measure": "amount" (or "sum": [...]), "agg": "sum" | "count" | "avg",
+      "period": "day" | "month", "date": "donated_on"} counts and totals per group
+      (`GET /{plural}/report`) and, with `period`, per day or month (`GET /{plural}/report/series`).
+    - csv_export: {} `GET /{plural}/export.csv`, a header row and one row per record.
+    - capacity: {"parent": "class_session", "limit_field": "capacity"} or {"parent": ...,
+      "limit": 20}: at most that many rows of this entity per parent row (409 beyond it).
+    - date_order: {"start": "starts_on", "end": "ends_on", "allow_equal": true} end after start
+      (422); equal is allowed for dates and refused for datetimes unless `allow_equal` says.
+    - value_range: {"field": "rating", "min": 1, "max": 5} values outside the range are 422
+      (FieldSpec.min_value / max_value give the same rule).
+    - due_overdue: {"due": "due_on", "done_field": "returned"} or {"due": ..., "done_field":
+      "status", "done_values": ["returned"]}: `GET /{plural}/overdue?as_of=` lists the rows past
+      their due date that are not done.
+    """
+
+    search = "search"
+    status_workflow = "status_workflow"
+    assignment = "assignment"
+    scheduling = "scheduling"
+    reports = "reports"
     csv_export = "csv_export"
+    capacity = "capacity"
+    date_order = "date_order"
+    value_range = "value_range"
+    due_overdue = "due_overdue"
 
 
 class FeatureSpec(Model):
     kind: FeatureKind
     entity: str
-    # kind-specific settings, e.g. status_workflow: {"field": "stage", "states": [...],
-    # "transitions": {"open": ["won", "lost"]}}; scheduling: {"start": "starts_at", "end": "ends_at",
-    # "resource": "room_id"}
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)  # by kind: see FeatureKind
 
 
 class NounDecision(Model):
@@ -293,6 +322,21 @@ class ScaffoldPlan(Model):
 # ---------------------------------------------------------------------------------------------
 # Generated code, diff, evaluation, release
 # ---------------------------------------------------------------------------------------------
+
+
+class ImplementedElement(Model):
+    """One thing the generated code implements, where, and the generated tests that exercise it.
+
+    Keys: `entity:<e>`, `field:<e>.<f>`, `choices:<e>.<f>`, `unique:<e>.<f>`,
+    `relation:<parent>-><child>` (one-to-many), `relation:<a><-><b>` (many-to-many),
+    `feature:<kind>:<e>` (a FeatureKind value), `role:<role>:<e>:<action>` (create, read, update,
+    delete or a workflow action name). `tests` are pytest node ids of the generated suite.
+    """
+
+    key: str
+    files: list[str] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list)
+    note: str = ""
 
 
 class GeneratedFile(Model):

@@ -69,6 +69,14 @@ def complete_entity(entity: EntitySpec, features: list) -> EntitySpec:
         elif feature.kind == FeatureKind.assignment:
             needed = [FieldSpec(name=feature.options.get("field") or "assignee",
                                 type=FieldType.string, max_length=200, searchable=True)]
+        elif feature.kind == FeatureKind.date_order:
+            needed = [FieldSpec(name=feature.options.get("start") or "starts_on", type=FieldType.date),
+                      FieldSpec(name=feature.options.get("end") or "ends_on", type=FieldType.date)]
+        elif feature.kind == FeatureKind.due_overdue:
+            needed = [FieldSpec(name=feature.options.get("due") or "due_on", type=FieldType.date)]
+            if feature.options.get("done_field") and not feature.options.get("done_values"):
+                needed.append(FieldSpec(name=feature.options["done_field"], type=FieldType.boolean,
+                                        default="false"))
         elif feature.kind == FeatureKind.status_workflow and feature.options.get("field"):
             states = feature.options.get("states") or ["new", "in_progress", "done"]
             needed = [FieldSpec(name=feature.options["field"], type=FieldType.enum,
@@ -76,6 +84,29 @@ def complete_entity(entity: EntitySpec, features: list) -> EntitySpec:
         fields += [f for f in needed if f.name not in names]
         names |= {f.name for f in needed}
     return entity.model_copy(update={"fields": fields})
+
+
+def complete_capacity(entities: list[EntitySpec], relations: list[RelationSpec],
+                      features: list) -> tuple[list[EntitySpec], list[RelationSpec]]:
+    """A capacity rule needs its parent relation and, when the limit is per parent, its column."""
+    entities, relations = list(entities), list(relations)
+    for feature in features:
+        if feature.kind != FeatureKind.capacity:
+            continue
+        parent = feature.options.get("parent")
+        if not any(e.name == parent for e in entities):
+            continue
+        if not any(r.kind == RelationKind.one_to_many and r.parent == parent and r.child == feature.entity
+                   for r in relations):
+            relations.append(RelationSpec(kind=RelationKind.one_to_many, parent=parent,
+                                          child=feature.entity, required=True))
+        limit_field = feature.options.get("limit_field")
+        if limit_field:
+            entities = [e.model_copy(update={"fields": [*e.fields, FieldSpec(
+                name=limit_field, type=FieldType.integer, min_value=0, required=True)]})
+                if e.name == parent and limit_field not in {f.name for f in e.fields} else e
+                for e in entities]
+    return entities, relations
 
 
 def complete_features(spec: ScaffoldSpec, entities: list[EntitySpec]) -> list:
@@ -118,7 +149,8 @@ def allowed_roles(roles: list[RoleSpec], entity: str, action: Action) -> list[st
             if action in r.permissions.get(entity, []) or action in r.permissions.get("*", [])]
 
 
-def plan_endpoints(entities: list[EntitySpec], features: list, roles: list[RoleSpec]) -> list[EndpointSpec]:
+def plan_endpoints(entities: list[EntitySpec], features: list, roles: list[RoleSpec],
+                   relations: list[RelationSpec] = ()) -> list[EndpointSpec]:
     endpoints = [EndpointSpec(method="GET", path="/health", action="health",
                               summary="Liveness and database check")]
     for e in entities:
@@ -133,6 +165,33 @@ def plan_endpoints(entities: list[EntitySpec], features: list, roles: list[RoleS
             endpoints.append(EndpointSpec(
                 method=method, path=base + suffix, entity=e.name, action=action,
                 roles=allowed_roles(roles, e.name, needed), summary=summary.format(**words)))
+        readers = allowed_roles(roles, e.name, Action.read)
+        for f in features:
+            if f.entity != e.name:
+                continue
+            if f.kind == FeatureKind.due_overdue:
+                endpoints.append(EndpointSpec(method="GET", path=f"{base}/overdue", entity=e.name,
+                                              action="overdue", roles=readers,
+                                              summary=f"{words['plural'].capitalize()} past due, not done"))
+            if f.kind == FeatureKind.reports and f.options.get("period"):
+                endpoints.append(EndpointSpec(method="GET", path=f"{base}/report/series", entity=e.name,
+                                              action="report", roles=readers,
+                                              summary=f"Totals of {words['plural']} per day or month"))
+            if f.kind == FeatureKind.status_workflow:
+                for name, rule in (f.options.get("actions") or {}).items():
+                    named = list(rule.get("roles") or []) if isinstance(rule, dict) else []
+                    endpoints.append(EndpointSpec(
+                        method="POST", path=f"{base}/{{id}}/{name}", entity=e.name, action=str(name),
+                        roles=named or allowed_roles(roles, e.name, Action.update),
+                        summary=f"{str(name).replace('_', ' ').capitalize()} a {words['label']}"))
+        for r in relations:
+            if r.kind == RelationKind.one_to_many and r.parent == e.name:
+                child = next((c for c in entities if c.name == r.child), None)
+                if child is not None:
+                    endpoints.append(EndpointSpec(
+                        method="GET", path=f"{base}/{{id}}/{child.plural}", entity=e.name,
+                        action="list_children", roles=readers,
+                        summary=f"{child.plural.replace('_', ' ').capitalize()} of a {words['label']}"))
     endpoints.append(EndpointSpec(method="GET", path="/audit", action="audit",
                                   roles=["admin"], summary="Audit log (admin only)"))
     return endpoints
@@ -204,12 +263,13 @@ def design_plan(spec: ScaffoldSpec, base_plan: ScaffoldPlan | None = None) -> Sc
     names = {e.name for e in entities}
     relations = [r for r in spec.relations if r.parent in names and r.child in names]
     features = complete_features(spec, entities)
+    entities, relations = complete_capacity(entities, relations, features)
     roles = plan_roles(spec)
     migrations = plan_migrations(entities, relations, base_plan)
     plan = ScaffoldPlan(
         app_name=base_plan.app_name if base_plan else spec.app_name,
         title=spec.title, summary=spec.summary, entities=entities, relations=relations,
-        endpoints=plan_endpoints(entities, features, roles),
+        endpoints=plan_endpoints(entities, features, roles, relations),
         files=plan_files(entities, migrations), roles=roles, features=features,
         decisions=list(spec.decisions), external_services=list(spec.external_services),
         migrations=migrations, base_build_id=spec.base_build_id)

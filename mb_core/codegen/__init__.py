@@ -6,7 +6,9 @@ deterministic: the same plan gives byte-identical files.
 """
 
 from mb_core.codegen.blueprint import Blueprint, resolve
+from mb_core.codegen.elements import implemented_elements
 from mb_core.codegen.errors import PlanNotRenderable
 from mb_core.codegen.render import render_all, render_application, render_devops
 
-__all__ = ["Blueprint", "PlanNotRenderable", "render_all", "render_application", "render_devops", "resolve"]
+__all__ = ["Blueprint", "PlanNotRenderable", "implemented_elements", "render_all", "render_application",
+           "render_devops", "resolve"]

@@ -14,10 +14,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mb_core.codegen import naming
+from mb_core.codegen import naming, rules
+from mb_core.codegen.columns import ACTIONS, DEFAULT_LENGTH, STRING_KINDS, Column
 from mb_core.codegen.errors import PlanNotRenderable
+from mb_core.codegen.rules import Capacity, DateOrder, Overdue, Report, Schedule, Workflow, WorkflowAction
 from mb_core.models import (
-    Action,
     EntitySpec,
     FeatureKind,
     FeatureSpec,
@@ -29,65 +30,18 @@ from mb_core.models import (
 )
 from mb_core.spec.injection import prose_without_injections
 
-ACTIONS = tuple(a.value for a in Action)
-STRING_KINDS = frozenset({"string", "text", "email", "phone", "url"})
-DEFAULT_LENGTH = {"string": 255, "email": 254, "phone": 32, "url": 2048}
+# Re-exported: the renderer and the tests read these from the blueprint.
+__all__ = ["ACTIONS", "Blueprint", "Capacity", "Child", "Column", "DateOrder", "Entity", "Link", "Overdue", "Report",
+           "Role", "Schedule", "Workflow", "WorkflowAction", "resolve"]
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str  # database column and JSON key
-    attr: str  # Python attribute
-    param: str  # query parameter name in router functions
-    kind: str  # a FieldType value, "fk" or "assignee"
-    label: str
-    required: bool  # must be given on create
-    nullable: bool  # NULL allowed in the database
-    revision: str
-    unique: bool = False
-    pii: bool = False
-    searchable: bool = False
-    max_length: int | None = None
-    min_value: float | None = None
-    max_value: float | None = None
-    choices: tuple[str, ...] = ()
-    default: Any = None
-    has_default: bool = False
-    description: str = ""
-    ref_entity: str | None = None
-    ref_table: str | None = None
-    ondelete: str | None = None
-    in_create: bool = True
-    in_update: bool = True
+class Child:
+    """A one-to-many child: `GET /{parent plural}/{id}/{child plural}` lists it."""
 
-    @property
-    def filterable(self) -> bool:
-        return self.kind in ("enum", "boolean", "fk", "assignee")
-
-    @property
-    def is_text(self) -> bool:
-        return self.kind in STRING_KINDS
-
-
-@dataclass(frozen=True)
-class Workflow:
-    column: Column
-    states: tuple[str, ...]
-    transitions: tuple[tuple[str, tuple[str, ...]], ...]
-    initial: str
-
-
-@dataclass(frozen=True)
-class Schedule:
-    start: Column
-    end: Column
-    resource: Column | None
-
-
-@dataclass(frozen=True)
-class Report:
-    group_by: tuple[Column, ...]
-    sums: tuple[Column, ...]
+    entity: str
+    column: str
+    required: bool
 
 
 @dataclass(frozen=True)
@@ -119,6 +73,11 @@ class Entity:
     csv_export: bool = False
     search: bool = False
     links: tuple[Link, ...] = ()  # many-to-many links this entity is the parent side of
+    capacity: Capacity | None = None
+    date_order: DateOrder | None = None
+    overdue: Overdue | None = None
+    value_range: bool = False  # the plan asked for a range rule explicitly
+    children: tuple[Child, ...] = ()  # one-to-many children, listed under this entity's rows
 
     @property
     def path(self) -> str:
@@ -139,6 +98,10 @@ class Entity:
     @property
     def filters(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.filterable and c.name not in ("limit", "offset", "q"))
+
+    @property
+    def ranged(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.in_create and (c.min_value is not None or c.max_value is not None))
 
     @property
     def unique_columns(self) -> tuple[Column, ...]:
@@ -163,6 +126,14 @@ class Entity:
             found.append("reports")
         if self.csv_export:
             found.append("csv_export")
+        if self.capacity:
+            found.append("capacity")
+        if self.date_order:
+            found.append("date_order")
+        if self.ranged:
+            found.append("value_range")
+        if self.overdue:
+            found.append("due_overdue")
         return tuple(found)
 
 
@@ -235,7 +206,7 @@ def resolve(plan: ScaffoldPlan) -> Blueprint:
     naming.check_name(plan.app_name, "app name")
     if not plan.entities:
         raise PlanNotRenderable("the plan has no entities to generate")
-    specs = _entity_specs(plan)
+    specs = rules.with_value_ranges(plan, _entity_specs(plan))
     relations = _relations(plan, specs)
     features = _features(plan, specs)
     notes: list[str] = []
@@ -249,11 +220,12 @@ def resolve(plan: ScaffoldPlan) -> Blueprint:
         _link(rel, entities_wo_links, link_rev) for rel in relations if rel.kind == RelationKind.many_to_many
     )
     entities = {
-        name: _with_links(ent, tuple(link for link in links if link.parent == name))
+        name: _with_links(ent, tuple(link for link in links if link.parent == name), _children(name, entities_wo_links))
         for name, ent in entities_wo_links.items()
     }
     _check_unique_names(entities, links)
     roles, admin = _roles(plan, specs, notes)
+    roles = _grant_workflow_actions(roles, admin, entities, notes)
     ordered = tuple(entities[name] for name in specs)
     blueprint = Blueprint(
         app_name=plan.app_name,
@@ -568,7 +540,7 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
 
     if FeatureKind.status_workflow in features:
         opts = features[FeatureKind.status_workflow].options
-        workflow = _workflow(spec, opts, columns, extra)
+        workflow = rules.workflow(spec, opts, columns, extra)
         columns[:] = [
             # Always set (to the initial state, then by transitions), so NOT NULL unless added later.
             _replace(c, in_create=False, in_update=False, required=False, nullable=c.revision != own_rev)
@@ -579,6 +551,7 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
         workflow = Workflow(
             column=next(c for c in columns if c.name == workflow.column.name),
             states=workflow.states, transitions=workflow.transitions, initial=workflow.initial,
+            actions=workflow.actions,
         )
     if FeatureKind.assignment in features:
         name = str(features[FeatureKind.assignment].options.get("field") or "assignee_id")
@@ -590,9 +563,16 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
             raise PlanNotRenderable(f"assignment field {spec.name}.{name} must hold a user id (a string)")
         assignment = found
     if FeatureKind.scheduling in features:
-        schedule = _schedule(spec, features[FeatureKind.scheduling].options, columns, extra)
+        schedule = rules.schedule(spec, features[FeatureKind.scheduling].options, columns, extra)
     if FeatureKind.reports in features:
-        report = _report(spec, features[FeatureKind.reports].options, columns)
+        report = rules.report(spec, features[FeatureKind.reports].options, columns)
+    capacity = date_order = overdue = None
+    if FeatureKind.capacity in features:
+        capacity = rules.capacity(spec, features[FeatureKind.capacity].options, columns, specs)
+    if FeatureKind.date_order in features:
+        date_order = rules.date_order(spec, features[FeatureKind.date_order].options, columns, extra)
+    if FeatureKind.due_overdue in features:
+        overdue = rules.overdue(spec, features[FeatureKind.due_overdue].options, columns, extra, workflow)
 
     table = spec.plural
     return Entity(
@@ -611,96 +591,15 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
         report=report,
         csv_export=FeatureKind.csv_export in features,
         search=FeatureKind.search in features,
+        capacity=capacity,
+        date_order=date_order,
+        overdue=overdue,
+        value_range=FeatureKind.value_range in features,
     )
 
 
 def _replace(col: Column, **changes) -> Column:
     return Column(**{**col.__dict__, **changes})
-
-
-def _workflow(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Workflow:
-    enum_cols = [c for c in columns if c.kind == "enum"]
-    wanted = opts.get("field")
-    if wanted:
-        naming.check_name(str(wanted), f"workflow field of {spec.name!r}")
-        col = next((c for c in columns if c.name == wanted), None)
-    else:
-        col = next((c for c in enum_cols if c.name in ("status", "stage", "state")), None) or (
-            enum_cols[0] if enum_cols else None
-        )
-    states = tuple(dict.fromkeys(str(s) for s in opts.get("states") or (col.choices if col else ())))
-    if len(states) < 2:
-        raise PlanNotRenderable(f"status workflow of {spec.name!r} needs at least two states")
-    if col is None:
-        col = extra(str(wanted or "status"), "enum", False, choices=states, max_length=max(32, *map(len, states)))
-    elif col.kind != "enum" or not set(states) <= set(col.choices):
-        raise PlanNotRenderable(f"workflow field {spec.name}.{col.name} must be an enum holding the states")
-    raw = opts.get("transitions")
-    pairs: dict[str, list[str]] = {s: [] for s in states}
-    if isinstance(raw, dict):
-        for src, targets in raw.items():
-            targets = [targets] if isinstance(targets, str) else list(targets or [])
-            for dst in targets:
-                pairs.setdefault(str(src), []).append(str(dst))
-    elif isinstance(raw, list):
-        for item in raw:
-            if not isinstance(item, (list, tuple)) or len(item) != 2:
-                raise PlanNotRenderable(f"workflow transitions of {spec.name!r} must be [from, to] pairs")
-            pairs.setdefault(str(item[0]), []).append(str(item[1]))
-    else:  # no rules given: any state may move to any other
-        pairs = {s: [t for t in states if t != s] for s in states}
-    for src, targets in pairs.items():
-        for s in (src, *targets):
-            if s not in states:
-                raise PlanNotRenderable(f"workflow of {spec.name!r} has a transition with unknown state {s!r}")
-    initial = str(opts.get("initial") or (col.default if col.has_default else None) or states[0])
-    if initial not in states:
-        raise PlanNotRenderable(f"initial state {initial!r} of {spec.name!r} is not one of its states")
-    transitions = tuple((s, tuple(dict.fromkeys(pairs.get(s, [])))) for s in states)
-    return Workflow(column=col, states=states, transitions=transitions, initial=initial)
-
-
-def _schedule(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Schedule:
-    def time_column(name: str) -> Column:
-        naming.check_name(name, f"scheduling field of {spec.name!r}")
-        col = next((c for c in columns if c.name == name), None)
-        if col is None:
-            return extra(name, "datetime", True)
-        if col.kind not in ("datetime", "date"):
-            raise PlanNotRenderable(f"scheduling field {spec.name}.{name} must be a date or datetime")
-        return col
-
-    start = time_column(str(opts.get("start") or "starts_at"))
-    end = time_column(str(opts.get("end") or "ends_at"))
-    if start.name == end.name or start.kind != end.kind:
-        raise PlanNotRenderable(f"scheduling of {spec.name!r} needs distinct start and end of the same type")
-    resource = None
-    if opts.get("resource"):
-        name = str(opts["resource"])
-        naming.check_name(name, f"scheduling resource of {spec.name!r}")
-        resource = next((c for c in columns if c.name == name), None) or extra(name, "string", True, max_length=100)
-    return Schedule(start=start, end=end, resource=resource)
-
-
-def _report(spec: EntitySpec, opts: dict, columns: list[Column]) -> Report:
-    def named(key: str) -> list[str] | None:
-        value = opts.get(key)
-        if value is None:
-            return None
-        return [value] if isinstance(value, str) else [str(v) for v in value]
-
-    groupable = [c for c in columns if c.kind in ("enum", "boolean")]
-    summable = [c for c in columns if c.kind in ("integer", "decimal")]
-    group_names = named("group_by")
-    sum_names = named("sum") or named("sums")
-    groups = groupable if group_names is None else [c for c in groupable if c.name in group_names]
-    sums = summable if sum_names is None else [c for c in summable if c.name in sum_names]
-    unknown = set(group_names or []) - {c.name for c in groups} | (set(sum_names or []) - {c.name for c in sums})
-    if unknown:
-        raise PlanNotRenderable(
-            f"report of {spec.name!r} names {min(unknown)!r}, not an enum/boolean (group) or number (sum) field"
-        )
-    return Report(group_by=tuple(groups), sums=tuple(sums))
 
 
 def _link(rel: RelationSpec, entities: dict[str, Entity], link_rev) -> Link:
@@ -717,8 +616,40 @@ def _link(rel: RelationSpec, entities: dict[str, Entity], link_rev) -> Link:
     )
 
 
-def _with_links(ent: Entity, links: tuple[Link, ...]) -> Entity:
-    return Entity(**{**ent.__dict__, "links": links})
+def _with_links(ent: Entity, links: tuple[Link, ...], children: tuple[Child, ...]) -> Entity:
+    return Entity(**{**ent.__dict__, "links": links, "children": children})
+
+
+def _children(name: str, entities: dict[str, Entity]) -> tuple[Child, ...]:
+    return tuple(
+        Child(entity=other.name, column=col.name, required=col.required)
+        for other in entities.values() for col in other.fks if col.ref_entity == name
+    )
+
+
+def _grant_workflow_actions(roles: tuple[Role, ...], admin: str, entities: dict[str, Entity], notes: list[str]):
+    """Each workflow action goes to the roles the plan names (and the admin), else to those who may update."""
+    grants: dict[str, dict[str, list[str]]] = {}
+    for ent in entities.values():
+        for action in ent.workflow.actions if ent.workflow else ():
+            known = {r.name for r in roles}
+            for name in action.roles:
+                if name not in known:
+                    raise PlanNotRenderable(f"workflow action {action.name!r} of {ent.name!r} names unknown role {name!r}")
+            holders = [r.name for r in roles if (r.name in action.roles or r.name == admin)] if action.roles else [
+                r.name for r in roles if r.allows(ent.name, "update")]
+            for name in holders:
+                grants.setdefault(name, {}).setdefault(ent.name, []).append(action.name)
+    if not grants:
+        return roles
+    out = []
+    for role in roles:
+        extra = grants.get(role.name, {})
+        perms = dict(role.permissions)
+        for entity, names in extra.items():
+            perms[entity] = tuple(dict.fromkeys([*perms.get(entity, ()), *names]))
+        out.append(Role(role.name, role.description, tuple(sorted(perms.items()))))
+    return tuple(out)
 
 
 def _check_unique_names(entities: dict[str, Entity], links: tuple[Link, ...]) -> None:
@@ -737,9 +668,12 @@ def _check_unique_names(entities: dict[str, Entity], links: tuple[Link, ...]) ->
         if modules.count(m) > 1:
             raise PlanNotRenderable(f"module name {m!r} would be used twice; rename an entity")
     for e in entities.values():
-        paths = {link_child_path(entities, link) for link in e.links}
-        if len(paths) != len(e.links):
+        paths = [link_child_path(entities, link) for link in e.links] + [entities[c.entity].plural for c in e.children]
+        if len(set(paths)) != len(paths):
             raise PlanNotRenderable(f"entity {e.name!r} links two entities under the same path")
+        actions = [a.name for a in e.workflow.actions] if e.workflow else []
+        if set(actions) & set(paths):
+            raise PlanNotRenderable(f"workflow action of {e.name!r} clashes with a linked entity's path")
 
 
 def link_child_path(entities: dict[str, Entity], link: Link) -> str:

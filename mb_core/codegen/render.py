@@ -9,11 +9,11 @@ from pathlib import Path
 
 import jinja2
 
-from mb_core.codegen import naming, sources
+from mb_core.codegen import naming, rule_tests, sources
 from mb_core.codegen.blueprint import Blueprint, Column, Entity, Link, resolve
 from mb_core.codegen.errors import PlanNotRenderable
 from mb_core.codegen.versions import PINNED, TOOLS
-from mb_core.models import GeneratedFile, ScaffoldPlan
+from mb_core.models import GeneratedFile, ImplementedElement, ScaffoldPlan
 
 TEMPLATES = Path(__file__).parent / "templates"
 SAMPLE_VALUES = Path(__file__).parent / "sample_values.py"
@@ -51,6 +51,8 @@ IMPORT_RULES: list[tuple[int, str, str, str]] = [
     (2, "app.listing", "flush_or_conflict", r"\bflush_or_conflict\("),
     (2, "app.listing", "paginate", r"\bpaginate\("),
     (2, "app.listing", "text_search", r"\btext_search\("),
+    (2, "app.listing", "averages", r"averages=averages\("),
+    (2, "app.listing", "totals", r"\btotals\("),
     (2, "app.permissions", "is_allowed", r"\bis_allowed\("),
     (2, "app.schemas", "common", r"\bcommon\."),
     (2, "app.security", "Principal", r"\bPrincipal\b"),
@@ -175,6 +177,25 @@ class _Renderer:
         self.bp = bp
         self.by_name = {e.name: e for e in bp.entities}
         self.files: dict[str, str] = {}
+        self.elements: dict[str, ImplementedElement] = {}
+
+    def element(self, key: str, files: list[str], tests: list[tuple[str, str]], note: str = "") -> None:
+        """Records what implements `key` and which generated tests (file, name) exercise it."""
+        nodeids = [f"{path}::{name}" for path, name in tests]
+        found = self.elements.get(key)
+        if found is None:
+            self.elements[key] = ImplementedElement(key=key, files=list(dict.fromkeys(files)), tests=nodeids, note=note)
+        else:
+            found.files = list(dict.fromkeys([*found.files, *files]))
+            found.tests = list(dict.fromkeys([*found.tests, *nodeids]))
+
+    def check_elements(self) -> None:
+        """Every test an element names must be defined in the file it names (a template bug otherwise)."""
+        for element in self.elements.values():
+            for nodeid in element.tests:
+                path, _, name = nodeid.partition("::")
+                if not re.search(rf"^def {re.escape(name)}\(", self.files.get(path, ""), re.MULTILINE):
+                    raise PlanNotRenderable(f"element {element.key} names test {nodeid}, which was not generated")
 
     def render(self, path: str, template: str, extra_imports=(), **context) -> None:
         env = _environment()
@@ -239,15 +260,17 @@ def _router_imports(bp: Blueprint, ent: Entity) -> list[tuple[int, str, list[str
     models |= {by_name[c.ref_entity].cls for c in ent.fks}
     for link in ent.links:
         models |= {link.cls, by_name[link.child].cls}
+    for child in ent.children:
+        models.add(by_name[child.entity].cls)
     own = [ent.cls + s for s in ("Create", "Read", "Update")]
     if ent.workflow:
         own.append(ent.cls + "Transition")
     if ent.assignment:
         own.append(ent.cls + "Assignment")
     schemas = {ent.module: own}
-    for link in ent.links:
-        child = by_name[link.child]
-        schemas.setdefault(child.module, []).append(child.cls + "Read")
+    for child in [by_name[link.child] for link in ent.links] + [by_name[c.entity] for c in ent.children]:
+        if child.name != ent.name and child.cls + "Read" not in schemas.setdefault(child.module, []):
+            schemas[child.module].append(child.cls + "Read")
     return [(2, "app.models", sorted(models))] + [(2, f"app.schemas.{m}", names) for m, names in schemas.items()]
 
 
@@ -308,6 +331,12 @@ def _endpoint_rows(bp: Blueprint) -> list[dict[str, str]]:
         rows.append({"method": "GET", "path": p, "what": f"list {label}", "permission": who(ent, "read")})
         if ent.report:
             rows.append({"method": "GET", "path": f"{p}/report", "what": "counts and sums per group", "permission": who(ent, "read")})
+        if ent.report and ent.report.series:
+            rows.append({"method": "GET", "path": f"{p}/report/series", "what": f"counts and sums per {' or '.join(ent.report.periods)}",
+                         "permission": who(ent, "read")})
+        if ent.overdue:
+            rows.append({"method": "GET", "path": f"{p}/overdue", "what": f"past their {naming.words(ent.overdue.due.name)}, not done",
+                         "permission": who(ent, "read")})
         if ent.csv_export:
             rows.append({"method": "GET", "path": f"{p}/export.csv", "what": "CSV export", "permission": who(ent, "read")})
         rows.append({"method": "POST", "path": p, "what": f"create a {naming.words(ent.name)}", "permission": who(ent, "create")})
@@ -319,6 +348,13 @@ def _endpoint_rows(bp: Blueprint) -> list[dict[str, str]]:
             moves = "; ".join(f"{s} -> {', '.join(t) or 'nothing'}" for s, t in w.transitions)
             rows.append({"method": "POST", "path": f"{p}/{{id}}/transition", "what": f"move {w.column.name} ({moves})",
                              "permission": who(ent, "update")})
+            for action in w.actions:
+                rows.append({"method": "POST", "path": f"{p}/{{id}}/{action.name}",
+                             "what": f"{', '.join(action.sources)} -> {action.target}", "permission": who(ent, action.name)})
+        for child in ent.children:
+            plural = next(e.plural for e in bp.entities if e.name == child.entity)
+            rows.append({"method": "GET", "path": f"{p}/{{id}}/{plural}", "what": f"its {naming.words(plural)}",
+                         "permission": who(ent, "read")})
         if ent.assignment:
             rows.append({"method": "POST", "path": f"{p}/{{id}}/assign", "what": "assign to a user id", "permission": who(ent, "update")})
         for link in ent.links:
@@ -413,7 +449,8 @@ def _entity_test_plan(bp: Blueprint, ent: Entity) -> dict:
         "change": update, "invalid": invalid, "filter": filt, "search": needle, "unique": unique, "restrict_child": restrict,
         "fk_isolation": fk_iso, "denied_role": denied_role, "denied_action": denied_action,
         "required_missing": [c for c in creatable if c.required][:1], "extra_factories": sorted(factories),
-        "uses_samples": uses_samples,
+        "uses_samples": uses_samples, "fields": rule_tests.field_checks(ent),
+        "unique_tests": rule_tests.unique_tests(ent), "choice_tests": rule_tests.choice_tests(ent),
     }
 
 
@@ -422,10 +459,12 @@ def _feature_plan(bp: Blueprint, ent: Entity, kind: str) -> dict:
         return {"search": _needle_column(ent)}
     if kind == "status_workflow":
         w = ent.workflow
-        targets = dict(w.transitions)[w.initial]
-        disallowed = next((s for s in w.states if s not in targets and s != w.initial), w.initial)
-        return {"allowed": targets[0] if targets else None, "disallowed": disallowed,
-                    "update_role": _role_for(bp, ent, "update")}
+        targets = dict(w.free_transitions)[w.initial]
+        every = dict(w.transitions)[w.initial]
+        disallowed = next((s for s in w.states if s not in every and s != w.initial), w.initial)
+        update_role = _role_for(bp, ent, "update")
+        return {"allowed": targets[0] if targets else None, "disallowed": disallowed, "update_role": update_role,
+                "actions": rule_tests.workflow_action_tests(bp, ent, update_role)}
     if kind == "assignment":
         denied = next((r.name for r in bp.roles if r.allows(ent.name, "read") and not r.allows(ent.name, "update")), None)
         return {"update_role": _role_for(bp, ent, "update"), "denied_role": denied}
@@ -438,18 +477,70 @@ def _feature_plan(bp: Blueprint, ent: Entity, kind: str) -> dict:
             "resource_text": s.resource is not None and parent is None,
         }
     if kind == "reports":
-        group = ent.report.group_by[0] if ent.report.group_by else None
-        a = b = None
-        if group is not None and group.kind == "enum":
-            a, b = sources.literal(group.choices[0]), sources.literal(group.choices[-1])
-        elif group is not None:
-            a, b = "True", "False"
-        return {"group": group, "a": a, "b": b}
+        return rule_tests.report_plan(bp, ent)
+    if kind == "capacity":
+        return rule_tests.capacity_plan(bp, ent)
+    if kind == "date_order":
+        return rule_tests.date_order_plan(ent)
+    if kind == "value_range":
+        return {"tests": rule_tests.range_tests(ent)}
+    if kind == "due_overdue":
+        return rule_tests.overdue_plan(ent)
     if kind == "csv_export":
         injection = next((c for c in _create_cols(ent) if c.kind in ("string", "text") and (c.max_length or 200) >= 12
                           and not c.unique), None)
         return {"read_role": _role_for(bp, ent, "read"), "injection": injection}
     raise ValueError(kind)  # pragma: no cover
+
+
+def _app_files(ent: Entity) -> list[str]:
+    return [f"app/models/{ent.module}.py", f"app/schemas/{ent.module}.py", f"app/routers/{ent.module}.py"]
+
+
+def _revision_file(bp: Blueprint, revision: str) -> str:
+    return next(rev.filename for rev in bp.revisions if rev.revision == revision)
+
+
+def _entity_elements(r: _Renderer, bp: Blueprint, ent: Entity, t: dict, path: str) -> None:
+    files = _app_files(ent)
+    crud = (path, "test_create_read_update_delete")
+    r.element(f"entity:{ent.name}", [*files, _revision_file(bp, ent.revision)],
+              [crud, (path, "test_other_tenant_rows_are_invisible"), (path, "test_list_paginates")])
+    for name in [*t["fields"]["echoed"], *t["fields"]["present"]]:
+        col = ent.column(name)
+        if col.kind != "fk":  # a foreign key is traced with its relation
+            r.element(f"field:{ent.name}.{name}", [*files, _revision_file(bp, col.revision)], [crud])
+    for c in t["choice_tests"]:
+        r.element(f"choices:{ent.name}.{c['col'].name}", files, [(path, c["name"])], note=", ".join(c["col"].choices))
+    for u in t["unique_tests"]:
+        r.element(f"unique:{ent.name}.{u['col'].name}", [*files, _revision_file(bp, u["col"].revision)], [(path, u["name"])])
+    if t["search"]:
+        r.element(f"feature:search:{ent.name}", files, [(path, "test_list_searches_text")])
+
+
+def _test_names(text: str) -> list[str]:
+    return re.findall(r"^def (test_\w+)\(", text, re.MULTILINE)
+
+
+def _feature_elements(r: _Renderer, bp: Blueprint, ent: Entity, kind: str, f: dict, path: str) -> None:
+    files = _app_files(ent)
+    tests = [(path, name) for name in _test_names(r.files[path])]
+    r.element(f"feature:{kind}:{ent.name}", files, tests)
+    if kind == "status_workflow":
+        w = ent.workflow
+        col = w.column
+        workflow_tests = [(path, "test_new_rows_start_in_the_initial_state")]
+        r.element(f"field:{ent.name}.{col.name}", [*files, _revision_file(bp, col.revision)], workflow_tests)
+        r.element(f"choices:{ent.name}.{col.name}", files, [(path, "test_disallowed_transition_is_409")],
+                  note=", ".join(w.states))
+        for a in f["actions"]:
+            for role in bp.roles:
+                if role.allows(ent.name, a["action"].name):
+                    r.element(f"role:{role.name}:{ent.name}:{a['action'].name}", ["app/permissions.py", files[2]],
+                              [(path, a["name"])])
+    if kind == "assignment":
+        col = ent.assignment
+        r.element(f"field:{ent.name}.{col.name}", [*files, _revision_file(bp, col.revision)], [(path, "test_assign_and_unassign")])
 
 
 def _schedule_expr(col: Column, n: str, offset: int) -> str:
@@ -464,13 +555,40 @@ def _render_tests(r: _Renderer, bp: Blueprint) -> None:
         required_parents=lambda ent: [c for c in ent.fks if c.required], schedule_expr=_schedule_expr,
     )
     for ent in bp.entities:
-        r.render(f"tests/test_entity_{ent.name}.py", "tests/test_entity.py.j2", ent=ent, t=_entity_test_plan(bp, ent))
+        t = _entity_test_plan(bp, ent)
+        path = f"tests/test_entity_{ent.name}.py"
+        r.render(path, "tests/test_entity.py.j2", ent=ent, t=t)
+        _entity_elements(r, bp, ent, t, path)
         for kind in ent.features:
-            r.render(f"tests/test_feature_{kind}_{ent.name}.py", "tests/test_feature.py.j2", ent=ent, kind=kind,
-                     f=_feature_plan(bp, ent, kind))
+            f = _feature_plan(bp, ent, kind)
+            fpath = f"tests/test_feature_{kind}_{ent.name}.py"
+            r.render(fpath, "tests/test_feature.py.j2", ent=ent, kind=kind, f=f)
+            _feature_elements(r, bp, ent, kind, f, fpath)
     if bp.links:
         factories = sorted({link.parent for link in bp.links} | {link.child for link in bp.links})
         r.render("tests/test_links.py", "tests/test_links.py.j2", link_factories=factories)
+        for link in bp.links:
+            r.element(f"relation:{link.parent}<->{link.child}", ["app/models/links.py", _app_files(bp.entity(link.parent))[2],
+                      _revision_file(bp, link.revision)],
+                      [("tests/test_links.py", f"test_link_{link.parent}_and_{link.child}"),
+                       ("tests/test_links.py", f"test_link_{link.parent}_to_another_tenants_{link.child}_is_404")])
+    relations = rule_tests.relation_tests(bp)
+    if relations:
+        r.render("tests/test_relations.py", "tests/test_relations.py.j2", tests=relations)
+        for t in relations:
+            parent, child, col = t["parent"], t["child"], t["column"]
+            files = [*_app_files(child), _app_files(parent)[2], _revision_file(bp, col.revision)]
+            tests = [("tests/test_relations.py", t["missing"]), ("tests/test_relations.py", t["listing"])]
+            r.element(f"relation:{parent.name}->{child.name}", files, tests,
+                      note=f"{child.name}.{col.name} references {parent.table}; GET {parent.path}/{{id}}/{child.plural}")
+            r.element(f"field:{child.name}.{col.name}", files, tests)
+    roles = rule_tests.role_tests(bp)
+    r.render("tests/test_roles.py", "tests/test_roles.py.j2", tests=roles)
+    for t in roles:
+        for action, allowed in t["allowed"].items():
+            if allowed:
+                r.element(f"role:{t['role']}:{t['ent'].name}:{action}", ["app/permissions.py", _app_files(t["ent"])[2]],
+                          [("tests/test_roles.py", t["name"])])
     pii_entity = next((e for e in bp.entities if e.pii and any(c.pii and c.in_create for c in e.columns)), None)
     security = {
         "entity": bp.entities[0],
@@ -480,6 +598,7 @@ def _render_tests(r: _Renderer, bp: Blueprint) -> None:
     }
     names = ["ADMIN", f"make_{security['entity'].name}"] + ([f"payload_{pii_entity.name}"] if security["pii"] else [])
     r.render("tests/test_security.py", "tests/test_security.py.j2", s=security, conftest_names=_import_names([*names, 'next_number']))
+    r.check_elements()
 
 
 # --- devops ----------------------------------------------------------------------------------
@@ -499,7 +618,7 @@ def _seed_rows(bp: Blueprint, ent: Entity, order: list[str]) -> list[str]:
                 parts.append(f"{lit(col.attr)}: {lit(ent.workflow.initial)}")
             elif col.kind == "assignee":
                 continue
-            elif ent.schedule and col.name == ent.schedule.end.name:
+            elif (ent.schedule and col.name == ent.schedule.end.name) or (ent.date_order and col.name == ent.date_order.end.name):
                 parts.append(f"{lit(col.attr)}: {_seed_end(col, i)}")
             else:
                 parts.append(f"{lit(col.attr)}: {sources.sample_python(col, i)}")

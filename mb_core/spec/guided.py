@@ -85,6 +85,8 @@ def _field(entity: str, name: Any, value: Any) -> FieldSpec:
     if "type" in value and value["type"] != inferred.type.value and "choices" not in value:
         data["choices"] = []
         data["default"] = value.get("default")
+    if "default" not in value and data.get("choices") and data.get("default") not in data["choices"]:
+        data["default"] = None  # a default guessed from the name must be one of the listed values
     if data.get("type") == "enum" and not data.get("choices"):
         raise _bad(f"enum field '{entity}.{fname}' needs choices")
     try:

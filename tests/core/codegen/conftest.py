@@ -226,7 +226,74 @@ def job_board_plan() -> ScaffoldPlan:
     )
 
 
-PLANS = {"crm": crm_plan, "booking": booking_plan, "awkward": awkward_plan,
+def rules_plan() -> ScaffoldPlan:
+    """One of each rule: capacity, date order, value range, due/overdue, per-parent and monthly
+    reports, a workflow with named actions for named roles, choices and uniqueness."""
+    return ScaffoldPlan(
+        app_name="studio",
+        title="Studio",
+        entities=[
+            EntitySpec(name="member", plural="members", fields=[
+                FieldSpec(name="name", required=True, max_length=80),
+                FieldSpec(name="email", type=FieldType.email, unique=True, required=True),
+                FieldSpec(name="level", type=FieldType.enum, choices=["starter", "regular", "expert"], required=True),
+            ]),
+            EntitySpec(name="class_session", plural="class_sessions", fields=[
+                FieldSpec(name="title", required=True, max_length=80),
+                FieldSpec(name="capacity", type=FieldType.integer, min_value=1, max_value=40, required=True),
+            ]),
+            EntitySpec(name="enrollment", plural="enrollments", fields=[
+                FieldSpec(name="note", max_length=120),
+            ]),
+            EntitySpec(name="payment", plural="payments", fields=[
+                FieldSpec(name="reference", required=True, max_length=40),
+                FieldSpec(name="amount", type=FieldType.decimal, required=True),
+                FieldSpec(name="paid_on", type=FieldType.date, required=True),
+                FieldSpec(name="rating", type=FieldType.integer),
+            ]),
+            EntitySpec(name="rental", plural="rentals", fields=[
+                FieldSpec(name="item", required=True, max_length=80),
+                FieldSpec(name="starts_on", type=FieldType.date, required=True),
+                FieldSpec(name="ends_on", type=FieldType.date, required=True),
+                FieldSpec(name="due_on", type=FieldType.date, required=True),
+                FieldSpec(name="returned", type=FieldType.boolean, default="false"),
+            ]),
+            EntitySpec(name="leave_request", plural="leave_requests", fields=[
+                FieldSpec(name="reason", required=True, max_length=120),
+                FieldSpec(name="status", type=FieldType.enum, choices=["pending", "approved", "rejected"]),
+            ]),
+        ],
+        relations=[
+            RelationSpec(kind=RelationKind.one_to_many, parent="class_session", child="enrollment", required=True),
+            RelationSpec(kind=RelationKind.one_to_many, parent="member", child="enrollment", required=True),
+            RelationSpec(kind=RelationKind.one_to_many, parent="member", child="payment", required=True),
+            RelationSpec(kind=RelationKind.one_to_many, parent="member", child="leave_request"),
+        ],
+        roles=[
+            RoleSpec(name="admin", permissions={"*": ALL}),
+            RoleSpec(name="manager", permissions={"*": [Action.read], "leave_request": [Action.read, Action.update]}),
+            RoleSpec(name="staff", permissions={"*": [Action.read], "leave_request": [Action.create, Action.read],
+                                                "enrollment": CRU}),
+        ],
+        features=[
+            FeatureSpec(kind=FeatureKind.capacity, entity="enrollment",
+                        options={"parent": "class_session", "limit_field": "capacity"}),
+            FeatureSpec(kind=FeatureKind.date_order, entity="rental", options={"start": "starts_on", "end": "ends_on"}),
+            FeatureSpec(kind=FeatureKind.due_overdue, entity="rental", options={"due": "due_on", "done_field": "returned"}),
+            FeatureSpec(kind=FeatureKind.value_range, entity="payment", options={"field": "rating", "min": 1, "max": 5}),
+            FeatureSpec(kind=FeatureKind.reports, entity="payment",
+                        options={"group_by": "member", "measure": "amount", "agg": "sum", "period": "month",
+                                 "date": "paid_on"}),
+            FeatureSpec(kind=FeatureKind.status_workflow, entity="leave_request", options={
+                "field": "status", "states": ["pending", "approved", "rejected"],
+                "actions": {"approve": {"from": ["pending"], "to": "approved", "roles": ["manager"]},
+                            "reject": {"from": ["pending"], "to": "rejected", "roles": ["manager"]}}}),
+            FeatureSpec(kind=FeatureKind.csv_export, entity="payment"),
+        ],
+    )
+
+
+PLANS = {"rules": rules_plan, "crm": crm_plan, "booking": booking_plan, "awkward": awkward_plan,
          "crm_extended": crm_extended_plan, "job_board": job_board_plan}
 
 
