@@ -283,17 +283,9 @@ def reject(build_id: str, by: str, reason: str) -> None:
 @click.argument("build_id")
 def cancel(build_id: str) -> None:
     """Cancel a build that has not finished; its workspace goes back to where it started."""
-    from mb_core.healing import rollback_workspace
-    from mb_core.models import TERMINAL_STATUSES
+    from mb_dagster import driver
 
-    env = _environment()
-    build = env.store.get_build(build_id)
-    if build.status in TERMINAL_STATUSES:
-        raise InvalidState(f"build {build_id} is already {build.status.value}")
-    active = set(BuildStatus) - set(TERMINAL_STATUSES)
-    if not env.store.set_status(build_id, BuildStatus.cancelled, expected=active):
-        raise InvalidState(f"build {build_id} finished while being cancelled")
-    rollback_workspace(env.workspace_path(build_id))
+    driver.cancel(_environment(), build_id)
     click.echo(f"cancelled {build_id}")
 
 
@@ -408,6 +400,10 @@ main.add_command(golden)
 from mb_dagster.replay.cli import replay
 
 main.add_command(replay)
+from mb_dagster.platform_cli import flags, keys, serve, users
+
+for _command in (serve, users, keys, flags):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

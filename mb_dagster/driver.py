@@ -148,3 +148,18 @@ def reject(env: BuildEnvironment, build_id: str, by: str, reason: str) -> BuildR
     env.store.set_status(build_id, BuildStatus.rejected, error=f"rejected by {by}: {reason}".strip(),
                          expected={BuildStatus.awaiting_approval})
     return env.store.get_build(build_id)
+
+
+def cancel(env: BuildEnvironment, build_id: str) -> BuildRun:
+    """Cancel a build that has not finished; its workspace goes back to where it started."""
+    from mb_core.healing import rollback_workspace
+    from mb_core.models import TERMINAL_STATUSES
+
+    build = env.store.get_build(build_id)
+    if build.status in TERMINAL_STATUSES:
+        raise InvalidState(f"build {build_id} is already {build.status.value}")
+    active = set(BuildStatus) - set(TERMINAL_STATUSES)
+    if not env.store.set_status(build_id, BuildStatus.cancelled, expected=active):
+        raise InvalidState(f"build {build_id} finished while being cancelled")
+    rollback_workspace(env.workspace_path(build_id))
+    return env.store.get_build(build_id)

@@ -32,7 +32,7 @@ class FlagDefinition(BaseModel):
 FLAGS: dict[str, FlagDefinition] = {
     flag.key: flag
     for flag in (
-        FlagDefinition(key="FEATURE_META_V4_ENABLED", kind=bool, default=False,
+        FlagDefinition(key="FEATURE_META_V4_ENABLED", kind=bool, default=True,
                        description="Builds use the v4 pipeline (healing, canary, chaos)."),
         FlagDefinition(key="FEATURE_META_V4_CANARY_PERCENT", kind=int, default=0, minimum=0, maximum=100,
                        description="Share of builds assigned to the v4 variant, in percent."),

@@ -82,6 +82,8 @@ class SpecRun(BaseModel):
     tenant: str
     submitted_by: str
     created_at: datetime
+    promoted_by: str | None = None
+    promoted_at: datetime | None = None
 
 
 class AuditEntry(BaseModel):
@@ -269,6 +271,22 @@ class PlatformStore:
                 select(spec_runs).where(spec_runs.c.tenant == tenant, spec_runs.c.build_id == build_id)
             ).mappings().first()
         return None if row is None else SpecRun.model_validate(dict(row))
+
+    def promote_run(self, tenant: str, build_id: str, by: str) -> SpecRun:
+        """Make this run its spec's promoted one (the previous one, if any, stops being it)."""
+        with self.store._writing() as conn:
+            link = conn.execute(
+                select(spec_runs).where(spec_runs.c.tenant == tenant, spec_runs.c.build_id == build_id)
+                .with_for_update()
+            ).mappings().first()
+            if link is None:
+                raise InvalidState(f"run {build_id} was not started from a spec: there is nothing to promote it in")
+            conn.execute(update(spec_runs)
+                         .where(spec_runs.c.tenant == tenant, spec_runs.c.spec_id == link["spec_id"])
+                         .values(promoted_by=None, promoted_at=None))
+            conn.execute(update(spec_runs).where(spec_runs.c.build_id == build_id)
+                         .values(promoted_by=by, promoted_at=self._now()))
+        return self.spec_of_run(tenant, build_id)  # type: ignore[return-value]
 
     def list_runs(self, tenant: str, limit: int = 50, status: str | None = None) -> list[BuildRun]:
         return self.store.list_builds(limit=limit, status=status, tenant=tenant)

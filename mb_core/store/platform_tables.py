@@ -56,6 +56,9 @@ spec_runs = Table(
     Column("tenant", String(NAME_LENGTH), nullable=False),
     Column("submitted_by", String(ID_LENGTH), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The spec's promoted run: the release its tenant serves as current (at most one per spec).
+    Column("promoted_by", String(ID_LENGTH), nullable=True),
+    Column("promoted_at", UTCDateTime, nullable=True),
     Index("ix_spec_runs_tenant_spec_id", "tenant", "spec_id"),
 )
 

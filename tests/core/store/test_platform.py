@@ -123,3 +123,17 @@ def test_flag_values_are_checked_and_run_scope_stays_in_its_tenant(platform):
     with pytest.raises(UnknownRecord):
         platform.set_flag("META_V4_CHAOS_ENABLED", True, "run", tenant="globex", run_id="b-nope")
     assert platform.flag_values("acme") == []
+
+
+def test_promoting_a_run_makes_it_the_only_promoted_run_of_its_spec(platform, clock):
+    owner = platform.create_principal("acme", "alice", "owner")
+    spec = platform.create_spec("acme", "Build a library", SpecMode.freeform, owner.id)
+    for build_id in ("b-1", "b-2"):
+        platform.submit_run("acme", spec.id, BuildRun(id=build_id, tenant="acme", spec_text="x"), owner.id)
+    platform.promote_run("acme", "b-1", owner.id)
+    clock.advance(1)
+    promoted = platform.promote_run("acme", "b-2", owner.id)
+    assert promoted.promoted_at == clock.now and promoted.promoted_by == owner.id
+    assert platform.spec_of_run("acme", "b-1").promoted_at is None
+    with pytest.raises(InvalidState, match="not started from a spec"):
+        platform.promote_run("globex", "b-2", owner.id)

@@ -64,6 +64,8 @@ def upgrade() -> None:
         sa.Column("tenant", sa.String(128), nullable=False),
         sa.Column("submitted_by", sa.String(64), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
+        sa.Column("promoted_by", sa.String(64), nullable=True),
+        sa.Column("promoted_at", UTC, nullable=True),
         sa.ForeignKeyConstraint(["build_id"], ["builds.id"], ondelete="CASCADE",
                                 name="fk_spec_runs_build_id_builds"),
         sa.ForeignKeyConstraint(["spec_id"], ["specs.id"], ondelete="CASCADE",

@@ -1,0 +1,68 @@
+"""A real service over a real store (SQLite under the test's own MB_HOME) and a real Dagster
+instance; two tenants, a user of every role in the first, an owner in the second."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mb_core.pipeline import BuildEnvironment
+from mb_core.platform.ratelimit import TenantRateLimiter
+from mb_core.platform.roles import Role
+from mb_core.settings import Settings
+from mb_dagster.api.app import create_app
+from mb_dagster.api.service import Service
+
+SPEC_TEXT = "Build a library system where members borrow books and librarians record returns."
+
+
+@dataclass
+class Api:
+    client: TestClient
+    service: Service
+    keys: dict[str, str]  # "acme:owner" -> token
+    users: dict[str, str]  # "acme:owner" -> principal id
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[who]}"}
+
+    def call(self, who: str | None, method: str, path: str, **kwargs):
+        headers = self.headers(who) if who else {}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def create_spec(self, who: str = "acme:owner", text: str = SPEC_TEXT) -> str:
+        response = self.call(who, "POST", "/api/meta/v2/specs",
+                             json={"data": {"type": "spec", "attributes": {"text": text}}})
+        assert response.status_code == 201, response.text
+        return response.json()["data"]["id"]
+
+    def start_run(self, spec_id: str, who: str = "acme:owner") -> str:
+        response = self.call(who, "POST", f"/api/meta/v2/specs/{spec_id}/runs")
+        assert response.status_code == 202, response.text
+        return response.json()["data"]["id"]
+
+
+def make_service(limiter: TenantRateLimiter | None = None) -> Service:
+    env = BuildEnvironment.open(Settings.from_env())
+    return Service(env=env, limiter=limiter or TenantRateLimiter("memory://"))
+
+
+def seed(service: Service) -> tuple[dict[str, str], dict[str, str]]:
+    keys, users = {}, {}
+    for tenant, roles in (("acme", list(Role)), ("globex", [Role.owner])):
+        for role in roles:
+            principal = service.platform.create_principal(tenant, f"{role.value}-{tenant}", role)
+            keys[f"{tenant}:{role.value}"] = service.platform.issue_key(tenant, principal.id).token
+            users[f"{tenant}:{role.value}"] = principal.id
+    return keys, users
+
+
+@pytest.fixture
+def api(mb_home):
+    service = make_service()
+    keys, users = seed(service)
+    with TestClient(create_app(service)) as client:
+        yield Api(client=client, service=service, keys=keys, users=users)
+    service.env.store.dispose()
