@@ -60,9 +60,24 @@ def seed(service: Service) -> tuple[dict[str, str], dict[str, str]]:
 
 
 @pytest.fixture
-def api(mb_home):
-    service = make_service()
-    keys, users = seed(service)
-    with TestClient(create_app(service)) as client:
-        yield Api(client=client, service=service, keys=keys, users=users)
-    service.env.store.dispose()
+def open_api(mb_home):
+    """Opens a seeded service (with the given rate limiter) and its client; closed at the end."""
+    opened = []
+
+    def _open(limiter: TenantRateLimiter | None = None) -> Api:
+        service = make_service(limiter)
+        keys, users = seed(service)
+        client = TestClient(create_app(service))
+        client.__enter__()
+        opened.append((client, service))
+        return Api(client=client, service=service, keys=keys, users=users)
+
+    yield _open
+    for client, service in opened:
+        client.__exit__(None, None, None)
+        service.env.store.dispose()
+
+
+@pytest.fixture
+def api(open_api):
+    return open_api()
