@@ -85,6 +85,22 @@ def chaos_summary(store: Store, tenant: str | None = None) -> ChaosSummary:
                         pending=pending, by_fault=dict(sorted(by_fault.items())))
 
 
+def repair_attempts(store: Store, build_id: str) -> list[dict[str, Any]]:
+    """The build's repair attempts (phase, outcome, why) as timeline entries, oldest first."""
+    table = _optional_table(store, "repair_attempts")
+    if table is None:
+        return []
+    with store._reading() as conn:
+        rows = conn.execute(select(table).where(table.c.build_id == build_id)
+                            .order_by(table.c.started_at, table.c.attempt)).mappings().all()
+    return [
+        {"at": _utc(row["started_at"]), "name": f"attempt {row['attempt']}: {row['phase']}",
+         "status": str(row["outcome"]),
+         "detail": " ".join(part for part in (row.get("failure_class") or "", row.get("reason") or "") if part)}
+        for row in rows
+    ]
+
+
 def _utc(value: Any) -> datetime | None:
     from datetime import UTC
 

@@ -321,11 +321,15 @@ class PlatformStore:
                 target_id=target_id[:64], outcome=outcome, detail=redact(detail), at=self._now(),
             ))
 
-    def list_audit(self, tenant: str, limit: int = 100, action: str | None = None) -> list[AuditEntry]:
+    def list_audit(self, tenant: str, limit: int = 100, action: str | None = None,
+                   target: tuple[str, str] | None = None) -> list[AuditEntry]:
+        """Newest first; optionally one action, or one target (type, id)."""
         query = (select(audit_log).where(audit_log.c.tenant == tenant)
                  .order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(max(1, limit)))
         if action is not None:
             query = query.where(audit_log.c.action == action)
+        if target is not None:
+            query = query.where(audit_log.c.target_type == target[0], audit_log.c.target_id == target[1])
         with self.store._reading() as conn:
             return [AuditEntry.model_validate(dict(row)) for row in conn.execute(query).mappings()]
 

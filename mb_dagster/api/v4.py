@@ -88,10 +88,11 @@ def timeline(run_id: ResourceId, principal: V4Reader, svc: Svc):
     if gate is not None and gate.decided_at is not None:
         events.append(TimelineEvent(at=gate.decided_at, kind="gate", name="approval", status=gate.decision.value,
                                     detail=gate.reason))
-    for entry in svc.platform.list_audit(principal.tenant, limit=500):
-        if entry.target_type == "run" and entry.target_id == run_id:
-            events.append(TimelineEvent(at=entry.at, kind="audit", name=entry.action, status=entry.outcome,
-                                        detail=entry.detail))
+    for entry in svc.platform.list_audit(principal.tenant, limit=500, target=("run", run_id)):
+        events.append(TimelineEvent(at=entry.at, kind="audit", name=entry.action, status=entry.outcome,
+                                    detail=entry.detail))
+    for attempt in observability.repair_attempts(svc.env.store, run_id):
+        events.append(TimelineEvent(kind="repair", **attempt))
     ordered = ordered_timeline(events)
     return TimelineDocument(
         data=[TimelineResource(id=f"{run_id}-{n}", attributes=TimelineAttributes(**e.model_dump()))

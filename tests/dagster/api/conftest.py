@@ -44,6 +44,24 @@ class Api:
         return response.json()["data"]["id"]
 
 
+# The lifecycle paths the tests put submitted builds on, one legal step at a time.
+PATHS = {
+    "awaiting_approval": ("running", "awaiting_approval"),
+    "released": ("running", "approved", "releasing", "released"),
+}
+
+
+@pytest.fixture
+def advance():
+    """Move a submitted build to a status along the lifecycle, as its drivers would."""
+
+    def _advance(store, build_id: str, target: str) -> None:
+        for status in PATHS[target]:
+            assert store.set_status(build_id, status), (build_id, status)
+
+    return _advance
+
+
 def make_service(limiter: TenantRateLimiter | None = None) -> Service:
     env = BuildEnvironment.open(Settings.from_env())
     return Service(env=env, limiter=limiter or TenantRateLimiter("memory://"))

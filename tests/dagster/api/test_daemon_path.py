@@ -36,7 +36,7 @@ def test_the_submissions_sensor_picks_up_a_run_started_through_the_api(api):
         ("submitted", "run"), ("audit", "run.start")]
 
 
-def test_metrics_come_from_the_store_whoever_wrote_it(api):
+def test_metrics_come_from_the_store_whoever_wrote_it(api, advance):
     spec_id = api.create_spec()
     assert api.call("acme:member", "POST", f"/api/meta/v2/specs/{spec_id}/plan").status_code == 200
     started, released = api.start_run(spec_id), api.start_run(spec_id)
@@ -48,7 +48,7 @@ def test_metrics_come_from_the_store_whoever_wrote_it(api):
     # Another process moves the builds on (as a run worker would): only the store knows.
     store = api.service.env.store
     store.set_status(started, BuildStatus.failed, error="tenant budget exceeded: tokens")
-    store.set_status(released, BuildStatus.released)
+    advance(store, released, "released")
     store.record_exchange(released, "product_architect", "k1", {"q": 1}, {"a": 1}, 10, 5, 0.0, 0.25,
                           "offline", "rules")
     after = _samples(api)

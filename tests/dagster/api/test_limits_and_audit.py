@@ -64,15 +64,15 @@ def test_the_limiter_falls_back_to_memory():
     assert limiter.hit("specs", "globex").allowed
 
 
-def test_every_audited_action_appears_once(api):
+def test_every_audited_action_appears_once(api, advance):
     store = api.service.env.store
     spec_id = api.create_spec()
     approve_id, reject_id, cancel_id, promote_id = (api.start_run(spec_id) for _ in range(4))
     for build_id in (approve_id, reject_id):
         store.put_gate(ApprovalGate(build_id=build_id, risk_score=80, threshold=50,
                                     decision=ApprovalDecision.pending))
-        store.set_status(build_id, BuildStatus.awaiting_approval)
-    store.set_status(promote_id, BuildStatus.released)
+        advance(store, build_id, "awaiting_approval")
+    advance(store, promote_id, "released")
     calls = [
         ("POST", f"/api/meta/v2/runs/{approve_id}/approve"),
         ("POST", f"/api/meta/v2/runs/{reject_id}/reject"),

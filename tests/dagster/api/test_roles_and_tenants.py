@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mb_core.models import ApprovalDecision, ApprovalGate, BuildStatus
+from mb_core.models import ApprovalDecision, ApprovalGate
 from mb_core.platform.roles import Action, Role, may
 
 DECISION = {"data": {"type": "decision", "attributes": {"reason": "checked"}}}
@@ -69,12 +69,12 @@ def test_every_endpoint_refuses_a_missing_or_revoked_key(api):
             assert response.json()["errors"][0]["code"] == "unauthenticated"
 
 
-def test_another_tenants_ids_answer_404_and_change_nothing(api):
+def test_another_tenants_ids_answer_404_and_change_nothing(api, advance):
     ids = _ids(api)
     store = api.service.env.store
     store.put_gate(ApprovalGate(build_id=ids["run"], risk_score=80, threshold=50,
                                 decision=ApprovalDecision.pending))
-    store.set_status(ids["run"], BuildStatus.awaiting_approval)
+    advance(store, ids["run"], "awaiting_approval")
     before = store.get_build(ids["run"])
     audit_before = api.service.platform.list_audit("acme")
     for method, path, body, _ in BY_ID:
