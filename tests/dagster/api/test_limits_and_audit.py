@@ -6,9 +6,12 @@ import uuid
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 
 from mb_core.models import ApprovalDecision, ApprovalGate, BuildStatus
 from mb_core.platform.ratelimit import TenantRateLimiter
+from mb_dagster.api.app import create_app
+from mb_dagster.api.service import Service
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -108,3 +111,20 @@ def test_every_audited_action_appears_once(api, advance):
 def test_members_and_viewers_cannot_read_the_audit(api):
     for who in ("acme:member", "acme:viewer"):
         assert api.call(who, "GET", "/api/meta/v2/audit").status_code == 403
+
+
+def test_readiness_pings_redis_when_configured(redis_api):
+    api, _, _ = redis_api
+    api.service.redis_url = REDIS_URL
+    response = api.client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["data"]["attributes"]["checks"]["redis"] == {"ok": True, "detail": "ping"}
+
+    unreachable = "redis://127.0.0.1:9/0"  # the discard port: nothing answers there
+    service = Service(env=api.service.env, limiter=TenantRateLimiter(unreachable), redis_url=unreachable)
+    with TestClient(create_app(service)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    attributes = response.json()["data"]["attributes"]
+    assert attributes["ready"] is False and attributes["checks"]["redis"]["ok"] is False
+    assert attributes["checks"]["store"]["ok"] is True
