@@ -301,20 +301,10 @@ def reject(build_id: str, by: str, reason: str) -> None:
 @click.argument("build_id")
 def cancel(build_id: str) -> None:
     """Cancel a build that has not finished; its workspace goes back to where it started."""
-    from mb_core.healing import rollback_workspace
-    from mb_core.lifecycle import ACTIVE, BuildEvent
-    from mb_core.models import TERMINAL_STATUSES
+    from mb_dagster import driver
 
     env = _environment()
-    build = env.store.get_build(build_id)
-    if build.status in TERMINAL_STATUSES:
-        raise InvalidState(f"build {build_id} is already {build.status.value}")
-    if not env.store.transition(build_id, BuildEvent.cancel, expected=ACTIVE):
-        raise InvalidState(f"build {build_id} finished while being cancelled")
-    from mb_dagster.driver import terminate_runs
-
-    stopped = terminate_runs(_instance(env), build_id)
-    rollback_workspace(env.workspace_path(build_id))
+    _, stopped = driver.cancel(env, build_id, _instance(env))
     say(f"cancelled {build_id}" + (f" (stopped {len(stopped)} run(s))" if stopped else ""))
 
 
@@ -433,6 +423,10 @@ from mb_dagster.healing.cli import breakers, chaos
 
 main.add_command(breakers)
 main.add_command(chaos)
+from mb_dagster.platform_cli import flags, keys, serve, users
+
+for _command in (serve, users, keys, flags):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

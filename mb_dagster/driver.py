@@ -303,3 +303,24 @@ def terminate_runs(instance, build_id: str) -> list[str]:
             instance.report_run_canceled(run, message="the build was cancelled (mb cancel)")
         stopped.append(run.run_id)
     return stopped
+
+
+def cancel(env: BuildEnvironment, build_id: str, instance=None) -> tuple[BuildRun, list[str]]:
+    """Cancel a build that has not finished: its Dagster runs are stopped, then its workspace
+    goes back to where it started. Returns the build and the runs stopped."""
+    from mb_core.healing import rollback_workspace
+    from mb_core.lifecycle import ACTIVE, BuildEvent
+    from mb_core.models import TERMINAL_STATUSES
+
+    build = env.store.get_build(build_id)
+    if build.status in TERMINAL_STATUSES:
+        raise InvalidState(f"build {build_id} is already {build.status.value}")
+    if not env.store.transition(build_id, BuildEvent.cancel, expected=ACTIVE):
+        raise InvalidState(f"build {build_id} finished while being cancelled")
+    if instance is None:
+        from mb_dagster.instance import open_instance
+
+        instance = open_instance(env.settings)
+    stopped = terminate_runs(instance, build_id)
+    rollback_workspace(env.workspace_path(build_id))
+    return env.store.get_build(build_id), stopped

@@ -15,7 +15,9 @@ from mb_core.store import Store, StoreUnavailable
 from mb_core.store.tables import metadata
 
 TABLES = {"builds", "build_steps", "approvals", "exchanges", "repair_attempts", "circuit_breakers",
-          "run_budgets", "chaos_events"}
+          "run_budgets", "chaos_events",
+          "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags"}
+HEAD = "0003_platform"
 
 
 def table_names(store: Store) -> set[str]:
@@ -24,11 +26,11 @@ def table_names(store: Store) -> set[str]:
 
 
 def test_migrate_is_idempotent(store):
-    assert store.current_revision() == store.head_revision() == "0002"
+    assert store.current_revision() == store.head_revision() == HEAD
     store.create_build(BuildRun(id="b1", spec_text="x"))
     store.migrate()
     store.migrate()
-    assert store.current_revision() == "0002"
+    assert store.current_revision() == HEAD
     assert table_names(store) == TABLES
     assert store.get_build("b1").spec_text == "x"
 
@@ -110,7 +112,7 @@ def test_concurrent_first_starts_do_not_collide(store_url, tmp_path):
         (folder / "go").touch()
         results = [p.communicate(timeout=120) for p in procs]
         assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
-        assert [out.strip() for out, _ in results] == ["0002"] * 3
+        assert [out.strip() for out, _ in results] == [HEAD] * 3
         opened = Store.from_url(url)
         try:
             assert table_names(opened) == TABLES

@@ -1,0 +1,1 @@
+"""`mb serve`: the platform API over the same mb_core functions the CLI uses."""

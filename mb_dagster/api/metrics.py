@@ -1,0 +1,62 @@
+"""Prometheus metrics computed from the store at scrape time, so builds that ran in Dagster's run
+workers (other processes) count the same as anything this process did."""
+
+from __future__ import annotations
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.registry import Collector
+
+from mb_core.store import Store, observability
+
+BREAKER_STATE = {"closed": 0, "half-open": 1, "open": 2}
+
+
+class StoreCollector(Collector):
+    def __init__(self, store: Store):
+        self.store = store
+
+    def collect(self):
+        counts = observability.tenant_counts(self.store)
+        v2 = {
+            "specs_created": "Specs handed in (API specs and builds submitted with their own text).",
+            "plans_generated": "Plans generated (API plans and build plan steps).",
+            "runs_started": "Builds that started.",
+            "runs_succeeded": "Builds released.",
+            "runs_failed": "Builds failed, rolled back or rejected.",
+            "autofix_iterations": "Auto-fix (patch) repair attempts.",
+        }
+        for field, help_text in v2.items():
+            family = CounterMetricFamily(f"meta_builder_{field}", help_text, labels=["tenant"])
+            for tenant, entry in sorted(counts.items()):
+                family.add_metric([tenant], getattr(entry, field))
+            yield family
+
+        queue = GaugeMetricFamily("meta_builder_queue_depth", "Builds submitted, not yet started.",
+                                  labels=["tenant"])
+        for tenant, entry in sorted(counts.items()):
+            queue.add_metric([tenant], entry.queued)
+        yield queue
+
+        latency = SummaryMetricFamily("meta_builder_agent_latency_seconds", "Agent call latency per role.",
+                                      labels=["role"])
+        for role, (calls, total) in observability.agent_latency(self.store).items():
+            latency.add_metric([role], count_value=calls, sum_value=total)
+        yield latency
+
+        retries, exceeded = observability.retries_and_budget_exceedances(self.store)
+        yield CounterMetricFamily("meta_builder_retries", "Repair attempts in the retry phase.", value=retries)
+        yield CounterMetricFamily("meta_builder_budget_exceeded", "Builds stopped by a budget.", value=exceeded)
+
+        breakers = GaugeMetricFamily("meta_builder_circuit_breaker_state",
+                                     "Circuit breaker state (0 closed, 1 half-open, 2 open).", labels=["breaker"])
+        for breaker in observability.circuit_breakers(self.store):
+            breakers.add_metric([breaker.name], BREAKER_STATE.get(breaker.state, -1))
+        yield breakers
+
+        chaos = observability.chaos_summary(self.store)
+        chaos_events = CounterMetricFamily("meta_builder_chaos_events", "Faults injected, by outcome.",
+                                           labels=["outcome"])
+        for outcome in ("recovered", "unrecovered", "pending"):
+            chaos_events.add_metric([outcome], getattr(chaos, outcome))
+        yield chaos_events
+        yield CounterMetricFamily("meta_builder_canary_samples", "Canary samples collected (none yet).", value=0)

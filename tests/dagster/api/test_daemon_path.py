@@ -1,0 +1,93 @@
+"""A run started through the API is what the submissions sensor builds; /metrics and the v4
+documents read the store, so they count what other processes did."""
+
+from __future__ import annotations
+
+from dagster import build_sensor_context
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import inspect, text
+
+from mb_core.models import BuildStatus
+from mb_dagster.build.sensors import submissions_sensor
+from mb_dagster.resources import MetaBuilderResource
+
+
+def _samples(api) -> dict[tuple[str, tuple], float]:
+    response = api.client.get("/metrics")
+    assert response.status_code == 200
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(response.text) for s in family.samples}
+
+
+def test_the_submissions_sensor_picks_up_a_run_started_through_the_api(api):
+    spec_id = api.create_spec()
+    run_id = api.start_run(spec_id)
+    instance = api.service.instance()
+    result = submissions_sensor(build_sensor_context(instance=instance, resources={"mb": MetaBuilderResource()}))
+    assert [(r.partition_key, r.run_key, r.tags["mb/tenant"]) for r in result.run_requests] == [
+        (run_id, f"build:{run_id}", "acme")]
+    assert api.service.env.store.get_build(run_id).status is BuildStatus.running
+    document = api.call("acme:viewer", "GET", f"/api/meta/v2/runs/{run_id}").json()["data"]
+    assert document["attributes"]["status"] == "running"
+    assert document["attributes"]["spec_id"] == spec_id
+    assert document["links"]["spec"] == f"/api/meta/v2/specs/{spec_id}"
+    timeline = api.call("acme:viewer", "GET", f"/api/meta/v4/runs/{run_id}/timeline").json()
+    assert [(e["attributes"]["kind"], e["attributes"]["name"]) for e in timeline["data"]] == [
+        ("submitted", "run"), ("audit", "run.start")]
+
+
+def test_metrics_come_from_the_store_whoever_wrote_it(api, advance):
+    spec_id = api.create_spec()
+    assert api.call("acme:member", "POST", f"/api/meta/v2/specs/{spec_id}/plan").status_code == 200
+    started, released = api.start_run(spec_id), api.start_run(spec_id)
+    before = _samples(api)
+    acme = (("tenant", "acme"),)
+    assert before[("meta_builder_specs_created_total", acme)] == 1
+    assert before[("meta_builder_plans_generated_total", acme)] == 1
+    assert before[("meta_builder_queue_depth", acme)] == 2
+    # Another process moves the builds on (as a run worker would): only the store knows.
+    store = api.service.env.store
+    store.set_status(started, BuildStatus.failed, error="tenant budget exceeded: tokens")
+    advance(store, released, "released")
+    store.record_exchange(released, "product_architect", "k1", {"q": 1}, {"a": 1}, 10, 5, 0.0, 0.25,
+                          "offline", "rules")
+    after = _samples(api)
+    assert after[("meta_builder_runs_started_total", acme)] == 2
+    assert after[("meta_builder_runs_succeeded_total", acme)] == 1
+    assert after[("meta_builder_runs_failed_total", acme)] == 1
+    assert after[("meta_builder_queue_depth", acme)] == 0
+    assert after[("meta_builder_budget_exceeded_total", ())] == 1
+    assert after[("meta_builder_agent_latency_seconds_count", (("role", "product_architect"),))] == 1
+    assert after[("meta_builder_agent_latency_seconds_sum", (("role", "product_architect"),))] == 0.25
+
+
+def test_circuit_breakers_and_chaos_read_the_healing_tables_when_they_exist(api):
+    empty = api.call("acme:viewer", "GET", "/api/meta/v4/circuit-breakers").json()
+    store = api.service.env.store
+    with store.engine.begin() as conn:
+        if not inspect(conn).has_table("circuit_breakers"):
+            # The columns the healing migration gives the table.
+            conn.execute(text("CREATE TABLE circuit_breakers (name VARCHAR(128) PRIMARY KEY, state VARCHAR(32) "
+                              "NOT NULL, fail_counter INTEGER NOT NULL, success_counter INTEGER NOT NULL, "
+                              "opened_at TIMESTAMP, updated_at TIMESTAMP NOT NULL)"))
+        conn.execute(text("DELETE FROM circuit_breakers"))
+        conn.execute(text("INSERT INTO circuit_breakers VALUES ('llm_transient', 'open', 5, 0, "
+                          "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"))
+    assert empty == {"data": [], "meta": {"open": 0, "count": 0}}
+    document = api.call("acme:viewer", "GET", "/api/meta/v4/circuit-breakers").json()
+    assert document["meta"] == {"open": 1, "count": 1}
+    assert document["data"][0]["id"] == "llm_transient"
+    assert document["data"][0]["attributes"]["failures"] == 5
+    samples = _samples(api)
+    assert samples[("meta_builder_circuit_breaker_state", (("breaker", "llm_transient"),))] == 2
+    chaos = api.call("acme:viewer", "GET", "/api/meta/v4/chaos/stats").json()["data"]["attributes"]
+    assert chaos["events"] == 0 and chaos["enabled"] is False
+    canary = api.call("acme:viewer", "GET", "/api/meta/v4/canary/stats").json()
+    assert canary["meta"]["available"] is False and canary["data"]["attributes"]["samples"] == 0
+
+
+def test_readiness_reports_the_store_and_the_dagster_instance(api):
+    response = api.client.get("/readyz")
+    assert response.status_code == 200
+    checks = response.json()["data"]["attributes"]["checks"]
+    assert checks["store"]["ok"] and checks["dagster"]["ok"] and "redis" not in checks
