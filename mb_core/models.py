@@ -199,11 +199,17 @@ class Requirement(Model):
 
 
 class ImplementedElement(Model):
-    """One thing the generator builds from a plan, where it lives and which tests exercise it."""
+    """One thing the generated code implements, where, and the generated tests that exercise it.
 
-    key: str  # entity:contact, relation:contact->deal, feature:scheduling:booking, role:..., ...
+    Keys: `entity:<e>`, `field:<e>.<f>`, `choices:<e>.<f>`, `unique:<e>.<f>`,
+    `relation:<parent>-><child>` (one-to-many), `relation:<a><-><b>` (many-to-many),
+    `feature:<kind>:<e>` (a FeatureKind value), `role:<role>:<e>:<action>` (create, read, update,
+    delete or a workflow action name). `tests` are pytest node ids of the generated suite.
+    """
+
+    key: str
     files: list[str] = Field(default_factory=list)
-    tests: list[str] = Field(default_factory=list)  # pytest node ids of the generated tests
+    tests: list[str] = Field(default_factory=list)
     note: str = ""
 
 
@@ -324,19 +330,6 @@ class ScaffoldPlan(Model):
 # ---------------------------------------------------------------------------------------------
 
 
-class ImplementedElement(Model):
-    """One thing the generated code implements, where, and the generated tests that exercise it.
-
-    Keys: `entity:<e>`, `field:<e>.<f>`, `choices:<e>.<f>`, `unique:<e>.<f>`,
-    `relation:<parent>-><child>` (one-to-many), `relation:<a><-><b>` (many-to-many),
-    `feature:<kind>:<e>` (a FeatureKind value), `role:<role>:<e>:<action>` (create, read, update,
-    delete or a workflow action name). `tests` are pytest node ids of the generated suite.
-    """
-
-    key: str
-    files: list[str] = Field(default_factory=list)
-    tests: list[str] = Field(default_factory=list)
-    note: str = ""
 
 
 class GeneratedFile(Model):

@@ -204,7 +204,7 @@ def trace_requirements(plan: ScaffoldPlan, tests: list[TestCaseResult] | None,
                        implemented: list[ImplementedElement] | None = None) -> list[RequirementTrace]:
     """One row per requirement. `tests` None: not run yet (a plan-time trace)."""
     if implemented is None:
-        from mb_core.requirements.implemented import implemented_elements
+        from mb_core.codegen import implemented_elements
 
         implemented = implemented_elements(plan)
     by_key = {e.key: e for e in implemented}

@@ -15,7 +15,7 @@ from mb_core.models import (
 )
 from mb_core.providers.offline import OfflineProvider
 from mb_core.requirements import map_to_plan, requirements_gate, trace_requirements
-from mb_core.requirements.implemented import implemented_elements
+from mb_core.codegen import implemented_elements
 from mb_core.requirements.trace import requirement_keys
 
 BOOKINGS = ("Keep studios and bookings. A studio has many bookings. A studio must never be "
