@@ -383,13 +383,12 @@ class FailureClass(str, Enum):
     diff_apply = "diff_apply"
     safety_violation = "safety_violation"
     tests_failed = "tests_failed"
-    requirement_unmet = "requirement_unmet"
+    requirement_unmet = "requirement_unmet"  # tests pass, but the spec asks for more than was built
     budget_exceeded = "budget_exceeded"
     sandbox_error = "sandbox_error"
     worker_lost = "worker_lost"
     awaiting_approval = "awaiting_approval"
     spec_refused = "spec_refused"
-    requirement_unmet = "requirement_unmet"  # tests pass, but the spec asks for more than was built
 
 
 class SandboxCap(Model):

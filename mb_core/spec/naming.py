@@ -101,7 +101,6 @@ def safe_entity_name(name: str) -> str:
 
 
 def safe_field_name(name: str) -> str:
-    name = shorten(name, MAX_FIELD_NAME)
     renamed = table("reserved_fields").get(name, name)
     if keyword.iskeyword(renamed):
         renamed = f"{renamed}_value"

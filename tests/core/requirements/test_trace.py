@@ -73,12 +73,12 @@ def test_removing_a_rule_from_the_plan_leaves_the_requirement_unmet_with_its_rea
     assert not gate.passed and any("no_overlap" in line for line in gate.evidence["unmet"])
 
 
-def test_what_the_generator_has_no_rule_for_names_the_llm_provider():
+def test_a_per_parent_total_is_traced_to_the_tests_that_check_its_numbers():
     plan = plan_for("Keep donors and donations. Show the total of donations per donor.")
     rows = by_key(plan, trace_requirements(plan, passing(plan)))
     report = rows["report:donation"]
-    assert report.status == RequirementStatus.not_implemented
-    assert "--provider openai" in report.reason
+    assert report.status == RequirementStatus.met, report.reason
+    assert report.tests and all(t.startswith("tests/") for t in report.tests)
 
 
 def test_unmet_requirements_hold_a_passing_build_for_approval_and_are_in_the_pr_body():
@@ -86,6 +86,7 @@ def test_unmet_requirements_hold_a_passing_build_for_approval_and_are_in_the_pr_
     rows = trace_requirements(plan, passing(plan))
     unmet = [r for r in rows if r.status != RequirementStatus.met]
     assert unmet and "user interface" in unmet[0].reason
+    assert "--provider openai" in unmet[0].reason
     report = EvalReport(build_id="b1", passed=True, requirements=rows,
                         checks=[requirements_gate(rows)])
     gate = gate_for("b1", risk_score=0, threshold=50, report=report)
