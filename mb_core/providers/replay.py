@@ -94,9 +94,10 @@ def index_bundle(bundle: BundleInput) -> dict[str, list[AgentReply]]:
         ) from exc
 
 
-# Timings and pytest's output tail change on every run of the same tests; the QA agent's request
-# carries them, so a replay also matches a request equal to a recorded one but for these.
-VOLATILE_FIELDS = frozenset({"seconds", "latency_s", "output_tail"})
+# Timings, pytest's output tail and the sandbox's uid (taken from a range per run) change on every
+# run of the same tests; the QA and review requests carry them, so a replay also matches a request
+# equal to a recorded one but for these.
+VOLATILE_FIELDS = frozenset({"seconds", "latency_s", "output_tail", "uid"})
 
 
 def _without_volatile(value: Any) -> Any:

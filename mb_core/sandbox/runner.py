@@ -386,7 +386,9 @@ def run_tests(tree: Path | str, timeout_s: int = 180, limits: SandboxLimits = DE
             isolation=session.plan.isolation, uid=session.uid, exit_code=exit_code,
             timed_out=timed_out, seconds=round(seconds, 3), output=output, tests=tests,
             warning=warning, network=False, namespaces=session.plan.namespaces,
-            hidden=[str(p) for p in session.hidden] + [str(cmd.TMP) + " (the host's)"],
+            # A folder under /tmp is hidden with the host's /tmp, and named by it alone: its
+            # scratch names change on every run.
+            hidden=[str(p) for p in cmd.mounted_hidden(session.hidden)] + [str(cmd.TMP)],
             writable=session.plan.writable, caps=caps, limits_hit=limits_hit)
 
 
