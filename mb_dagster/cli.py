@@ -17,7 +17,7 @@ from mb_core.errors import InvalidSpec, InvalidState, MBError
 from mb_core.models import BuildRun, BuildStatus, SpecMode
 from mb_core.settings import Settings
 from mb_core.submission import spec_text_from_bytes, spec_text_from_file
-from mb_dagster.terminal import say
+from mb_dagster.terminal import json_printable, say
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # Preview/beta notices (partitioned asset checks) are for developers, not for every CLI run.
@@ -266,7 +266,7 @@ def show(build_id: str, what: str) -> None:
     if what == "diff":
         say(value.patch, nl=False, raw_when_piped=True)
     else:
-        say(value.model_dump_json(indent=2))
+        click.echo(json_printable(value.model_dump_json(indent=2)))
 
 
 @main.command()

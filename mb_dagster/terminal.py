@@ -31,6 +31,12 @@ def printable(text: str, one_line: bool = False) -> str:
     return (_UNSAFE_ONE_LINE if one_line else _UNSAFE).sub(_escaped, text)
 
 
+def json_printable(text: str) -> str:
+    """JSON text with the same characters written as JSON escapes (`\u001b`): still valid JSON,
+    since outside its strings JSON has only ASCII punctuation, tabs and newlines."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def say(text: str, err: bool = False, nl: bool = True, one_line: bool = False,
         raw_when_piped: bool = False) -> None:
     """click.echo for text that may hold user input. `raw_when_piped` keeps the bytes as they are

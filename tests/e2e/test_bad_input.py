@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -195,6 +196,7 @@ def test_control_characters_from_a_spec_are_printed_escaped(mb_home):
     assert status.returncode == 0 and "failed" in shown(status)
     spec = mb("show", build_id, "spec")
     assert spec.returncode == 0 and "ticket desk" in shown(spec)
+    assert TERMINAL_ATTACK in json.loads(spec.stdout)["text"]  # escaped, and still valid JSON
 
     refused = mb("build", f"{TERMINAL_ATTACK} hello there")
     shown(refused)
@@ -204,7 +206,7 @@ def test_control_characters_from_a_spec_are_printed_escaped(mb_home):
     assert "\\x1b]0;owned" in shown(mb("status", f"{TERMINAL_ATTACK}b1"))
 
 
-def test_a_piped_diff_keeps_its_bytes(mb_home, tmp_path):
+def test_what_is_escaped_and_what_is_kept():
     from mb_dagster.terminal import printable
 
     assert printable("tab\there\nnext") == "tab\there\nnext"
