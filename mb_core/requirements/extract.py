@@ -310,8 +310,9 @@ def _implied_party_relations(c: Collector) -> None:
         party = next((p for p in parties if p != record), None)
         if party is None or any(record in pair for pair in linked if party in pair):
             continue
-        if any(rel.parent == record and rel.child == party for rel in c.r.spec.relations):
-            continue
+        if any((rel.child == record and rel.parent != party) or (rel.parent == record and rel.child
+                                                                  == party) for rel in c.r.spec.relations):
+            continue  # it already belongs to something the text names ("invoices for deals")
         a = next((m for m in c.r.mentions if m.entity == party), None)
         b = next((m for m in c.r.mentions if m.entity == record), None)
         if a is None or b is None:
