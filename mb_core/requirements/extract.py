@@ -296,6 +296,22 @@ def _relations(c: Collector, start: int, sentence: str) -> None:
                   summary=f"each {a.entity} belongs to one {b.entity}")
 
 
+def _parents(name: str, spec: ScaffoldSpec) -> set[str]:
+    return {r.parent for r in spec.relations if r.child == name
+            and r.kind == RelationKind.one_to_many}
+
+
+def _ancestors(name: str, spec: ScaffoldSpec) -> set[str]:
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for parent in _parents(todo.pop(), spec):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
 def _implied_party_relations(c: Collector) -> None:
     """A transaction-like record (deal, order, booking) belongs to the party it is with (contact,
     customer, patient) when the text names both and says nothing else about them."""
@@ -312,6 +328,9 @@ def _implied_party_relations(c: Collector) -> None:
             continue
         if any(rel.parent == record and rel.child == party for rel in c.r.spec.relations):
             continue
+        if party in {a for p in _parents(record, c.r.spec) if p != party
+                     for a in _ancestors(p, c.r.spec)}:
+            continue  # it reaches the party already ("invoices for deals" of a contact)
         a = next((m for m in c.r.mentions if m.entity == party), None)
         b = next((m for m in c.r.mentions if m.entity == record), None)
         if a is None or b is None:

@@ -65,8 +65,15 @@ class _Spec:
         self.features[(kind, entity)] = FeatureSpec(kind=kind, entity=entity, options=merged)
 
     def relation(self, parent: str, child: str, kind: RelationKind) -> None:
-        rest = [r for r in self.relations if {r.parent, r.child} != {parent, child}]
-        self.relations = [*rest, RelationSpec(kind=kind, parent=parent, child=child)]
+        """Add it, or turn the one between the same two entities round, in its place (the order
+        of relations is the order of migrations: an existing one must not move)."""
+        wanted = RelationSpec(kind=kind, parent=parent, child=child)
+        for i, r in enumerate(self.relations):
+            if {r.parent, r.child} == {parent, child}:
+                if (r.parent, r.child, r.kind) != (parent, child, kind):
+                    self.relations[i] = wanted
+                return
+        self.relations.append(wanted)
 
     def spec(self, base: ScaffoldSpec) -> ScaffoldSpec:
         return base.model_copy(update={
