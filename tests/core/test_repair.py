@@ -9,11 +9,12 @@ from mb_core.agents.base import AgentContext
 from mb_core.chaos import CODE_FAULTS, corrupt_generated
 from mb_core.codegen import render_application, render_devops
 from mb_core.diff_safety import diff_stats
-from mb_core.errors import DiffRejected
+from mb_core.errors import DiffRejected, InvalidState
 from mb_core.failures import NothingToRepair
 from mb_core.healing import mark_base_commit, read_base_commit
 from mb_core.models import (
     BuildRun,
+    BuildStatus,
     EvalReport,
     FeatureKind,
     GeneratedFile,
@@ -49,7 +50,8 @@ def test_the_offline_auto_fixer_repairs_a_faulty_generated_tree(env, tmp_path, f
     clean = GeneratedFiles(files=render_application(plan) + render_devops(plan))
     corrupted, what = corrupt_generated(clean, fault)
     assert what.startswith(f"{fault} in app/routers/"), what
-    build = BuildRun(id="b1", spec_text="contacts and deals")
+    build = env.store.create_build(BuildRun(id="b1", spec_text="contacts and deals",
+                                            status=BuildStatus.running))
     ws = Workspace.create(env.workspace_path(build.id))
     mark_base_commit(ws.path, ws.head())
     faulty_head = ws.apply_diff(ws.render_diff(corrupted), "generated, with a fault")
@@ -100,9 +102,27 @@ def test_a_patch_may_not_leave_its_files_delete_or_weaken_tests():
     assert rules == ["patch_deletes", "patch_scope", "patch_weakens_tests"]
 
 
+def test_a_cancelled_build_gets_no_patch(env):
+    plan = crm_plan()
+    build = env.store.create_build(BuildRun(id="b1", spec_text="contacts and deals",
+                                            status=BuildStatus.running))
+    ws = Workspace.create(env.workspace_path(build.id))
+    mark_base_commit(ws.path, ws.head())
+    clean = GeneratedFiles(files=render_application(plan))
+    corrupted, _ = corrupt_generated(clean, "wrong_status_code")
+    ws.apply_diff(ws.render_diff(corrupted), "generated, with a fault")
+    head = ws.head()
+    env.store.transition("b1", "cancel")
+    report = _failing("tests/test_entity_contact.py::test_create_contact")
+    with pytest.raises(InvalidState, match="^build b1 was cancelled$"):
+        patched_diff(env, build, plan, report, AgentContext(provider=OfflineProvider()), 2)
+    assert ws.head() == head
+
+
 def test_a_malicious_patch_never_reaches_the_workspace(env):
     plan = crm_plan()
-    build = BuildRun(id="b1", spec_text="contacts and deals")
+    build = env.store.create_build(BuildRun(id="b1", spec_text="contacts and deals",
+                                            status=BuildStatus.running))
     ws = Workspace.create(env.workspace_path(build.id))
     mark_base_commit(ws.path, ws.head())
     ws.apply_diff(ws.render_diff(GeneratedFiles(files=render_application(plan))), "generated")

@@ -28,7 +28,8 @@ def test_replan_drops_features_and_the_exhausted_ladder_rolls_back(mb_home, monk
     build_id = new_build_id()
     env.store.create_build(BuildRun(id=build_id, spec_text=CRM, status=BuildStatus.running))
     with instance_for_test() as instance:
-        with pytest.raises(MBError, match=rf"^build {build_id} rolled back: .*tests failed after replan x1"):
+        with pytest.raises(MBError, match=rf"^build {build_id} rolled back: .*; "
+                           r"tests failed after patch x0, replan x1: rolled back$"):
             run_build(env, instance, build_id, limits=RungLimits(retry=0, patch=0, replan=1))
 
         plans = instance.get_event_records(EventRecordsFilter(
@@ -39,7 +40,10 @@ def test_replan_drops_features_and_the_exhausted_ladder_rolls_back(mb_home, monk
     assert [a.phase for a in attempts] == [RepairPhase.build, RepairPhase.replan]
     plan = env.assets.read("plan", build_id, ScaffoldPlan)
     dropped = [d for d in plan.decisions if d.reason.startswith("re-plan:")]
-    assert dropped and not plan.features  # no feature's test was singled out: all were dropped
+    # The fault broke the contact router: the contact features' tests failed and were dropped; the
+    # deal features, whose tests passed, stay.
+    assert dropped and all(d.phrase.endswith(" on contact") for d in dropped), dropped
+    assert plan.features and all(f.entity == "deal" for f in plan.features)
     assert any("re-planned: dropped" in note for note in plan.risk_notes)
 
     build = env.store.get_build(build_id)
