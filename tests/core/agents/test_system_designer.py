@@ -106,3 +106,48 @@ def test_nothing_new_adds_no_revision():
     spec = read_spec("Build a CRM system with contacts and deals")
     base = design_plan(spec)
     assert design_plan(spec, base).migrations == base.migrations
+
+
+RULES = """
+title: Evening courses
+entities:
+  course: [title]
+  seat: [note]
+  loan: {item: string, taken_on: date}
+  request:
+    subject: string
+    phase: {type: enum, choices: [waiting, granted, declined]}
+roles:
+  admin: "*"
+  tutor: {request: [read]}
+features:
+  - {kind: capacity, entity: seat, options: {parent: course, limit_field: places}}
+  - {kind: date_order, entity: loan, options: {start: taken_on, end: back_on}}
+  - {kind: due_overdue, entity: loan, options: {due: back_on, done_field: brought_back}}
+  - kind: status_workflow
+    entity: request
+    options:
+      field: phase
+      states: [waiting, granted, declined]
+      actions: {grant: {from: [waiting], to: granted, roles: [tutor]}}
+"""
+
+
+def test_rules_get_their_columns_relation_and_endpoints():
+    plan = design_plan(read_spec(RULES, SpecMode.guided))
+    fields = {e.name: {f.name: f for f in e.fields} for e in plan.entities}
+    assert fields["course"]["places"].type == FieldType.integer  # the capacity's limit column
+    assert fields["loan"]["back_on"].type == FieldType.date
+    assert fields["loan"]["brought_back"].type == FieldType.boolean
+    assert any(r.kind == RelationKind.one_to_many and (r.parent, r.child) == ("course", "seat")
+               for r in plan.relations)  # a capacity is per parent: the relation is planned
+    got = {(e.method, e.path): e for e in plan.endpoints}
+    assert ("GET", "/loans/overdue") in got
+    assert ("GET", "/courses/{id}/seats") in got
+    assert got[("POST", "/requests/{id}/grant")].roles == ["tutor"]
+    from mb_core.codegen import implemented_elements
+
+    keys = {e.key for e in implemented_elements(plan)}
+    assert {"feature:capacity:seat", "feature:date_order:loan", "feature:due_overdue:loan",
+            "role:tutor:request:grant", "relation:course->seat"} <= keys
+    assert "role:tutor:request:update" not in keys
