@@ -201,7 +201,10 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
         store.start_attempt(build_id, phase, why)
         tokens_before, cost_before = _spend(env, build_id)
         result = execute_job(instance, PHASE_JOBS[phase], build_id, {
-            **(tags or {}), PHASE_TAG: phase.value, ITERATION_TAG: str(build.attempt), HEALING_TAG: "1"})
+            # The iteration counts this drive's attempts (a rerun starts again at 1, so a replayed
+            # build asks its agents exactly what it asked when it was recorded).
+            **(tags or {}), PHASE_TAG: phase.value, ITERATION_TAG: str(1 + sum(used.values())),
+            HEALING_TAG: "1"})
         run_ids.append(result.run_id)
         outcome = judge_attempt(env, build_id, build.attempt, result)
         tokens_after, cost_after = _spend(env, build_id)
