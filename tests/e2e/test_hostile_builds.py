@@ -314,3 +314,94 @@ def test_a_hostile_target_repository_runs_nothing_on_the_host(mb_home, markers, 
     harness = next(c for c in report.checks if c.name == "harness_intact")
     assert {"bandit.py", "ruff.py", "alembic.py", "sitecustomize.py"} <= {
         row["path"] for row in harness.evidence["findings"]}
+
+
+@pytest.fixture
+def home_outside_tmp(monkeypatch):
+    """A storage root outside /tmp (which the sandbox already covers with its own tmpfs): the
+    store and the other workspaces must be hidden for what they are, not for where they are."""
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="mb-hostile-", dir="/var/tmp"))
+    home.chmod(0o755)  # as an MB_HOME made with mkdir is: hidden for what it is, not by its mode
+    (home / "dagster").mkdir()
+    monkeypatch.setenv("MB_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    monkeypatch.delenv("MB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MB_RISK_THRESHOLD", raising=False)
+    monkeypatch.delenv("MB_PROVIDER", raising=False)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+PEEKING_TEST = '''from pathlib import Path
+
+HOME = Path(__HOME__)
+
+
+def test_the_builders_storage_is_out_of_reach():
+    seen = []
+    for path in (HOME / "store.db", HOME / "workspaces", HOME / "assets", HOME):
+        try:
+            seen.append(f"{path}: {sorted(p.name for p in path.iterdir())}" if path.is_dir()
+                        else f"{path}: {path.read_bytes()[:64]!r}")
+        except OSError as exc:
+            seen.append(f"{path}: {type(exc).__name__}")
+    assert False, "seen: " + "; ".join(seen)
+'''
+
+
+def test_a_test_that_reads_the_store_and_other_workspaces_sees_nothing(home_outside_tmp, tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    first = mb("build", CRM)
+    assert first.returncode == 0, out(first)
+    other_id = out(first).split()[1]
+    peek = PEEKING_TEST.replace("__HOME__", repr(str(home_outside_tmp)))
+    build_id, text = hostile_build({AgentRole.codegen: with_file("tests/test_peek.py", peek)})
+    env, build, gate, report = assert_held_or_refused(build_id, markers,
+                                                      "test_the_builders_storage_is_out_of_reach")
+    peeked = next(t for t in report.tests if t.nodeid.endswith("test_the_builders_storage_is_out_of_reach"))
+    assert "seen:" in peeked.message
+    assert "store.db: b" not in peeked.message, peeked.message  # not one byte of it was read
+    # Nothing of the store, nor of the other build, reached the report.
+    everything = report.model_dump_json()
+    assert other_id not in everything and "SQLite format" not in everything, peeked.message
+
+
+HOG_TEST = '''import multiprocessing
+import os
+import time
+
+
+def hold(memory_mb, disk_mb, path):
+    # Each process stays under every per-process limit (address space, largest file); together
+    # they hold 2.7 GB of memory and write 1.2 GB.
+    block = bytearray(memory_mb * 1024 * 1024)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    with open(path, "wb") as fh:
+        for _ in range(disk_mb // 4):
+            fh.write(os.urandom(4 * 1024 * 1024))
+    time.sleep(5)  # all of them at once
+
+
+def test_many_processes_together_hold_more_than_the_sandbox_has(tmp_path):
+    children = [multiprocessing.Process(target=hold, args=(900, 400, tmp_path / f"fill-{n}"))
+                for n in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert all(child.exitcode == 0 for child in children), [c.exitcode for c in children]
+'''
+
+
+def test_a_memory_and_disk_hog_across_processes_is_stopped(mb_home, tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    build_id, text = hostile_build({AgentRole.codegen: with_file("tests/test_hog.py", HOG_TEST)})
+    env, build, gate, report = assert_held_or_refused(
+        build_id, markers, "test_many_processes_together_hold_more_than_the_sandbox_has")
+    assert build.status == BuildStatus.failed
