@@ -51,7 +51,7 @@ class Settings(BaseModel):
         return paths
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         home = Path(env.get("MB_HOME") or ".mb").expanduser().resolve()
         return cls(

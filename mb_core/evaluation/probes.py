@@ -35,7 +35,6 @@ import json
 import os
 import secrets
 from importlib import resources
-from pathlib import Path
 
 from mb_core.models import ScaffoldPlan, TestCaseResult, TestOutcome
 from mb_core.quality import OPENAPI_PROBE, PII_PROBE, PROBE_PREFIX, pii_fields

@@ -82,9 +82,43 @@ class _Spec:
             "features": list(self.features.values())})
 
 
-def _new_kind(name: str) -> FeatureKind | None:
-    """Feature kinds a newer generator adds (capacity, date_order, ...); None until it has them."""
-    return FeatureKind.__members__.get(name)
+_DATED = (FieldType.date, FieldType.datetime)
+
+
+def _rule_options(s: _Spec, req: Requirement) -> dict | None:
+    """The generator's options for a capacity, date-order or overdue rule, or None when the spec
+    cannot carry it (the trace then says the rule is not implemented, and why)."""
+    entity = req.entity
+    if req.rule == RuleKind.capacity:
+        container = req.params.get("container")
+        if container not in s.entities or container == entity:
+            return None  # a limit on rows of nothing: no parent to count them under
+        if not any(r.parent == container and r.child == entity and r.kind == RelationKind.one_to_many
+                   for r in s.relations):
+            s.relation(container, entity, RelationKind.one_to_many)
+        limit = req.params.get("limit")
+        if isinstance(limit, int) and limit > 0:
+            return {"parent": container, "limit": limit}
+        current = s.field(container, "capacity")
+        if current is not None and current.type != FieldType.integer:
+            return None
+        if current is None:
+            s.put_field(container, FieldSpec(name="capacity", type=FieldType.integer, required=True,
+                                             min_value=1, description="how many it takes"))
+        return {"parent": container, "limit_field": "capacity"}
+    if req.rule == RuleKind.date_order:
+        start, end = req.params.get("earlier"), req.params.get("later")
+        if not _usable(start) or not _usable(end) or start == end:
+            return None
+        kinds = {f.type for f in (s.field(entity, start), s.field(entity, end)) if f is not None}
+        if not kinds <= set(_DATED) or len(kinds) > 1:
+            return None  # the generator orders two dates (or two times), nothing else
+        return {"start": start, "end": end}
+    if req.rule == RuleKind.due_overdue:
+        due = next((f.name for f in s.entities[entity].fields if f.type in _DATED
+                    and (f.name.startswith("due") or f.name.endswith("due_date"))), None)
+        return {"due": due} if due else {}
+    return None
 
 
 def reconcile(spec: ScaffoldSpec, requirements: list[Requirement]) -> ScaffoldSpec:
@@ -130,10 +164,8 @@ def reconcile(spec: ScaffoldSpec, requirements: list[Requirement]) -> ScaffoldSp
                                                      "choices": []})
             s.put_field(entity, current.model_copy(update={
                 "min_value": req.params.get("min"), "max_value": req.params.get("max")}))
-            kind = _new_kind("value_range")
-            if kind is not None:
-                s.feature(kind, entity, field=req.field, min=req.params.get("min"),
-                          max=req.params.get("max"))
+            s.feature(FeatureKind.value_range, entity, field=req.field, min=req.params.get("min"),
+                      max=req.params.get("max"))
         elif req.kind == RequirementKind.rule and req.rule == RuleKind.no_overlap:
             resource = req.params.get("resource")
             if resource in s.entities and resource != entity and not any(
@@ -143,9 +175,9 @@ def reconcile(spec: ScaffoldSpec, requirements: list[Requirement]) -> ScaffoldSp
                       resource=f"{resource}_id" if resource in s.entities else None)
         elif req.kind == RequirementKind.rule and req.rule in (RuleKind.capacity, RuleKind.date_order,
                                                                RuleKind.due_overdue):
-            kind = _new_kind(req.rule.value)
-            if kind is not None:
-                s.feature(kind, entity, **req.params)
+            options = _rule_options(s, req)
+            if options is not None:
+                s.feature(FeatureKind(req.rule.value), entity, **options)
         elif req.kind == RequirementKind.report and not req.params.get("ui"):
             group = req.params.get("group_by")
             field = s.field(entity, group) if group else None

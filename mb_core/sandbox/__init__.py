@@ -7,5 +7,18 @@ from mb_core.sandbox.limits import DEFAULT_LIMITS, SandboxLimits
 from mb_core.sandbox.runner import Harness, Prepare, SandboxResult, run_tests, sandbox_status
 from mb_core.sandbox.uids import SANDBOX_UIDS
 
-__all__ = ["DEFAULT_LIMITS", "Harness", "Prepare", "PytestRun", "SANDBOX_UIDS", "SandboxLimits", "SandboxResult", "hidden_dirs",
-           "interpreter_roots", "parse_junit", "pytest_argv", "run_tests", "sandbox_status"]
+__all__ = [
+           "DEFAULT_LIMITS",
+           "SANDBOX_UIDS",
+           "Harness",
+           "Prepare",
+           "PytestRun",
+           "SandboxLimits",
+           "SandboxResult",
+           "hidden_dirs",
+           "interpreter_roots",
+           "parse_junit",
+           "pytest_argv",
+           "run_tests",
+           "sandbox_status",
+]

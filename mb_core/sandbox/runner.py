@@ -32,8 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from mb_core.errors import SandboxError
 from mb_core.models import SandboxCap, TestCaseResult
 from mb_core.sandbox import commands as cmd
-from mb_core.sandbox.commands import PytestRun
 from mb_core.sandbox.cgroups import SandboxCgroup, host_hierarchies
+from mb_core.sandbox.commands import PytestRun
 from mb_core.sandbox.junit import parse_junit
 from mb_core.sandbox.limits import DEFAULT_LIMITS, MB, SandboxLimits, limit_argv, process_caps
 from mb_core.sandbox.uids import SANDBOX_UIDS, allocate_uid

@@ -113,7 +113,8 @@ STUDIOS = ("Keep studios and bookings. A studio has many bookings. A studio must
 
 def test_an_unmet_requirement_holds_the_build_for_approval_with_the_list(mb_home):
     env = BuildEnvironment.open(Settings.from_env())
-    build_id = _new_build(env, "Keep donors and donations. Show the total of donations per donor.")
+    # A chart is a user interface: the offline generator builds an API, so it stays unmet.
+    build_id = _new_build(env, "Keep donors and donations. Show a chart of donations per month.")
     with instance_for_test() as instance:
         instance.add_dynamic_partitions("builds", [build_id])
         result = materialize(ALL, selection=[spec, plan, diff, eval_report], partition_key=build_id,
@@ -121,10 +122,11 @@ def test_an_unmet_requirement_holds_the_build_for_approval_with_the_list(mb_home
         covered = _evaluations(result)["requirements_covered"]
         assert not covered.passed and covered.severity == AssetCheckSeverity.WARN
         assert "report" in covered.description and "held at the approval gate" in covered.description
+        assert "--provider openai" in str(covered.metadata), covered.metadata
         assert result.success and not failed_blocking_checks(result)
         assert env.store.get_build(build_id).status == BuildStatus.awaiting_approval
         gate = env.store.get_gate(build_id)
-        assert "not met" in gate.reason and "donations per donor" in gate.reason
+        assert "not met" in gate.reason and "chart of donations per month" in gate.reason
         report = env.assets.read("eval_report", build_id, EvalReport)
         assert report.failure_class.value == "requirement_unmet"
         assert report.confidence.level.value != "high"

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from dagster import (
-    DagsterInstance,
     build_sensor_context,
     instance_for_test,
     materialize,

@@ -149,7 +149,9 @@ def assert_held_or_refused(build_id: str, markers: Path, *reasons: str):
     `reasons`."""
     env, build, gate, report = outcome(build_id)
     assert sorted(p.name for p in markers.iterdir()) == [], "planted code ran outside the sandbox"
-    assert build.status in (BuildStatus.failed, BuildStatus.awaiting_approval), build.status
+    # A safety finding is never retried: the build rolls back to its base (or fails, or waits).
+    assert build.status in (BuildStatus.failed, BuildStatus.rolled_back,
+                            BuildStatus.awaiting_approval), build.status
     assert not (env.artifact_dir(build_id) / "manifest.json").exists()
     said = f"{build.error or ''} {gate.reason if gate else ''}"
     for reason in reasons:
@@ -170,7 +172,7 @@ def test_modules_shadowing_every_tool_never_run_outside_the_sandbox(mb_home, mar
     build_id, _text = hostile_build({AgentRole.codegen: chain(*(with_file(p, c) for p, c in planted.items()))})
     _env, build, _gate, report = assert_held_or_refused(build_id, markers, "harness_intact",
                                                       "tool_shadowing")
-    assert build.status == BuildStatus.failed
+    assert build.status == BuildStatus.rolled_back
     harness = next(c for c in report.checks if c.name == "harness_intact")
     named = {row["path"] for row in harness.evidence["findings"]}
     assert set(planted) - {"tests/zz_start.pth"} <= named | {"tests/zz_start.pth"}, named
@@ -213,7 +215,7 @@ def test_a_forging_conftest_over_a_broken_route_is_not_released(mb_home, markers
     build_id, _text = hostile_build({AgentRole.codegen: mutation})
     _env, build, _gate, report = assert_held_or_refused(
         build_id, markers, "harness_intact", "pytest_runtest_makereport")
-    assert build.status == BuildStatus.failed
+    assert build.status == BuildStatus.rolled_back
     # The hook forged the generated suite's own report ...
     forged = [t for t in report.tests if t.nodeid.endswith("test_status_page")]
     assert forged and forged[0].outcome.value == "passed"
@@ -246,7 +248,7 @@ def test_a_workflow_that_sends_secrets_out_is_refused(mb_home, markers):
         {AgentRole.devops: with_file(".github/workflows/coverage.yml", EXFILTRATING_WORKFLOW)})
     _env, build, _gate, report = assert_held_or_refused(build_id, markers, "ci_safe", "ci_secrets",
                                                       "metrics.example.org")
-    assert build.status == BuildStatus.failed
+    assert build.status == BuildStatus.rolled_back
     assert {f.flag.value for f in report.risk_findings} >= {"ci_network", "ci_secrets"}
 
 
@@ -398,10 +400,11 @@ def test_many_processes_together_hold_more_than_the_sandbox_has(tmp_path):
 '''
 
 
-def test_a_memory_and_disk_hog_across_processes_is_stopped(mb_home, tmp_path):
+def test_a_memory_and_disk_hog_across_processes_is_stopped(mb_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("META_BUILDER_MAX_ITERATIONS", "1")  # one attempt: the hog, then rollback
     markers = tmp_path / "markers"
     markers.mkdir()
     build_id, text = hostile_build({AgentRole.codegen: with_file("tests/test_hog.py", HOG_TEST)})
     env, build, gate, report = assert_held_or_refused(
         build_id, markers, "test_many_processes_together_hold_more_than_the_sandbox_has")
-    assert build.status == BuildStatus.failed
+    assert build.status == BuildStatus.rolled_back

@@ -4,6 +4,7 @@ from mb_core.agents import product_architect, security, system_designer
 from mb_core.agents.base import AgentContext, run_agent
 from mb_core.agents.io import ArchitectInput, DesignerInput, DiffStats, ReviewInput, SecurityInput
 from mb_core.agents.reviewer import write_review
+from mb_core.codegen import implemented_elements
 from mb_core.gate import gate_for
 from mb_core.models import (
     ApprovalDecision,
@@ -15,7 +16,6 @@ from mb_core.models import (
 )
 from mb_core.providers.offline import OfflineProvider
 from mb_core.requirements import map_to_plan, requirements_gate, trace_requirements
-from mb_core.codegen import implemented_elements
 from mb_core.requirements.trace import requirement_keys
 
 BOOKINGS = ("Keep studios and bookings. A studio has many bookings. A studio must never be "
@@ -104,3 +104,25 @@ def test_a_build_that_meets_every_requirement_releases_below_the_threshold():
     report = EvalReport(build_id="b2", passed=True, requirements=rows)
     assert gate_for("b2", risk_score=10, threshold=50, report=report).decision == \
         ApprovalDecision.auto_approved
+
+
+# Phrasings written for these tests: a limit per parent, two dates in order, a due date.
+RULE_SPECS = {
+    "capacity": "Keep workshops and enrollments. A workshop has many enrollments. A workshop can "
+                "take at most 12 enrollments.",
+    "date_order": "Keep trips with a start date and an end date. The end date must be after the "
+                  "start date.",
+    "due_overdue": "Keep invoices with an amount and a due date. Show the overdue invoices.",
+}
+
+
+def test_rules_the_reader_finds_are_built_with_the_generators_options():
+    from mb_core.codegen import render_all
+
+    for rule, text in RULE_SPECS.items():
+        plan = plan_for(text)
+        assert render_all(plan), rule  # the plan renders: no option the generator cannot read
+        traced = {r.kind: r for r in trace_requirements(plan, passing(plan))}
+        wanted = [r for r in trace_requirements(plan, passing(plan)) if r.kind == f"rule:{rule}"]
+        assert wanted, (rule, sorted(traced))
+        assert all(r.status == RequirementStatus.met for r in wanted), [(r.kind, r.reason) for r in wanted]
