@@ -99,7 +99,7 @@ def test_invalid_yaml_cannot_be_reviewed_and_is_refused():
 def test_network_calls_are_told_apart_from_loopback():
     assert network_call("curl http://localhost:8000/health") == "runs curl"
     assert network_call("python -m http.server") == ""
-    assert network_call("pip install --index-url https://mirror.example.org/simple x") \
+    assert network_call("pip install -i https://mirror.example.org/simple x") \
         == "calls mirror.example.org"
     assert network_call("wget -qO- 127.0.0.1:9/x") == "runs wget"
     assert network_call("echo done") == ""

@@ -36,8 +36,8 @@ def test_crm_with_contacts_and_deals():
     ("The customer has name, birthday, phone.", "customer", ["name", "birthday", "phone"]),
     ("A site to keep films, each with details like title, director, runtime, and watch status.",
      "film", ["title", "director", "runtime", "watch_status"]),
-    ("Supply management (tracking names, SKUs, and stock levels).", "supply",
-     ["name", "sku", "stock_level"]),
+    ("Supply management (keeping names, SKUs, and shelf counts).", "supply",
+     ["name", "sku", "shelf_count"]),
     ("Tutors can create profiles with their subject and hourly rate.", "profile",
      ["subject", "hourly_rate"]),
 ])
