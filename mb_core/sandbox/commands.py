@@ -254,6 +254,9 @@ def bwrap_argv(tools: Tools, src: Path, hidden: list[Path], disk_bytes: int, dro
         argv += ["--ro-bind", str(path), str(path)]
     for root in interpreter_roots():
         if within(root, [TMP]):  # an interpreter under /tmp, bound back into the capped tmpfs
+            for parent in parents(root)[:-1]:
+                if parent != TMP:  # bwrap would make them 0700, out of reach of the dropped uid
+                    argv += ["--perms", "0755", "--dir", str(parent)]
             argv += ["--ro-bind", str(root), str(root)]
     if harness is not None:
         argv += ["--ro-bind", str(harness), str(HARNESS_MOUNT)]

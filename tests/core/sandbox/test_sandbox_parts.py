@@ -112,3 +112,18 @@ def test_settings_name_every_private_folder(tmp_path):
     remote = Settings.from_env({"MB_HOME": str(tmp_path / "home"),
                                 "MB_DATABASE_URL": "postgresql+psycopg2://u@127.0.0.1/mb"})
     assert remote.private_paths() == [tmp_path / "home", tmp_path / "home" / "dagster"]
+
+
+def test_an_interpreter_under_tmp_is_bound_back_with_folders_the_sandbox_uid_can_pass(monkeypatch):
+    from mb_core.sandbox import commands
+
+    venv = Path("/tmp/checkout/main/.venv")
+    monkeypatch.setattr(commands, "interpreter_roots", lambda: [Path("/usr"), venv])
+    tools = commands.Tools.find("/usr/bin:/bin")
+    argv = commands.bwrap_argv(tools, Path("/tmp/src"), [], 1024, True)
+    bound = argv.index(str(venv))
+    made = [argv[i + 1] for i in range(bound) if argv[i] == "--dir"]
+    assert "/tmp/checkout" in made and "/tmp/checkout/main" in made
+    for folder in ("/tmp/checkout", "/tmp/checkout/main"):
+        i = argv.index(folder)
+        assert argv[i - 3:i] == ["--perms", "0755", "--dir"], argv[i - 3:i]
