@@ -15,12 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mb_core.models import (
-    Action,
     FieldType,
     RelationKind,
     Requirement,
     RequirementKind,
-    RuleKind,
     ScaffoldSpec,
     TextSpan,
 )
@@ -41,29 +39,12 @@ PARTY_HEADS = frozenset({
     "attendee", "participant", "volunteer", "resident", "household",
 })
 
-_VERB_ACTIONS: dict[str, set[Action]] = {}
-for _verbs, _actions in (
-    (("add create submit book register log record enter open place make file post write raise "
-     "request schedule reserve upload issue"), {Action.create}),
-    ("view see read browse list look check search find read review track", {Action.read}),
-    (("edit update change modify approve reject assign close resolve move rename reassign "
-     "complete confirm mark"), {Action.update}),
-    ("delete remove cancel archive discard", {Action.delete}),
-    ("manage administer maintain run own control", set(Action)),
-):
-    for _verb in _verbs.split():
-        _VERB_ACTIONS[_verb] = _actions
-
-_MODAL = r"(?:can|may|are able to|is able to|should be able to|must be able to|get to|will)"
 _ENUM_FIELD_HINT = {"status", "stage", "state", "phase", "priority", "type", "kind", "category",
                     "level", "severity", "tier", "size", "grade", "rating", "condition", "method",
                     "channel", "source", "frequency", "mode", "role", "plan", "gender", "color",
                     "colour", "class", "difficulty", "urgency", "visibility", "outcome", "result"}
-_STATE_FIELDS = {"status", "stage", "state", "phase"}
 _STOP = words("determiners") | words("prepositions") | words("conjunctions") | words(
     "pronouns") | words("auxiliaries") | words("quantifiers") | {"with", "has", "have", "its"}
-_UI_WORDS = re.compile(r"\b(chart|charts|graph|graphs|dashboard|dashboards|calendar view|map view|"
-                       r"page|pages|screen|screens|widget|plot|plots|heat ?map)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -218,45 +199,6 @@ def _value_lists(c: Collector, start: int, sentence: str) -> None:
               summary=f"{entity}.{field} is one of {', '.join(values)}")
 
 
-_STATE = r"[\w-]+(?: (?!(?:to|then|or|and|by|when|after|before|once)\b)[\w-]+)?"
-_FLOW = re.compile(
-    rf"(?:go|goes|move|moves|moving|progress|progresses|pass|passes|flow|flows|advance|advances|"
-    rf"transition|transitions|change|changes)(?: only)?\s+from\s+(?P<chain>{_STATE}(?:\s+(?:and then to|"
-    rf"then to|and then|then|to|or)\s+{_STATE})+)", re.IGNORECASE)
-_ARROWS = re.compile(r"(?P<chain>[\w-]+(?:\s*(?:->|→|=>)\s*[\w-]+)+)")
-
-
-def _state_machines(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.near(start, start + len(sentence))
-    for pattern, splitter in ((_FLOW, r"\s+(?:and then to|then to|and then|then|to)\s+"), (_ARROWS, r"\s*(?:->|→|=>)\s*")):
-        for m in pattern.finditer(sentence):
-            steps = [s for s in re.split(splitter, m.group("chain").strip()) if s]
-            transitions: dict[str, list[str]] = {}
-            states: list[str] = []
-            previous: list[str] = []
-            for step in steps:
-                options = [_value(x) for x in re.split(r"\s+or\s+", step) if _value(x)]
-                for state in options:
-                    if state not in states:
-                        states.append(state)
-                for src in previous:
-                    transitions.setdefault(src, [])
-                    transitions[src] += [o for o in options if o not in transitions[src]]
-                previous = options
-            if len(states) < 2:
-                continue
-            words_before = sentence[:m.start()].lower()
-            field = next((f for f in _STATE_FIELDS if re.search(rf"\b{f}\b", words_before)), "status")
-            before = [x for x in near if x.start <= start + m.start()]
-            entity = (before[-1].entity if before else (near[0].entity if near else None)) or (
-                c.r.entity_with_field(field, []) or (c.r.entities[0] if len(c.r.entities) == 1 else None))
-            c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("sm", entity),
-                  rule=RuleKind.state_machine, entity=entity, field=field, values=states,
-                  params={"transitions": transitions},
-                  summary=f"{entity}.{field} moves only " + "; ".join(
-                      f"{a} -> {', '.join(b)}" for a, b in transitions.items()))
-
-
 def _relations(c: Collector, start: int, sentence: str) -> None:
     near = c.r.in_range(start, start + len(sentence))
     low = sentence.lower()
@@ -342,200 +284,6 @@ def _implied_party_relations(c: Collector) -> None:
               summary=f"one {party} has many {record}")
 
 
-_UNIQUE = re.compile(
-    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:must|should|has to|have to|needs? to)\s+be\s+unique|"
-    r"\bunique\s+(?P<b>[\w-]+(?: [\w-]+)?)|no two\s+[\w-]+(?: [\w-]+)?\s+(?:may|can|should|"
-    r"shall)\s+(?:share|have|use)\s+the same\s+(?P<c>[\w-]+(?: [\w-]+)?)|"
-    r"(?P<d>[\w-]+(?: [\w-]+)?)\s+(?:is|are)\s+unique", re.IGNORECASE)
-
-
-def _unique(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.near(start, start + len(sentence))
-    for m in _UNIQUE.finditer(sentence):
-        phrase = next(g for g in m.groups() if g)
-        entity, field = c.r.owner_and_field(phrase, near)
-        if not field:
-            continue
-        if field == entity or (entity and field in {singular(entity), plural(entity)}):
-            continue
-        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("unique", entity, field),
-              rule=RuleKind.uniqueness, entity=entity, field=field,
-              summary=f"{entity}.{field} is unique")
-
-
-_OVERLAP = re.compile(r"double[- ]?book(?:ed|ing)?|overlap\w*|(?:booked|reserved|scheduled|taken)"
-                      r" twice|at the same time|clash\w*|conflict\w*", re.IGNORECASE)
-
-
-def _schedulable(name: str) -> bool:
-    return name.split("_")[-1] in words("schedulable_entities") | {"booking", "reservation",
-                                                                    "appointment", "shift"}
-
-
-def _no_overlap(c: Collector, start: int, sentence: str) -> None:
-    m = _OVERLAP.search(sentence)
-    if not m:
-        return
-    near = c.r.in_range(start, start + len(sentence))
-    booked = [x.entity for x in near if _schedulable(x.entity)]
-    others = [x.entity for x in near if not _schedulable(x.entity)]
-    if not booked:
-        booked = [e for e in c.r.entities if _schedulable(e)]
-    entity = booked[0] if booked else (near[0].entity if near else None)
-    resource = next((o for o in others if o != entity), None)
-    c.add(RequirementKind.rule, start, start + len(sentence), ("overlap", entity),
-          rule=RuleKind.no_overlap, entity=entity, params={"resource": resource},
-          summary=f"no two {entity} rows overlap in time" + (f" for the same {resource}"
-                                                             if resource else ""))
-
-
-_CAPACITY = re.compile(r"\b(?:capacity|at most|no more than|up to|maximum of|a maximum|max(?:imum)?"
-                       r" of|limit of|limited to|cannot exceed|can't exceed|is full|are full)\b"
-                       r"(?:\s+(?:of\s+)?(?P<n>\d+))?", re.IGNORECASE)
-
-
-def _capacity(c: Collector, start: int, sentence: str) -> None:
-    m = _CAPACITY.search(sentence)
-    if not m:
-        return
-    low = sentence.lower()
-    if re.search(r"\b(characters?|chars?|letters?|words?|mb|kb|gb|files?|photos?|images?)\b",
-                 low[m.end():m.end() + 25]):
-        return
-    near = c.r.in_range(start, start + len(sentence))
-    if not near:
-        return
-    container = near[0].entity
-    counted = next((x.entity for x in near[1:] if x.entity != container), None)
-    n = m.group("n")
-    c.add(RequirementKind.rule, start, start + len(sentence), ("capacity", container),
-          rule=RuleKind.capacity, entity=counted or container,
-          params={"container": container, "limit": int(n) if n else None},
-          summary=f"a {container} takes no more {counted or 'rows'} than its capacity")
-
-
-_DATE_ORDER = re.compile(
-    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:date\s+|time\s+)?(?:must|should|has to|cannot|can't|may not)"
-    r"\s+(?:be\s+|come\s+|fall\s+)?(?P<rel>after|before|later than|earlier than|on or after|"
-    r"precede)\s+(?:the\s+)?(?P<b>[\w-]+(?: [\w-]+)?)", re.IGNORECASE)
-
-
-def _date_order(c: Collector, start: int, sentence: str) -> None:
-    for m in _DATE_ORDER.finditer(sentence):
-        a, b = _field_name(m.group("a")), _field_name(m.group("b"))
-        if not a or not b or not re.search(r"date|time|day|start|end|begin|finish|return|due|"
-                                           r"check|arriv|depart|leav|expir", a + b):
-            continue
-        near = c.r.near(start, start + len(sentence))
-        entity = c.r.entity_with_field(a, near) or c.r.entity_with_field(b, near)
-        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("order", entity, a, b),
-              rule=RuleKind.date_order, entity=entity,
-              params={"later": a if m.group("rel").lower() in {"after", "later than", "on or after"}
-                      else b, "earlier": b if m.group("rel").lower() in {"after", "later than",
-                                                                         "on or after"} else a},
-              summary=f"{entity}: {m.group('a')} {m.group('rel')} {m.group('b')}")
-
-
-def _overdue(c: Collector, start: int, sentence: str) -> None:
-    m = re.search(r"\boverdue\b|\bpast (?:its |their |the )?due\b|\blate (?:returns?|payments?)\b",
-                  sentence, re.IGNORECASE)
-    if not m:
-        return
-    near = c.r.near(start, start + len(sentence))
-    entity = next((x.entity for x in near if any(f.startswith("due") or f.endswith("due_date")
-                                                  for f in c.r.fields.get(x.entity, []))), None)
-    entity = entity or (near[0].entity if near else None)
-    c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("overdue", entity),
-          rule=RuleKind.due_overdue, entity=entity, summary=f"overdue {entity} rows are listed")
-
-
-_RANGE = re.compile(
-    r"(?P<f>[\w-]+(?: [\w-]+)?)\s+(?:must be|should be|is|are|has to be|of|goes|go|runs?)\s+"
-    r"(?:(?:between|from)\s+(?P<lo>-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(?P<hi>-?\d+(?:\.\d+)?)|"
-    r"(?:at least|no less than|not less than|greater than or equal to)\s+(?P<min>-?\d+(?:\.\d+)?)|"
-    r"(?:at most|no more than|not more than|less than or equal to)\s+(?P<max>-?\d+(?:\.\d+)?)|"
-    r"(?P<pos>positive|non-negative|nonnegative|never negative|not negative))|"
-    r"(?P<f2>[\w-]+(?: [\w-]+)?)\s+(?:cannot|can't|may not|must not|can never)\s+be\s+negative", re.IGNORECASE)
-
-
-def _ranges(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.near(start, start + len(sentence))
-    for m in _RANGE.finditer(sentence):
-        entity, field = c.r.owner_and_field(m.group("f") or m.group("f2"), near)
-        if not field or field in {"it", "they"}:
-            continue
-        lo = m.group("lo") or m.group("min") or ("0" if m.group("pos") or m.group("f2") else None)
-        hi = m.group("hi") or m.group("max")
-        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("range", entity, field),
-              rule=RuleKind.value_range, entity=entity, field=field,
-              params={"min": float(lo) if lo is not None else None,
-                      "max": float(hi) if hi is not None else None},
-              summary=f"{entity}.{field} within [{lo if lo is not None else '-inf'}, "
-                      f"{hi if hi is not None else 'inf'}]")
-
-
-_REPORT = re.compile(r"\b(?:totals?|sum|sums|average|averages|mean|count|counts|number of|how many|"
-                     r"how much|balances?|breakdown|summary|summaries|report|reports|statistics|"
-                     r"stats)\b", re.IGNORECASE)
-
-
-def _reports(c: Collector, start: int, sentence: str) -> None:
-    m = _REPORT.search(sentence) or _UI_WORDS.search(sentence)
-    if not m:
-        return
-    low = sentence.lower()
-    if not re.search(r"\b(per|by|for each|of each|each|grouped|report|reports|summary|summaries|of|"
-                     r"balance|balances|statistics|stats|breakdown|total|totals)\b", low):
-        return
-    near = c.r.in_range(start, start + len(sentence))
-    after = [x for x in near if x.start >= start + m.start()] or near
-    per = re.search(r"\b(?:per|by|for each|of each|grouped by)\s+(?:the\s+)?(?P<g>[\w-]+(?: [\w-]+)?)",
-                    low[m.start():])
-    group = None
-    if per:
-        g = per.group("g")
-        group = next((e for e in c.r.entities if any(
-            re.match(rf"{re.escape(f)}\b", g) for f in _forms(e))), None) or _field_name(g)
-    measured = [x.entity for x in after if x.entity != group]
-    entity = measured[0] if measured else (after[0].entity if after else None)
-    if entity is None and group in c.r.entities:
-        children = [r.child for r in c.r.spec.relations if r.parent == group]
-        entity = children[0] if children else None
-    ui = _UI_WORDS.search(sentence)
-    c.add(RequirementKind.report, start, start + len(sentence), ("report", entity, group),
-          entity=entity, params={"group_by": group, "measure": m.group().lower(),
-                                 "ui": ui.group().lower() if ui else None},
-          summary=f"{m.group().lower()} of {entity}" + (f" per {group}" if group else ""))
-
-
-def _exports(c: Collector, start: int, sentence: str) -> None:
-    m = re.search(r"\bexport\w*\b|\bcsv\b|\bspreadsheet\b|\bdownload\w*\b", sentence, re.IGNORECASE)
-    if not m:
-        return
-    fmt = re.search(r"\b(csv|pdf|excel|xlsx|json|xml|ical|ics)\b", sentence, re.IGNORECASE)
-    near = c.r.in_range(start, start + len(sentence))
-    targets = list(dict.fromkeys(x.entity for x in near)) or c.r.entities[:1]
-    for entity in targets:
-        c.add(RequirementKind.export, start + m.start(), start + m.end(), ("export", entity),
-              entity=entity, params={"format": (fmt.group().lower() if fmt else "csv")},
-              summary=f"export {entity} rows as {(fmt.group() if fmt else 'CSV').upper()}")
-
-
-def _search(c: Collector, start: int, sentence: str) -> None:
-    m = re.search(r"\b(?:search\w*|filter\w*|look up|find)\b", sentence, re.IGNORECASE)
-    if not m:
-        return
-    near = [x for x in c.r.in_range(start, start + len(sentence)) if x.start >= start + m.start()] \
-        or c.r.in_range(start, start + len(sentence))
-    by = re.search(r"\bby\s+(?P<list>[\w -]+?(?:\s*,\s*[\w -]+?)*(?:\s*,?\s*(?:or|and)\s+[\w -]+)?)"
-                   r"\s*$", sentence[m.start():], re.IGNORECASE)
-    fields = [_field_name(x) for x in _split_list(by.group("list")) if _field_name(x)] if by else []
-    for entity in list(dict.fromkeys(x.entity for x in near))[:2]:
-        c.add(RequirementKind.search_filter, start + m.start(), start + len(sentence),
-              ("search", entity), entity=entity, params={"fields": fields},
-              summary=f"search/filter {entity}" + (f" by {', '.join(fields)}" if fields else ""))
-
-
 _PEOPLE = words("person_nouns") | {"agent", "agents", "manager", "managers", "staff", "admin",
                                     "admins", "owner", "owners", "editor", "editors", "reviewer",
                                     "reviewers", "clerk", "clerks", "cashier", "cashiers",
@@ -543,69 +291,6 @@ _PEOPLE = words("person_nouns") | {"agent", "agents", "manager", "managers", "st
                                     "approver", "approvers", "supervisor", "supervisors",
                                     "accountant", "accountants", "coach", "coaches"}
 _GENERIC = words("generic_people") | {"anyone", "everyone", "nobody", "you", "we", "i", "they"}
-_ROLE = re.compile(rf"\b(?:only\s+)?(?P<role>[A-Za-z]+)\s+(?:(?:{_MODAL})\s+(?:only\s+)?)?"
-                   r"(?P<verbs>[a-z]+(?:\s*(?:,|and|or|,\s*and|,\s*or)\s*[a-z]+)*)\s+(?P<rest>[^.;]*)",
-                   re.IGNORECASE)
-
-
-def _roles(c: Collector, start: int, sentence: str) -> None:
-    for m in _ROLE.finditer(sentence):
-        role_word = m.group("role").lower()
-        if role_word in _GENERIC or role_word not in _PEOPLE and singular(role_word) not in {
-                r.name for r in c.r.spec.roles}:
-            continue
-        verbs = [v for v in re.split(r"\s*(?:,|and|or)\s*", m.group("verbs").lower()) if v]
-        actions: set[Action] = set()
-        for verb in verbs:
-            actions |= _VERB_ACTIONS.get(verb, set()) | _VERB_ACTIONS.get(singular(verb), set()) | (
-                _VERB_ACTIONS.get(verb[:-1], set()) if verb.endswith("s") else set())
-        if not actions:
-            continue
-        rest_start = start + m.start("rest")
-        objects = [x.entity for x in c.r.in_range(rest_start, start + m.end())]
-        role = singular(role_word)
-        for entity in dict.fromkeys(objects):
-            if entity == role:
-                continue
-            ordered = sorted(actions, key=list(Action).index)
-            c.add(RequirementKind.role, start + m.start(), start + m.end(), ("role", role, entity),
-                  role=role, entity=entity, actions=ordered,
-                  summary=f"{role} may {', '.join(a.value for a in ordered)} {entity}")
-
-
-_WORKFLOW = re.compile(r"\b(?P<w>approv\w*|reject\w*|assign\w*|check(?:ed|s)?[- ](?:in|out)|"
-                       r"borrow\w*|return\w*)\b", re.IGNORECASE)
-
-
-def _workflows(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.in_range(start, start + len(sentence))
-    for m in _WORKFLOW.finditer(sentence):
-        w = m.group("w").lower()
-        action = ("approve_reject" if w.startswith(("approv", "reject")) else "assign"
-                  if w.startswith("assign") else "check_in_out" if w.startswith("check")
-                  else "borrow_return")
-        if action == "borrow_return" and not re.search(r"\b(borrow\w*|lend\w*|loan\w*|check\w* out)\b",
-                                                       sentence, re.IGNORECASE):
-            continue
-        after = [x for x in near if x.start >= start + m.end()]
-        before = [x for x in near if x.end <= start + m.start()]
-        if action == "assign" and any(not _is_person_entity(x.entity) and re.search(
-                r"\bto\s+(?:a |an |the |one )?$", c.r.text[start + m.end():x.start], re.IGNORECASE) for x in after):
-            continue  # "assign transactions to categories": a relation, not work given to people
-        target = (before[-1] if action == "assign" and before else (after[0] if after else (
-            before[-1] if before else None)))
-        entity = target.entity if target else None
-        if action == "assign" and after and before and _is_person_entity(after[0].entity):
-            entity = before[-1].entity
-        c.add(RequirementKind.workflow, start + m.start(), start + m.end(), ("wf", action, entity),
-              entity=entity, params={"action": action},
-              summary=f"{action.replace('_', '/')} {entity}")
-
-
-def _is_person_entity(name: str) -> bool:
-    return name.split("_")[-1] in words("person_entities") | PARTY_HEADS
-
-
 def _entities_and_fields(c: Collector) -> None:
     first: dict[str, Mention] = {}
     for m in c.r.mentions:
@@ -718,8 +403,9 @@ def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
     for start, sentence in reader.sentences():
         _relations(c, start, sentence)
     _implied_party_relations(c)
+    from mb_core.requirements.clauses import CLAUSE_RULES
+
     for start, sentence in reader.sentences():
-        for rule in (_value_lists, _state_machines, _unique, _no_overlap, _capacity, _date_order,
-                     _overdue, _ranges, _reports, _exports, _search, _roles, _workflows):
+        for rule in (_value_lists, *CLAUSE_RULES):
             rule(c, start, sentence)
     return c.items

@@ -1,0 +1,187 @@
+"""Rules a record's rows must keep, read from the sentences that state them: a status that moves
+only "from A to B to C", a unique field, no overlapping bookings of one resource, a capacity,
+one date after another, due dates and overdue rows, a value range.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mb_core.models import RequirementKind, RuleKind
+from mb_core.requirements.extract import Collector, _field_name, _value
+from mb_core.spec.naming import plural, singular
+from mb_core.spec.vocabulary import words
+
+_STATE_FIELDS = {"status", "stage", "state", "phase"}
+
+_STATE = r"[\w-]+(?: (?!(?:to|then|or|and|by|when|after|before|once)\b)[\w-]+)?"
+_FLOW = re.compile(
+    rf"(?:go|goes|move|moves|moving|progress|progresses|pass|passes|flow|flows|advance|advances|"
+    rf"transition|transitions|change|changes)(?: only)?\s+from\s+(?P<chain>{_STATE}(?:\s+(?:and then to|"
+    rf"then to|and then|then|to|or)\s+{_STATE})+)", re.IGNORECASE)
+_ARROWS = re.compile(r"(?P<chain>[\w-]+(?:\s*(?:->|→|=>)\s*[\w-]+)+)")
+
+
+def _state_machines(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for pattern, splitter in ((_FLOW, r"\s+(?:and then to|then to|and then|then|to)\s+"), (_ARROWS, r"\s*(?:->|→|=>)\s*")):
+        for m in pattern.finditer(sentence):
+            steps = [s for s in re.split(splitter, m.group("chain").strip()) if s]
+            transitions: dict[str, list[str]] = {}
+            states: list[str] = []
+            previous: list[str] = []
+            for step in steps:
+                options = [_value(x) for x in re.split(r"\s+or\s+", step) if _value(x)]
+                for state in options:
+                    if state not in states:
+                        states.append(state)
+                for src in previous:
+                    transitions.setdefault(src, [])
+                    transitions[src] += [o for o in options if o not in transitions[src]]
+                previous = options
+            if len(states) < 2:
+                continue
+            words_before = sentence[:m.start()].lower()
+            field = next((f for f in _STATE_FIELDS if re.search(rf"\b{f}\b", words_before)), "status")
+            before = [x for x in near if x.start <= start + m.start()]
+            entity = (before[-1].entity if before else (near[0].entity if near else None)) or (
+                c.r.entity_with_field(field, []) or (c.r.entities[0] if len(c.r.entities) == 1 else None))
+            c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("sm", entity),
+                  rule=RuleKind.state_machine, entity=entity, field=field, values=states,
+                  params={"transitions": transitions},
+                  summary=f"{entity}.{field} moves only " + "; ".join(
+                      f"{a} -> {', '.join(b)}" for a, b in transitions.items()))
+
+
+
+_UNIQUE = re.compile(
+    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:must|should|has to|have to|needs? to)\s+be\s+unique|"
+    r"\bunique\s+(?P<b>[\w-]+(?: [\w-]+)?)|no two\s+[\w-]+(?: [\w-]+)?\s+(?:may|can|should|"
+    r"shall)\s+(?:share|have|use)\s+the same\s+(?P<c>[\w-]+(?: [\w-]+)?)|"
+    r"(?P<d>[\w-]+(?: [\w-]+)?)\s+(?:is|are)\s+unique", re.IGNORECASE)
+
+
+def _unique(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for m in _UNIQUE.finditer(sentence):
+        phrase = next(g for g in m.groups() if g)
+        entity, field = c.r.owner_and_field(phrase, near)
+        if not field:
+            continue
+        if field == entity or (entity and field in {singular(entity), plural(entity)}):
+            continue
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("unique", entity, field),
+              rule=RuleKind.uniqueness, entity=entity, field=field,
+              summary=f"{entity}.{field} is unique")
+
+
+_OVERLAP = re.compile(r"double[- ]?book(?:ed|ing)?|overlap\w*|(?:booked|reserved|scheduled|taken)"
+                      r" twice|at the same time|clash\w*|conflict\w*", re.IGNORECASE)
+
+
+def _schedulable(name: str) -> bool:
+    return name.split("_")[-1] in words("schedulable_entities") | {"booking", "reservation",
+                                                                    "appointment", "shift"}
+
+
+def _no_overlap(c: Collector, start: int, sentence: str) -> None:
+    m = _OVERLAP.search(sentence)
+    if not m:
+        return
+    near = c.r.in_range(start, start + len(sentence))
+    booked = [x.entity for x in near if _schedulable(x.entity)]
+    others = [x.entity for x in near if not _schedulable(x.entity)]
+    if not booked:
+        booked = [e for e in c.r.entities if _schedulable(e)]
+    entity = booked[0] if booked else (near[0].entity if near else None)
+    resource = next((o for o in others if o != entity), None)
+    c.add(RequirementKind.rule, start, start + len(sentence), ("overlap", entity),
+          rule=RuleKind.no_overlap, entity=entity, params={"resource": resource},
+          summary=f"no two {entity} rows overlap in time" + (f" for the same {resource}"
+                                                             if resource else ""))
+
+
+_CAPACITY = re.compile(r"\b(?:capacity|at most|no more than|up to|maximum of|a maximum|max(?:imum)?"
+                       r" of|limit of|limited to|cannot exceed|can't exceed|is full|are full)\b"
+                       r"(?:\s+(?:of\s+)?(?P<n>\d+))?", re.IGNORECASE)
+
+
+def _capacity(c: Collector, start: int, sentence: str) -> None:
+    m = _CAPACITY.search(sentence)
+    if not m:
+        return
+    low = sentence.lower()
+    if re.search(r"\b(characters?|chars?|letters?|words?|mb|kb|gb|files?|photos?|images?)\b",
+                 low[m.end():m.end() + 25]):
+        return
+    near = c.r.in_range(start, start + len(sentence))
+    if not near:
+        return
+    container = near[0].entity
+    counted = next((x.entity for x in near[1:] if x.entity != container), None)
+    n = m.group("n")
+    c.add(RequirementKind.rule, start, start + len(sentence), ("capacity", container),
+          rule=RuleKind.capacity, entity=counted or container,
+          params={"container": container, "limit": int(n) if n else None},
+          summary=f"a {container} takes no more {counted or 'rows'} than its capacity")
+
+
+_DATE_ORDER = re.compile(
+    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:date\s+|time\s+)?(?:must|should|has to|cannot|can't|may not)"
+    r"\s+(?:be\s+|come\s+|fall\s+)?(?P<rel>after|before|later than|earlier than|on or after|"
+    r"precede)\s+(?:the\s+)?(?P<b>[\w-]+(?: [\w-]+)?)", re.IGNORECASE)
+
+
+def _date_order(c: Collector, start: int, sentence: str) -> None:
+    for m in _DATE_ORDER.finditer(sentence):
+        a, b = _field_name(m.group("a")), _field_name(m.group("b"))
+        if not a or not b or not re.search(r"date|time|day|start|end|begin|finish|return|due|"
+                                           r"check|arriv|depart|leav|expir", a + b):
+            continue
+        near = c.r.near(start, start + len(sentence))
+        entity = c.r.entity_with_field(a, near) or c.r.entity_with_field(b, near)
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("order", entity, a, b),
+              rule=RuleKind.date_order, entity=entity,
+              params={"later": a if m.group("rel").lower() in {"after", "later than", "on or after"}
+                      else b, "earlier": b if m.group("rel").lower() in {"after", "later than",
+                                                                         "on or after"} else a},
+              summary=f"{entity}: {m.group('a')} {m.group('rel')} {m.group('b')}")
+
+
+def _overdue(c: Collector, start: int, sentence: str) -> None:
+    m = re.search(r"\boverdue\b|\bpast (?:its |their |the )?due\b|\blate (?:returns?|payments?)\b",
+                  sentence, re.IGNORECASE)
+    if not m:
+        return
+    near = c.r.near(start, start + len(sentence))
+    entity = next((x.entity for x in near if any(f.startswith("due") or f.endswith("due_date")
+                                                  for f in c.r.fields.get(x.entity, []))), None)
+    entity = entity or (near[0].entity if near else None)
+    c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("overdue", entity),
+          rule=RuleKind.due_overdue, entity=entity, summary=f"overdue {entity} rows are listed")
+
+
+_RANGE = re.compile(
+    r"(?P<f>[\w-]+(?: [\w-]+)?)\s+(?:must be|should be|is|are|has to be|of|goes|go|runs?)\s+"
+    r"(?:(?:between|from)\s+(?P<lo>-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(?P<hi>-?\d+(?:\.\d+)?)|"
+    r"(?:at least|no less than|not less than|greater than or equal to)\s+(?P<min>-?\d+(?:\.\d+)?)|"
+    r"(?:at most|no more than|not more than|less than or equal to)\s+(?P<max>-?\d+(?:\.\d+)?)|"
+    r"(?P<pos>positive|non-negative|nonnegative|never negative|not negative))|"
+    r"(?P<f2>[\w-]+(?: [\w-]+)?)\s+(?:cannot|can't|may not|must not|can never)\s+be\s+negative", re.IGNORECASE)
+
+
+def _ranges(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for m in _RANGE.finditer(sentence):
+        entity, field = c.r.owner_and_field(m.group("f") or m.group("f2"), near)
+        if not field or field in {"it", "they"}:
+            continue
+        lo = m.group("lo") or m.group("min") or ("0" if m.group("pos") or m.group("f2") else None)
+        hi = m.group("hi") or m.group("max")
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("range", entity, field),
+              rule=RuleKind.value_range, entity=entity, field=field,
+              params={"min": float(lo) if lo is not None else None,
+                      "max": float(hi) if hi is not None else None},
+              summary=f"{entity}.{field} within [{lo if lo is not None else '-inf'}, "
+                      f"{hi if hi is not None else 'inf'}]")
+

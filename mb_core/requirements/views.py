@@ -1,0 +1,76 @@
+"""What a record is looked at through: reports (totals, counts, per-parent sums, series), exports
+and search/filter, read from the sentences that ask for them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mb_core.models import RequirementKind
+from mb_core.requirements.extract import Collector, _field_name, _forms, _split_list
+
+_UI_WORDS = re.compile(r"\b(chart|charts|graph|graphs|dashboard|dashboards|calendar view|map view|"
+                       r"page|pages|screen|screens|widget|plot|plots|heat ?map)\b", re.IGNORECASE)
+
+
+_REPORT = re.compile(r"\b(?:totals?|sum|sums|average|averages|mean|count|counts|number of|how many|"
+                     r"how much|balances?|breakdown|summary|summaries|report|reports|statistics|"
+                     r"stats)\b", re.IGNORECASE)
+
+
+def _reports(c: Collector, start: int, sentence: str) -> None:
+    m = _REPORT.search(sentence) or _UI_WORDS.search(sentence)
+    if not m:
+        return
+    low = sentence.lower()
+    if not re.search(r"\b(per|by|for each|of each|each|grouped|report|reports|summary|summaries|of|"
+                     r"balance|balances|statistics|stats|breakdown|total|totals)\b", low):
+        return
+    near = c.r.in_range(start, start + len(sentence))
+    after = [x for x in near if x.start >= start + m.start()] or near
+    per = re.search(r"\b(?:per|by|for each|of each|grouped by)\s+(?:the\s+)?(?P<g>[\w-]+(?: [\w-]+)?)",
+                    low[m.start():])
+    group = None
+    if per:
+        g = per.group("g")
+        group = next((e for e in c.r.entities if any(
+            re.match(rf"{re.escape(f)}\b", g) for f in _forms(e))), None) or _field_name(g)
+    measured = [x.entity for x in after if x.entity != group]
+    entity = measured[0] if measured else (after[0].entity if after else None)
+    if entity is None and group in c.r.entities:
+        children = [r.child for r in c.r.spec.relations if r.parent == group]
+        entity = children[0] if children else None
+    ui = _UI_WORDS.search(sentence)
+    c.add(RequirementKind.report, start, start + len(sentence), ("report", entity, group),
+          entity=entity, params={"group_by": group, "measure": m.group().lower(),
+                                 "ui": ui.group().lower() if ui else None},
+          summary=f"{m.group().lower()} of {entity}" + (f" per {group}" if group else ""))
+
+
+def _exports(c: Collector, start: int, sentence: str) -> None:
+    m = re.search(r"\bexport\w*\b|\bcsv\b|\bspreadsheet\b|\bdownload\w*\b", sentence, re.IGNORECASE)
+    if not m:
+        return
+    fmt = re.search(r"\b(csv|pdf|excel|xlsx|json|xml|ical|ics)\b", sentence, re.IGNORECASE)
+    near = c.r.in_range(start, start + len(sentence))
+    targets = list(dict.fromkeys(x.entity for x in near)) or c.r.entities[:1]
+    for entity in targets:
+        c.add(RequirementKind.export, start + m.start(), start + m.end(), ("export", entity),
+              entity=entity, params={"format": (fmt.group().lower() if fmt else "csv")},
+              summary=f"export {entity} rows as {(fmt.group() if fmt else 'CSV').upper()}")
+
+
+def _search(c: Collector, start: int, sentence: str) -> None:
+    m = re.search(r"\b(?:search\w*|filter\w*|look up|find)\b", sentence, re.IGNORECASE)
+    if not m:
+        return
+    near = [x for x in c.r.in_range(start, start + len(sentence)) if x.start >= start + m.start()] \
+        or c.r.in_range(start, start + len(sentence))
+    by = re.search(r"\bby\s+(?P<list>[\w -]+?(?:\s*,\s*[\w -]+?)*(?:\s*,?\s*(?:or|and)\s+[\w -]+)?)"
+                   r"\s*$", sentence[m.start():], re.IGNORECASE)
+    fields = [_field_name(x) for x in _split_list(by.group("list")) if _field_name(x)] if by else []
+    for entity in list(dict.fromkeys(x.entity for x in near))[:2]:
+        c.add(RequirementKind.search_filter, start + m.start(), start + len(sentence),
+              ("search", entity), entity=entity, params={"fields": fields},
+              summary=f"search/filter {entity}" + (f" by {', '.join(fields)}" if fields else ""))
+
