@@ -159,6 +159,9 @@ class RequirementKind(str, Enum):
     export = "export"
     search_filter = "search_filter"
     workflow = "workflow"
+    # a clause that states a requirement (must, can, only, at most, ...) no rule could read:
+    # reported, never dropped (mb_core.requirements.unread)
+    not_understood = "not_understood"
 
 
 class RuleKind(str, Enum):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from mb_core.models import (
     Action,
     CheckSeverity,
-    FeatureKind,
     ImplementedElement,
     QualityCheckResult,
     RelationKind,
@@ -24,8 +23,8 @@ from mb_core.models import (
     TestCaseResult,
     TestOutcome,
 )
+from mb_core.requirements.catalog import CATALOG, PROVIDER_WAY
 
-PROVIDER_WAY = "an LLM provider (--provider openai) can build it"
 CHECK_NAME = "requirements_covered"
 
 
@@ -54,6 +53,8 @@ def requirement_keys(req: Requirement) -> list[str]:
                 *([f"rule:{rule}:{container}"] if container and container != e else [])]
     if k == "workflow":
         return [f"workflow:{req.params.get('action')}:{e}"]
+    if k == "not_understood":
+        return [f"not_understood:{req.span.start}-{req.span.end}"]
     return [f"{k}:{e}"]
 
 
@@ -70,13 +71,11 @@ def kind_label(req: Requirement) -> str:
     return f"rule:{req.rule.value}" if req.rule else req.kind.value
 
 
-def _feature(plan: ScaffoldPlan, kind: FeatureKind | str, entity: str):
-    value = kind.value if isinstance(kind, FeatureKind) else kind
-    return next((f for f in plan.features if f.kind.value == value and f.entity == entity), None)
-
-
 def _elements(req: Requirement, plan: ScaffoldPlan) -> tuple[list[str], str]:
     """(element keys, reason when there are none)."""
+    if req.kind == RequirementKind.not_understood:
+        return [], str(req.params.get("reason") or "the offline builder did not understand it; "
+                       + PROVIDER_WAY)
     entities = {e.name: e for e in plan.entities}
     if req.kind == RequirementKind.relation:
         a, b = req.owner, req.other
@@ -90,92 +89,15 @@ def _elements(req: Requirement, plan: ScaffoldPlan) -> tuple[list[str], str]:
         return ([f"relation:{a}->{b}"], "") if rel else (
             [], f"the plan does not give {b} a reference to its {a}")
     entity = req.entity
-    if entity is None or entity not in entities:
+    every = req.kind == RequirementKind.role and entity == "*"
+    if not every and (entity is None or entity not in entities):
         return [], (f"it names no record the plan builds ({entity})" if entity else
                     "the reader could not tell which record it is about")
-    fields = {f.name: f for f in entities[entity].fields}
-    if req.kind == RequirementKind.entity:
-        return [f"entity:{entity}"], ""
-    if req.kind == RequirementKind.field:
-        return ([f"field:{entity}.{req.field}"], "") if req.field in fields else (
-            [], f"the plan has no field {entity}.{req.field}")
-    if req.kind == RequirementKind.value_list:
-        f = fields.get(req.field or "")
-        if f is None or list(f.choices) != list(req.values):
-            return [], (f"{entity}.{req.field} is not planned with exactly the values "
-                        f"{', '.join(req.values)}")
-        return [f"choices:{entity}.{req.field}"], ""
-    if req.kind == RequirementKind.role:
-        role = next((r for r in plan.roles if r.name == req.role), None)
-        if role is None:
-            return [], f"the plan has no role {req.role}"
-        granted = set(role.permissions.get(entity, [])) | set(role.permissions.get("*", []))
-        missing = [a.value for a in req.actions if a not in granted]
-        if missing:
-            return [], f"role {req.role} is not granted {', '.join(missing)} on {entity}"
-        return [f"role:{req.role}:{entity}:{a.value}" for a in req.actions], ""
-    if req.kind == RequirementKind.report:
-        if req.params.get("ui"):
-            return [], (f"it asks for a {req.params['ui']}: the offline builder generates an API, "
-                        f"not a user interface; {PROVIDER_WAY}")
-        if _feature(plan, FeatureKind.reports, entity) is None:
-            return [], f"the plan has no report over {entity}"
-        return [f"feature:reports:{entity}"], ""
-    if req.kind == RequirementKind.export:
-        fmt = req.params.get("format", "csv")
-        if fmt != "csv":
-            return [], f"the offline builder exports CSV only, not {fmt.upper()}; {PROVIDER_WAY}"
-        return ([f"feature:csv_export:{entity}"], "") if _feature(
-            plan, FeatureKind.csv_export, entity) else ([], f"the plan has no CSV export of {entity}")
-    if req.kind == RequirementKind.search_filter:
-        return ([f"feature:search:{entity}"], "") if _feature(plan, FeatureKind.search, entity) \
-            else ([], f"the plan has no search over {entity}")
-    if req.kind == RequirementKind.workflow:
-        action = req.params.get("action")
-        if action == "assign":
-            return ([f"feature:assignment:{entity}"], "") if _feature(
-                plan, FeatureKind.assignment, entity) else ([], f"the plan assigns no {entity}")
-        wanted = {"approve_reject": {"approved", "rejected"}, "check_in_out": {"checked_in",
-                  "checked_out"}, "borrow_return": {"borrowed", "returned"}}.get(action, set())
-        wf = _feature(plan, FeatureKind.status_workflow, entity)
-        if wf is None or not wanted <= set(wf.options.get("states", [])):
-            return [], f"the plan's {entity} workflow has no {'/'.join(sorted(wanted))} states"
-        return [f"feature:status_workflow:{entity}"], ""
-    if req.kind == RequirementKind.rule:
-        return _rule_elements(req, plan, entity, fields)
-    return [], f"no plan element implements a {req.kind.value}"
-
-
-def _rule_elements(req: Requirement, plan: ScaffoldPlan, entity: str, fields: dict
-                   ) -> tuple[list[str], str]:
-    if req.rule == RuleKind.uniqueness:
-        f = fields.get(req.field or "")
-        return ([f"unique:{entity}.{req.field}"], "") if f is not None and f.unique else (
-            [], f"{entity}.{req.field} is not planned unique")
-    if req.rule == RuleKind.state_machine:
-        wf = _feature(plan, FeatureKind.status_workflow, entity)
-        if wf is None:
-            return [], f"the plan has no status workflow on {entity}"
-        planned = {s: sorted(t) for s, t in (wf.options.get("transitions") or {}).items() if t}
-        wanted = {s: sorted(t) for s, t in req.params.get("transitions", {}).items() if t}
-        if planned != wanted:
-            return [], f"the plan's {entity} workflow allows other moves than the text lists"
-        return [f"feature:status_workflow:{entity}"], ""
-    if req.rule == RuleKind.no_overlap:
-        sched = _feature(plan, FeatureKind.scheduling, entity)
-        if sched is None:
-            return [], f"the plan has no scheduling (overlap check) on {entity}"
-        resource = req.params.get("resource")
-        if resource and sched.options.get("resource") != f"{resource}_id":
-            return [], f"the overlap check on {entity} is not per {resource}"
-        return [f"feature:scheduling:{entity}"], ""
-    if req.rule == RuleKind.value_range:
-        f = fields.get(req.field or "")
-        if f is None or (f.min_value, f.max_value) != (req.params.get("min"), req.params.get("max")):
-            return [], f"{entity}.{req.field} is not planned with that range"
-        return [f"feature:value_range:{entity}"], ""
-    kind = req.rule.value if req.rule else ""
-    return [f"feature:{kind}:{entity}"], ""
+    rule = CATALOG.get(kind_label(req))
+    if rule is None:
+        return [], f"no plan element implements a {req.kind.value}"
+    fields = {} if every else {f.name: f for f in entities[entity].fields}
+    return rule.elements(req, plan, entity, fields)
 
 
 def map_to_plan(plan: ScaffoldPlan, requirements: list[Requirement]) -> ScaffoldPlan:

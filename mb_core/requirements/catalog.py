@@ -1,0 +1,361 @@
+"""What each requirement kind means to the generator, in one table: how the spec is made to say
+it (`apply`, used by reconcile) and which plan elements implement it, or why none does
+(`elements`, used by trace). A kind's feature, its options and its element key are written once.
+
+Keys of the table are `kind_label`s: "value_list", "role", "rule:no_overlap", "workflow", ...
+Relations and the entity itself are handled by reconcile and trace directly (they are not about
+one record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mb_core.codegen.errors import PlanNotRenderable
+from mb_core.codegen.naming import check_name
+from mb_core.models import (
+    Action,
+    FeatureKind,
+    FieldSpec,
+    FieldType,
+    RelationKind,
+    Requirement,
+    RoleSpec,
+    RuleKind,
+    ScaffoldPlan,
+)
+from mb_core.spec.fields import infer_field
+
+PROVIDER_WAY = "an LLM provider (--provider openai) can build it"
+MAX_NAME = 40
+_DATED = (FieldType.date, FieldType.datetime)
+
+
+def usable(name: str | None) -> bool:
+    if not name or len(name) > MAX_NAME:
+        return False
+    try:
+        check_name(name, "field")
+    except PlanNotRenderable:
+        return False
+    return True
+
+
+def feature_of(plan: ScaffoldPlan, kind: FeatureKind | str, entity: str):
+    value = kind.value if isinstance(kind, FeatureKind) else kind
+    return next((f for f in plan.features if f.kind.value == value and f.entity == entity), None)
+
+
+Elements = tuple[list[str], str]
+
+
+@dataclass(frozen=True)
+class KindRule:
+    apply: Callable  # (spec under reconciliation, requirement) -> None
+    elements: Callable  # (requirement, plan, entity, fields by name) -> (keys, reason)
+
+
+# --- value lists, uniqueness, ranges ----------------------------------------------------------
+
+
+def _apply_value_list(s, req: Requirement) -> None:
+    if not usable(req.field):
+        return
+    current = s.field(req.entity, req.field)
+    s.put_field(req.entity, (current or FieldSpec(name=req.field)).model_copy(update={
+        "type": FieldType.enum, "choices": list(req.values), "default": req.values[0],
+        "max_length": None, "description": "allowed values as the text lists them"}))
+
+
+def _value_list_elements(req, plan, entity, fields) -> Elements:
+    f = fields.get(req.field or "")
+    if f is None or list(f.choices) != list(req.values):
+        return [], f"{entity}.{req.field} is not planned with exactly the values {', '.join(req.values)}"
+    return [f"choices:{entity}.{req.field}"], ""
+
+
+def _apply_unique(s, req: Requirement) -> None:
+    if not usable(req.field):
+        return
+    current = s.field(req.entity, req.field) or infer_field(req.field, req.entity)
+    s.put_field(req.entity, current.model_copy(update={"unique": True, "required": True}))
+
+
+def _unique_elements(req, plan, entity, fields) -> Elements:
+    f = fields.get(req.field or "")
+    return ([f"unique:{entity}.{req.field}"], "") if f is not None and f.unique else (
+        [], f"{entity}.{req.field} is not planned unique")
+
+
+def _apply_range(s, req: Requirement) -> None:
+    if not usable(req.field):
+        return
+    current = s.field(req.entity, req.field)
+    if current is None:
+        current = FieldSpec(name=req.field, type=FieldType.integer)
+    if current.type not in (FieldType.integer, FieldType.decimal):
+        current = current.model_copy(update={"type": FieldType.decimal, "max_length": None,
+                                             "choices": []})
+    s.put_field(req.entity, current.model_copy(update={
+        "min_value": req.params.get("min"), "max_value": req.params.get("max")}))
+    s.feature(FeatureKind.value_range, req.entity, field=req.field, min=req.params.get("min"),
+              max=req.params.get("max"))
+
+
+def _range_elements(req, plan, entity, fields) -> Elements:
+    f = fields.get(req.field or "")
+    if f is None or (f.min_value, f.max_value) != (req.params.get("min"), req.params.get("max")):
+        return [], f"{entity}.{req.field} is not planned with that range"
+    return [f"feature:value_range:{entity}"], ""
+
+
+# --- state machines and the workflows that are one ----------------------------------------------
+
+
+def _apply_state_machine(s, req: Requirement) -> None:
+    entity, field = req.entity, req.field or "status"
+    if not usable(field):
+        return
+    current = s.field(entity, field)
+    states = list(dict.fromkeys([*req.values, *(current.choices if current and
+                                                 current.type == FieldType.enum else [])]))
+    s.put_field(entity, (current or FieldSpec(name=field)).model_copy(update={
+        "type": FieldType.enum, "choices": states, "default": req.values[0], "max_length": None}))
+    transitions = {state: list(req.params.get("transitions", {}).get(state, [])) for state in states}
+    s.feature(FeatureKind.status_workflow, entity, field=field, states=states,
+              transitions=transitions, initial=req.values[0])
+
+
+def _state_machine_elements(req, plan, entity, fields) -> Elements:
+    wf = feature_of(plan, FeatureKind.status_workflow, entity)
+    if wf is None:
+        return [], f"the plan has no status workflow on {entity}"
+    planned = {s: sorted(t) for s, t in (wf.options.get("transitions") or {}).items() if t}
+    wanted = {s: sorted(t) for s, t in req.params.get("transitions", {}).items() if t}
+    if planned != wanted:
+        return [], f"the plan's {entity} workflow allows other moves than the text lists"
+    return [f"feature:status_workflow:{entity}"], ""
+
+
+WORKFLOW_STATES = {
+    "approve_reject": (["pending", "approved", "rejected"], {"pending": ["approved", "rejected"]}),
+    "check_in_out": (["checked_in", "checked_out"], {"checked_in": ["checked_out"],
+                                                     "checked_out": ["checked_in"]}),
+    "borrow_return": (["borrowed", "returned"], {"borrowed": ["returned"]}),
+}
+
+
+def _workflow_states(s, entity: str, action: str) -> None:
+    """approve/reject, check in/out, borrow/return: a status with exactly those moves, unless
+    the entity already has a workflow that holds the states."""
+    states, moves = WORKFLOW_STATES[action]
+    current = s.features.get((FeatureKind.status_workflow, entity))
+    if current and set(states) <= set(current.options.get("states", [])):
+        return
+    field = "status"
+    existing = s.field(entity, field)
+    if current is not None or (existing is not None and existing.type == FieldType.enum
+                               and not set(states) <= set(existing.choices)):
+        field = f"{action.split('_')[0]}_status"
+    s.put_field(entity, FieldSpec(name=field, type=FieldType.enum, choices=states, default=states[0],
+                                  description=f"{action.replace('_', '/')} as the text asks"))
+    s.feature(FeatureKind.status_workflow, entity, field=field, states=states,
+              transitions={x: moves.get(x, []) for x in states}, initial=states[0])
+
+
+def _apply_workflow(s, req: Requirement) -> None:
+    action = req.params.get("action")
+    if action == "assign":
+        s.feature(FeatureKind.assignment, req.entity, field="assignee")
+    elif action in WORKFLOW_STATES:
+        _workflow_states(s, req.entity, action)
+
+
+def _workflow_elements(req, plan, entity, fields) -> Elements:
+    action = req.params.get("action")
+    if action == "assign":
+        return ([f"feature:assignment:{entity}"], "") if feature_of(
+            plan, FeatureKind.assignment, entity) else ([], f"the plan assigns no {entity}")
+    wanted = {"approve_reject": {"approved", "rejected"}, "check_in_out": {"checked_in",
+              "checked_out"}, "borrow_return": {"borrowed", "returned"}}.get(action, set())
+    wf = feature_of(plan, FeatureKind.status_workflow, entity)
+    if wf is None or not wanted <= set(wf.options.get("states", [])):
+        return [], f"the plan's {entity} workflow has no {'/'.join(sorted(wanted))} states"
+    return [f"feature:status_workflow:{entity}"], ""
+
+
+# --- scheduling, capacity, date order, due dates --------------------------------------------------
+
+
+def _apply_no_overlap(s, req: Requirement) -> None:
+    entity, resource = req.entity, req.params.get("resource")
+    if resource in s.entities and resource != entity and not any(
+            {r.parent, r.child} == {resource, entity} for r in s.relations):
+        s.relation(resource, entity, RelationKind.one_to_many)
+    s.feature(FeatureKind.scheduling, entity, start="starts_at", end="ends_at",
+              resource=f"{resource}_id" if resource in s.entities else None)
+
+
+def _no_overlap_elements(req, plan, entity, fields) -> Elements:
+    sched = feature_of(plan, FeatureKind.scheduling, entity)
+    if sched is None:
+        return [], f"the plan has no scheduling (overlap check) on {entity}"
+    resource = req.params.get("resource")
+    if resource and sched.options.get("resource") != f"{resource}_id":
+        return [], f"the overlap check on {entity} is not per {resource}"
+    return [f"feature:scheduling:{entity}"], ""
+
+
+def _capacity_options(s, req: Requirement) -> dict | None:
+    entity, container = req.entity, req.params.get("container")
+    if container not in s.entities or container == entity:
+        return None  # a limit on rows of nothing: no parent to count them under
+    if not any(r.parent == container and r.child == entity and r.kind == RelationKind.one_to_many
+               for r in s.relations):
+        s.relation(container, entity, RelationKind.one_to_many)
+    limit = req.params.get("limit")
+    if isinstance(limit, int) and limit > 0:
+        return {"parent": container, "limit": limit}
+    current = s.field(container, "capacity")
+    if current is not None and current.type != FieldType.integer:
+        return None
+    if current is None:
+        s.put_field(container, FieldSpec(name="capacity", type=FieldType.integer, required=True,
+                                         min_value=1, description="how many it takes"))
+    return {"parent": container, "limit_field": "capacity"}
+
+
+def _date_order_options(s, req: Requirement) -> dict | None:
+    start, end = req.params.get("earlier"), req.params.get("later")
+    if not usable(start) or not usable(end) or start == end:
+        return None
+    kinds = {f.type for f in (s.field(req.entity, start), s.field(req.entity, end)) if f is not None}
+    if not kinds <= set(_DATED) or len(kinds) > 1:
+        return None  # the generator orders two dates (or two times), nothing else
+    return {"start": start, "end": end}
+
+
+def _overdue_options(s, req: Requirement) -> dict | None:
+    due = next((f.name for f in s.entities[req.entity].fields if f.type in _DATED
+                and (f.name.startswith("due") or f.name.endswith("due_date"))), None)
+    return {"due": due} if due else {}
+
+
+def _feature_rule(options: Callable) -> Callable:
+    def apply(s, req: Requirement) -> None:
+        found = options(s, req)
+        if found is not None:
+            s.feature(FeatureKind(req.rule.value), req.entity, **found)
+    return apply
+
+
+def _feature_elements(req, plan, entity, fields) -> Elements:
+    return [f"feature:{req.rule.value}:{entity}"], ""
+
+
+# --- roles ------------------------------------------------------------------------------------------
+
+
+def _apply_role(s, req: Requirement) -> None:
+    if not req.role or not usable(req.role):
+        return
+    entity = req.entity
+    role = s.roles.get(req.role) or RoleSpec(name=req.role, permissions={"*": [Action.read]},
+                                             description="named in the spec")
+    perms = dict(role.permissions)
+    granted = set(perms.get(entity, [])) | set(req.actions) | {Action.read}
+    perms[entity] = sorted(granted, key=list(Action).index)
+    s.roles[req.role] = role.model_copy(update={"permissions": perms})
+
+
+def _role_elements(req, plan, entity, fields) -> Elements:
+    role = next((r for r in plan.roles if r.name == req.role), None)
+    if role is None:
+        return [], f"the plan has no role {req.role}"
+    granted = set(role.permissions.get(entity, [])) | set(role.permissions.get("*", []))
+    missing = [a.value for a in req.actions if a not in granted]
+    if missing:
+        return [], f"role {req.role} is not granted {', '.join(missing)} on {entity}"
+    return [f"role:{req.role}:{entity}:{a.value}" for a in req.actions], ""
+
+
+# --- views: reports, exports, search ------------------------------------------------------------------
+
+
+def _apply_report(s, req: Requirement) -> None:
+    if req.params.get("ui"):
+        return
+    entity, group = req.entity, req.params.get("group_by")
+    field = s.field(entity, group) if group else None
+    options: dict = {"per": group} if group in s.entities else {}
+    if field is not None and field.type in (FieldType.enum, FieldType.boolean):
+        options = {"group_by": group}
+    s.feature(FeatureKind.reports, entity, **options)
+
+
+def _report_elements(req, plan, entity, fields) -> Elements:
+    if req.params.get("ui"):
+        return [], (f"it asks for a {req.params['ui']}: the offline builder generates an API, "
+                    f"not a user interface; {PROVIDER_WAY}")
+    if feature_of(plan, FeatureKind.reports, entity) is None:
+        return [], f"the plan has no report over {entity}"
+    return [f"feature:reports:{entity}"], ""
+
+
+def _apply_export(s, req: Requirement) -> None:
+    if req.params.get("format", "csv") == "csv":
+        s.feature(FeatureKind.csv_export, req.entity)
+
+
+def _export_elements(req, plan, entity, fields) -> Elements:
+    fmt = req.params.get("format", "csv")
+    if fmt != "csv":
+        return [], f"the offline builder exports CSV only, not {fmt.upper()}; {PROVIDER_WAY}"
+    return ([f"feature:csv_export:{entity}"], "") if feature_of(
+        plan, FeatureKind.csv_export, entity) else ([], f"the plan has no CSV export of {entity}")
+
+
+def _apply_search(s, req: Requirement) -> None:
+    s.feature(FeatureKind.search, req.entity)
+    for name in req.params.get("fields", []):
+        current = s.field(req.entity, name)
+        if current is not None:
+            s.put_field(req.entity, current.model_copy(update={"searchable": True}))
+
+
+def _search_elements(req, plan, entity, fields) -> Elements:
+    return ([f"feature:search:{entity}"], "") if feature_of(plan, FeatureKind.search, entity) \
+        else ([], f"the plan has no search over {entity}")
+
+
+def _apply_field(s, req: Requirement) -> None:
+    return None
+
+
+def _field_elements(req, plan, entity, fields) -> Elements:
+    return ([f"field:{entity}.{req.field}"], "") if req.field in fields else (
+        [], f"the plan has no field {entity}.{req.field}")
+
+
+def _entity_elements(req, plan, entity, fields) -> Elements:
+    return [f"entity:{entity}"], ""
+
+
+CATALOG: dict[str, KindRule] = {
+    "entity": KindRule(_apply_field, _entity_elements),
+    "field": KindRule(_apply_field, _field_elements),
+    "value_list": KindRule(_apply_value_list, _value_list_elements),
+    "role": KindRule(_apply_role, _role_elements),
+    "report": KindRule(_apply_report, _report_elements),
+    "export": KindRule(_apply_export, _export_elements),
+    "search_filter": KindRule(_apply_search, _search_elements),
+    "workflow": KindRule(_apply_workflow, _workflow_elements),
+    f"rule:{RuleKind.uniqueness.value}": KindRule(_apply_unique, _unique_elements),
+    f"rule:{RuleKind.value_range.value}": KindRule(_apply_range, _range_elements),
+    f"rule:{RuleKind.state_machine.value}": KindRule(_apply_state_machine, _state_machine_elements),
+    f"rule:{RuleKind.no_overlap.value}": KindRule(_apply_no_overlap, _no_overlap_elements),
+    f"rule:{RuleKind.capacity.value}": KindRule(_feature_rule(_capacity_options), _feature_elements),
+    f"rule:{RuleKind.date_order.value}": KindRule(_feature_rule(_date_order_options), _feature_elements),
+    f"rule:{RuleKind.due_overdue.value}": KindRule(_feature_rule(_overdue_options), _feature_elements),
+}
