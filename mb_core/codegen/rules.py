@@ -103,6 +103,23 @@ class Overdue:
     done_values: tuple[str, ...] = ()
 
 
+def named_column(spec: EntitySpec, columns: list, name: str, what: str, kinds: tuple[str, ...] = (),
+                 make: tuple | None = None, extra=None, kind_name: str = "", kind_of=None) -> Column | None:
+    """The column `name` of the entity a rule option names: its name checked, made with
+    `extra(name, *make)` when the entity lacks it and the rule may add it (else None), and refused
+    when it is not one of `kinds`. Every rule resolves the columns it is given this one way."""
+    naming.check_name(name, f"{what} of {spec.name!r}")
+    col = next((c for c in columns if c.name == name), None)
+    if col is None:
+        return extra(name, *make[:-1], **make[-1]) if make is not None and extra is not None else None
+    if kinds and (kind_of(col) if kind_of else col.kind) not in kinds:
+        raise PlanNotRenderable(f"{what} {spec.name}.{name} must be {kind_name or ' or '.join(kinds)}")
+    return col
+
+
+_DATED = ("datetime", "date")
+
+
 def workflow(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Workflow:
     enum_cols = [c for c in columns if c.kind == "enum"]
     wanted = opts.get("field")
@@ -175,13 +192,8 @@ def workflow_actions(spec: EntitySpec, opts: dict, states: tuple[str, ...], pair
 
 def schedule(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Schedule:
     def time_column(name: str) -> Column:
-        naming.check_name(name, f"scheduling field of {spec.name!r}")
-        col = next((c for c in columns if c.name == name), None)
-        if col is None:
-            return extra(name, "datetime", True)
-        if col.kind not in ("datetime", "date"):
-            raise PlanNotRenderable(f"scheduling field {spec.name}.{name} must be a date or datetime")
-        return col
+        return named_column(spec, columns, name, "scheduling field", _DATED, ("datetime", True, {}), extra,
+                            "a date or datetime")
 
     start = time_column(str(opts.get("start") or "starts_at"))
     end = time_column(str(opts.get("end") or "ends_at"))
@@ -247,8 +259,9 @@ def capacity(spec: EntitySpec, opts: dict, columns: list[Column], specs: dict[st
     limit = opts.get("limit")
     limit_column = opts.get("limit_field")
     if limit_column:
-        field = next((f for f in specs[parent].fields if f.name == limit_column), None)
-        if field is None or field.type.value != "integer":
+        field = named_column(specs[parent], specs[parent].fields, str(limit_column), "capacity limit",
+                             ("integer",), kind_name="an integer field", kind_of=lambda f: f.type.value)
+        if field is None:
             raise PlanNotRenderable(f"capacity limit {parent}.{limit_column} must be an integer field")
         return Capacity(parent=parent, fk=fk, limit_column=str(limit_column), limit=None)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
@@ -258,13 +271,8 @@ def capacity(spec: EntitySpec, opts: dict, columns: list[Column], specs: dict[st
 
 def date_order(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> DateOrder:
     def dated(name: str) -> Column:
-        naming.check_name(name, f"date field of {spec.name!r}")
-        col = next((c for c in columns if c.name == name), None)
-        if col is None:
-            return extra(name, "date", False)
-        if col.kind not in ("date", "datetime"):
-            raise PlanNotRenderable(f"date order field {spec.name}.{name} must be a date or datetime")
-        return col
+        return named_column(spec, columns, name, "date order field", _DATED, ("date", False, {}), extra,
+                            "a date or datetime")
 
     start, end = dated(str(opts.get("start") or "starts_on")), dated(str(opts.get("end") or "ends_on"))
     if start.name == end.name or start.kind != end.kind:
@@ -275,16 +283,12 @@ def date_order(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Da
 
 def overdue(spec: EntitySpec, opts: dict, columns: list[Column], extra, workflow: Workflow | None) -> Overdue:
     name = str(opts.get("due") or "due_on")
-    naming.check_name(name, f"due field of {spec.name!r}")
-    due = next((c for c in columns if c.name == name), None) or extra(name, "date", False)
-    if due.kind not in ("date", "datetime"):
-        raise PlanNotRenderable(f"due field {spec.name}.{name} must be a date or datetime")
+    due = named_column(spec, columns, name, "due field", _DATED, ("date", False, {}), extra, "a date or datetime")
     done_name = opts.get("done_field")
     if not done_name:
         return Overdue(due=due, done=None)
-    done = next((c for c in columns if c.name == done_name), None)
-    if done is None:
-        done = extra(str(done_name), "boolean", False, default=False, has_default=True)
+    done = named_column(spec, columns, str(done_name), "done field",
+                        make=("boolean", False, {"default": False, "has_default": True}), extra=extra)
     if done.kind == "boolean":
         return Overdue(due=due, done=done)
     values = opts.get("done_values") or []
