@@ -207,7 +207,8 @@ class ImplementedElement(Model):
     Keys: `entity:<e>`, `field:<e>.<f>`, `choices:<e>.<f>`, `unique:<e>.<f>`,
     `relation:<parent>-><child>` (one-to-many), `relation:<a><-><b>` (many-to-many),
     `feature:<kind>:<e>` (a FeatureKind value), `role:<role>:<e>:<action>` (create, read, update,
-    delete or a workflow action name). `tests` are pytest node ids of the generated suite.
+    delete or a workflow action name; `not_<action>`: the role is refused it). `tests` are pytest
+    node ids of the generated suite.
     """
 
     key: str

@@ -586,9 +586,9 @@ def _render_tests(r: _Renderer, bp: Blueprint) -> None:
     r.render("tests/test_roles.py", "tests/test_roles.py.j2", tests=roles)
     for t in roles:
         for action, allowed in t["allowed"].items():
-            if allowed:
-                r.element(f"role:{t['role']}:{t['ent'].name}:{action}", ["app/permissions.py", _app_files(t["ent"])[2]],
-                          [("tests/test_roles.py", t["name"])])
+            # a right the role lacks is tested too (403): "can edit but not delete" is two elements
+            r.element(f"role:{t['role']}:{t['ent'].name}:{'' if allowed else 'not_'}{action}",
+                      ["app/permissions.py", _app_files(t["ent"])[2]], [("tests/test_roles.py", t["name"])])
     pii_entity = next((e for e in bp.entities if e.pii and any(c.pii and c.in_create for c in e.columns)), None)
     security = {
         "entity": bp.entities[0],

@@ -138,18 +138,25 @@ def _state_machine_elements(req, plan, entity, fields) -> Elements:
     return [f"feature:status_workflow:{entity}"], ""
 
 
+# the states of each workflow the text names, the moves between them, and the named action that
+# makes each move (`POST /{plural}/{id}/{action}`)
 WORKFLOW_STATES = {
-    "approve_reject": (["pending", "approved", "rejected"], {"pending": ["approved", "rejected"]}),
+    "approve_reject": (["pending", "approved", "rejected"], {"pending": ["approved", "rejected"]},
+                       {"approve": ("pending", "approved"), "reject": ("pending", "rejected")}),
     "check_in_out": (["checked_in", "checked_out"], {"checked_in": ["checked_out"],
-                                                     "checked_out": ["checked_in"]}),
-    "borrow_return": (["borrowed", "returned"], {"borrowed": ["returned"]}),
+                                                     "checked_out": ["checked_in"]},
+                     {"check_out": ("checked_in", "checked_out"),
+                      "check_in": ("checked_out", "checked_in")}),
+    "borrow_return": (["available", "borrowed"], {"available": ["borrowed"],
+                                                  "borrowed": ["available"]},
+                      {"borrow": ("available", "borrowed"), "give_back": ("borrowed", "available")}),
 }
 
 
 def _workflow_states(s, entity: str, action: str) -> None:
-    """approve/reject, check in/out, borrow/return: a status with exactly those moves, unless
-    the entity already has a workflow that holds the states."""
-    states, moves = WORKFLOW_STATES[action]
+    """approve/reject, check in/out, borrow/return: a status with exactly those moves, each made
+    by its named action, unless the entity already has a workflow that holds the states."""
+    states, moves, named = WORKFLOW_STATES[action]
     current = s.features.get((FeatureKind.status_workflow, entity))
     if current and set(states) <= set(current.options.get("states", [])):
         return
@@ -161,7 +168,9 @@ def _workflow_states(s, entity: str, action: str) -> None:
     s.put_field(entity, FieldSpec(name=field, type=FieldType.enum, choices=states, default=states[0],
                                   description=f"{action.replace('_', '/')} as the text asks"))
     s.feature(FeatureKind.status_workflow, entity, field=field, states=states,
-              transitions={x: moves.get(x, []) for x in states}, initial=states[0])
+              transitions={x: moves.get(x, []) for x in states}, initial=states[0],
+              actions={name: {"from": [src], "to": dst} for name, (src, dst) in named.items()}
+              if action != "approve_reject" else None)
 
 
 def _apply_workflow(s, req: Requirement) -> None:
@@ -177,11 +186,13 @@ def _workflow_elements(req, plan, entity, fields) -> Elements:
     if action == "assign":
         return ([f"feature:assignment:{entity}"], "") if feature_of(
             plan, FeatureKind.assignment, entity) else ([], f"the plan assigns no {entity}")
-    wanted = {"approve_reject": {"approved", "rejected"}, "check_in_out": {"checked_in",
-              "checked_out"}, "borrow_return": {"borrowed", "returned"}}.get(action, set())
+    states, _moves, named = WORKFLOW_STATES.get(action, ([], {}, {}))
+    wanted = set(states) - {"pending", "available"}
     wf = feature_of(plan, FeatureKind.status_workflow, entity)
-    if wf is None or not wanted <= set(wf.options.get("states", [])):
+    if wf is None or not wanted or not wanted <= set(wf.options.get("states", [])):
         return [], f"the plan's {entity} workflow has no {'/'.join(sorted(wanted))} states"
+    if action != "approve_reject" and not set(named) <= set(wf.options.get("actions") or {}):
+        return [], f"the plan's {entity} workflow has no {' and '.join(named)} actions"
     return [f"feature:status_workflow:{entity}"], ""
 
 
@@ -264,8 +275,9 @@ def _apply_role(s, req: Requirement) -> None:
     role = s.roles.get(req.role) or RoleSpec(name=req.role, permissions={"*": [Action.read]},
                                              description="named in the spec")
     perms = dict(role.permissions)
-    granted = set(perms.get(entity, [])) | set(req.actions) | {Action.read}
-    perms[entity] = sorted(granted, key=list(Action).index)
+    denied = {Action(a) for a in req.params.get("denied", [])}
+    granted = set(perms.get(entity, [])) | set(req.actions) | ({Action.read} - denied)
+    perms[entity] = sorted(granted - denied, key=list(Action).index)
     s.roles[req.role] = role.model_copy(update={"permissions": perms})
 
 
@@ -273,11 +285,20 @@ def _role_elements(req, plan, entity, fields) -> Elements:
     role = next((r for r in plan.roles if r.name == req.role), None)
     if role is None:
         return [], f"the plan has no role {req.role}"
-    granted = set(role.permissions.get(entity, [])) | set(role.permissions.get("*", []))
-    missing = [a.value for a in req.actions if a not in granted]
-    if missing:
-        return [], f"role {req.role} is not granted {', '.join(missing)} on {entity}"
-    return [f"role:{req.role}:{entity}:{a.value}" for a in req.actions], ""
+    targets = [e.name for e in plan.entities] if entity == "*" else [entity]
+    keys: list[str] = []
+    for target in targets:
+        granted = set(role.permissions.get(target, role.permissions.get("*", [])) if entity == "*"
+                      else set(role.permissions.get(target, [])) | set(role.permissions.get("*", [])))
+        missing = [a.value for a in req.actions if a not in granted]
+        if missing:
+            return [], f"role {req.role} is not granted {', '.join(missing)} on {target}"
+        extra = [a for a in req.params.get("denied", []) if Action(a) in granted]
+        if extra:
+            return [], f"role {req.role} is also granted {', '.join(extra)} on {target}"
+        keys += [f"role:{req.role}:{target}:{a.value}" for a in req.actions]
+        keys += [f"role:{req.role}:{target}:not_{a}" for a in req.params.get("denied", [])]
+    return keys, ""
 
 
 # --- views: reports, exports, search ------------------------------------------------------------------
@@ -291,6 +312,10 @@ def _apply_report(s, req: Requirement) -> None:
     options: dict = {"per": group} if group in s.entities else {}
     if field is not None and field.type in (FieldType.enum, FieldType.boolean):
         options = {"group_by": group}
+    period = req.params.get("period")
+    dated = [f.name for f in s.entities[entity].fields if f.type in _DATED]
+    if period in ("day", "month") and dated:
+        options.update({"period": period, "date": dated[0]})
     s.feature(FeatureKind.reports, entity, **options)
 
 

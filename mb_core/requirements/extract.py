@@ -404,8 +404,10 @@ def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
         _relations(c, start, sentence)
     _implied_party_relations(c)
     from mb_core.requirements.clauses import CLAUSE_RULES
+    from mb_core.requirements.unread import unread_requirements
 
     for start, sentence in reader.sentences():
         for rule in (_value_lists, *CLAUSE_RULES):
             rule(c, start, sentence)
+    unread_requirements(c)
     return c.items

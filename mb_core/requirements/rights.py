@@ -16,40 +16,100 @@ for _verbs, _actions in (
      "request schedule reserve upload issue"), {Action.create}),
     ("view see read browse list look check search find read review track", {Action.read}),
     (("edit update change modify approve reject assign close resolve move rename reassign "
-     "complete confirm mark"), {Action.update}),
+     "complete confirm mark borrow lend return"), {Action.update}),
     ("delete remove cancel archive discard", {Action.delete}),
     ("manage administer maintain run own control", set(Action)),
 ):
     for _verb in _verbs.split():
         _VERB_ACTIONS[_verb] = _actions
 
-_MODAL = r"(?:can|may|are able to|is able to|should be able to|must be able to|get to|will)"
-_ROLE = re.compile(rf"\b(?:only\s+)?(?P<role>[A-Za-z]+)\s+(?:(?:{_MODAL})\s+(?:only\s+)?)?"
-                   r"(?P<verbs>[a-z]+(?:\s*(?:,|and|or|,\s*and|,\s*or)\s*[a-z]+)*)\s+(?P<rest>[^.;]*)",
-                   re.IGNORECASE)
+_MODAL = (r"(?:can|may|are able to|is able to|should be able to|must be able to|get to|will|"
+          r"are allowed to|is allowed to|are permitted to|is permitted to|need to|needs to|"
+          r"have to|has to|must|should|shall)")
+_DENY = (r"(?:cannot|can't|can not|may not|must not|mustn't|should not|shouldn't|shall not|"
+         r"will not|won't|are not allowed to|is not allowed to|are not able to|is not able to|"
+         r"are not permitted to|never|do not|does not|don't|doesn't)")
+_VERBS = r"[a-z]+(?:\s*(?:,|and|or|,\s*and|,\s*or)\s*[a-z]+)*"
+# "<people> [can|cannot] [only] <verbs> [<records> ...]", tried at every word (the subject may be
+# one or two words: "sales reps", "warehouse staff")
+_ROLES = tuple(re.compile(
+    rf"(?=\b(?P<role>{subject})\s+(?:(?P<deny>{_DENY})\s+|{_MODAL}\s+)?"
+    rf"(?P<only>only\s+)?(?P<verbs>{_VERBS})\b(?P<rest>[^.;]*))", re.IGNORECASE)
+    for subject in (r"[A-Za-z]+", r"[A-Za-z]+ [A-Za-z]+"))
+# where the records of the right end: the next clause about someone else, or a "but not ..."
+_REST_END = re.compile(rf"\b(?:but|except|while|whereas|yet)\b|,\s*(?:and\s+)?(?:only\s+)?"
+                       rf"[a-z]+(?: [a-z]+)?\s+(?:{_MODAL}|{_DENY})\b", re.IGNORECASE)
+_BUT_NOT = re.compile(rf"\b(?:but|and|yet)\s+(?:{_DENY}|not)\s+(?:be able to\s+)?(?P<verbs>{_VERBS})",
+                      re.IGNORECASE)
+_EVERYTHING = {"everything", "anything", "all", "records", "data", "it", "them", "the", "only",
+               "every", "record", "entries", "information"}
+# agent nouns of English: a plural subject of a modal ending so is a kind of person
+_AGENT = re.compile(r"[a-z]{3,}(?:ers|ors|ists|ians|ants|ents|ees|iers|eers)$")
+
+
+def _verb_actions(phrase: str) -> set[Action]:
+    actions: set[Action] = set()
+    for verb in (v for v in re.split(r"\s*(?:,|and|or)\s*", phrase.lower()) if v):
+        actions |= _VERB_ACTIONS.get(verb, set()) | _VERB_ACTIONS.get(singular(verb), set()) | (
+            _VERB_ACTIONS.get(verb[:-1], set()) if verb.endswith("s") else set())
+    return actions
+
+
+def _role_name(c: Collector, phrase: str, modal: bool) -> str | None:
+    """The role a subject names ("sales reps" -> sales_rep, "Only managers" -> manager), or None
+    when it is not people (records, pronouns, people in general)."""
+    parts = [w for w in phrase.lower().split() if w not in {"only", "the", "all", "our", "any"}]
+    if not parts:
+        return None
+    head = parts[-1]
+    one = singular(head)
+    if len(parts) == 2 and f"{parts[0]} {one}" in _PEOPLE:
+        return f"{parts[0]}_{one}"
+    if head in _GENERIC or one in _GENERIC:
+        return None
+    known = {r.name for r in c.r.spec.roles}
+    if head in _PEOPLE or one in _PEOPLE or one in known:
+        return one
+    if modal and _AGENT.match(head) and one not in c.r.entities:
+        return one
+    return None
 
 
 def _roles(c: Collector, start: int, sentence: str) -> None:
-    for m in _ROLE.finditer(sentence):
-        role_word = m.group("role").lower()
-        if role_word in _GENERIC or role_word not in _PEOPLE and singular(role_word) not in {
-                r.name for r in c.r.spec.roles}:
+    for m in (m for pattern in _ROLES for m in pattern.finditer(sentence)):
+        modal = bool(re.match(rf"\s*(?:{_MODAL}|{_DENY})\b", sentence[m.end("role"):], re.IGNORECASE))
+        role = _role_name(c, m.group("role"), modal)
+        if role is None:
             continue
-        verbs = [v for v in re.split(r"\s*(?:,|and|or)\s*", m.group("verbs").lower()) if v]
-        actions: set[Action] = set()
-        for verb in verbs:
-            actions |= _VERB_ACTIONS.get(verb, set()) | _VERB_ACTIONS.get(singular(verb), set()) | (
-                _VERB_ACTIONS.get(verb[:-1], set()) if verb.endswith("s") else set())
+        actions = _verb_actions(m.group("verbs"))
         if not actions:
             continue
+        denied: set[Action] = set()
+        if m.group("deny"):
+            actions, denied = set(), actions
+        rest = m.group("rest")
+        cut = _REST_END.search(rest)
+        but = _BUT_NOT.search(rest)
+        if but and (cut is None or but.start() <= cut.start() + 4):
+            denied |= _verb_actions(but.group("verbs"))
+        if m.group("only"):
+            denied |= set(Action) - actions
+        denied -= actions
         rest_start = start + m.start("rest")
-        objects = [x.entity for x in c.r.in_range(rest_start, start + m.end())]
-        role = singular(role_word)
+        rest_end = rest_start + len(rest[:cut.start() if cut else len(rest)].rstrip(" ,"))
+        objects = [x.entity for x in c.r.in_range(rest_start, rest_end)]
+        if not objects and set(re.findall(r"[a-z]+", rest[:cut.start() if cut else len(rest)]
+                                          .lower())) <= _EVERYTHING:
+            objects = ["*"]
+        span_end = rest_end if objects != ["*"] else start + m.end("verbs")
         for entity in dict.fromkeys(objects):
             if entity == role:
                 continue
             ordered = sorted(actions, key=list(Action).index)
-            c.add(RequirementKind.role, start + m.start(), start + m.end(), ("role", role, entity),
+            refused = sorted(denied, key=list(Action).index)
+            what = "every record" if entity == "*" else entity
+            c.add(RequirementKind.role, start + m.start("role"), span_end, ("role", role, entity),
                   role=role, entity=entity, actions=ordered,
-                  summary=f"{role} may {', '.join(a.value for a in ordered)} {entity}")
-
+                  params={"denied": [a.value for a in refused]} if refused else {},
+                  summary=f"{role} may {', '.join(a.value for a in ordered) or 'not'} {what}"
+                          + (f" (not {', '.join(a.value for a in refused)})" if refused else ""))

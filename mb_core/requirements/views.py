@@ -41,9 +41,15 @@ def _reports(c: Collector, start: int, sentence: str) -> None:
         children = [r.child for r in c.r.spec.relations if r.parent == group]
         entity = children[0] if children else None
     ui = _UI_WORDS.search(sentence)
+    # a time series: "a monthly summary", "totals per month", "sales by day"
+    period = ("month" if re.search(r"\bmonthly\b|\b(?:per|each|every|by|a) month\b", low) else
+              "day" if re.search(r"\bdaily\b|\b(?:per|each|every|by|a) day\b", low) else None)
+    if group in {"month", "day", "week", "year"}:
+        group = None
     c.add(RequirementKind.report, start, start + len(sentence), ("report", entity, group),
           entity=entity, params={"group_by": group, "measure": m.group().lower(),
-                                 "ui": ui.group().lower() if ui else None},
+                                 "ui": ui.group().lower() if ui else None,
+                                 **({"period": period} if period else {})},
           summary=f"{m.group().lower()} of {entity}" + (f" per {group}" if group else ""))
 
 

@@ -10,6 +10,7 @@ from mb_core.requirements.extract import PARTY_HEADS, Collector
 from mb_core.spec.vocabulary import words
 
 _WORKFLOW = re.compile(r"\b(?P<w>approv\w*|reject\w*|assign\w*|check(?:ed|s)?[- ](?:in|out)|"
+                       r"check(?:ed|s|ing)?\s+(?:(?!in\b|out\b)[a-z]+\s+){1,3}?(?:in|out)\b|"
                        r"borrow\w*|return\w*)\b", re.IGNORECASE)
 
 
@@ -28,8 +29,10 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
         if action == "assign" and any(not _is_person_entity(x.entity) and re.search(
                 r"\bto\s+(?:a |an |the |one )?$", c.r.text[start + m.end():x.start], re.IGNORECASE) for x in after):
             continue  # "assign transactions to categories": a relation, not work given to people
-        target = (before[-1] if action == "assign" and before else (after[0] if after else (
-            before[-1] if before else None)))
+        inside = [x for x in near if x.start >= start + m.start() and x.end <= start + m.end()]
+        # "check bookings in": the record sits inside the phrasal verb
+        target = inside[0] if inside else (before[-1] if action == "assign" and before else (
+            after[0] if after else (before[-1] if before else None)))
         entity = target.entity if target else None
         if action == "assign" and after and before and _is_person_entity(after[0].entity):
             entity = before[-1].entity

@@ -1,0 +1,121 @@
+"""Never a silent drop: a clause of the spec that states a requirement (an obligation, permission
+or constraint marker: must, should, can, cannot, may, only, never, at most, ...; or an imperative
+such as "send", "show", "calculate") from which no rule read anything is itself a requirement,
+one the offline builder did not understand. It is traced as not implemented, with the reason and
+the way to get it built, like any unmet requirement.
+
+Precise both ways: a clause a rule read (a requirement's span meets it) or whose every content
+word is explained (the records it names, their fields, the people in it, plain CRUD verbs) is
+understood and gives nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mb_core.models import RequirementKind
+from mb_core.requirements.extract import _STOP, Collector, _field_forms, _forms
+from mb_core.spec.naming import singular
+from mb_core.spec.vocabulary import words
+
+UNREAD_REASON = ("the offline builder did not understand what this asks; an LLM provider "
+                 "(--provider openai) can read and build it")
+
+# obligation, permission and constraint markers of English
+_MARKER = re.compile(
+    r"\b(?:must|mustn't|should|shouldn't|shall|can|cannot|can't|could|may|only|never|always|"
+    r"at most|at least|no more than|not more than|no less than|fewer than|more than|exactly|"
+    r"required|requires?|has to|have to|needs? to|allowed|permitted|forbidden|prohibited|"
+    r"able to|no two|not be|unless|whenever)\b", re.IGNORECASE)
+# a sentence that opens with a verb asks for something ("Send a reminder", "Show the total")
+_IMPERATIVE = re.compile(
+    r"^\s*(?:also\s+|please\s+|then\s+)?(?:show|display|list|send|notify|remind|email|alert|"
+    r"calculate|compute|generate|print|export|import|sync|synchroni[sz]e|charge|bill|flag|"
+    r"highlight|prevent|block|allow|let|enable|warn|require|provide|offer|support|calculate|"
+    r"forecast|predict|recommend|integrate|upload|attach|archive|schedule|automate)\b",
+    re.IGNORECASE)
+# clauses of one sentence: "A can x, but B cannot y"; "A must x; B may y"; "A can x, and B y"
+_CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas|although|though)\s+|\s+but\s+|"
+                           r"\s+whereas\s+|\s+while\s+", re.IGNORECASE)
+# words that say nothing a rule must read: keeping records, the app itself, plain CRUD
+_PLAIN = frozenset({
+    "app", "application", "system", "platform", "tool", "service", "database", "software", "site",
+    "website", "portal", "api", "build", "create", "creates", "add", "adds", "edit", "edits",
+    "update", "updates", "delete", "deletes", "remove", "removes", "view", "views", "see", "sees",
+    "read", "reads", "list", "lists", "browse", "track", "tracks", "keep", "keeps", "store",
+    "stores", "record", "records", "manage", "manages", "hold", "holds", "have", "has", "contain",
+    "contains", "own", "owns", "log", "logs", "enter", "enters", "save", "saves", "change",
+    "changes", "modify", "look", "show", "shows", "get", "gets", "use", "uses", "work", "works",
+    "also", "each", "every", "any", "all", "their", "its", "new", "existing", "details",
+    "detail", "information", "info", "data", "entry", "entries", "item", "items", "thing",
+    "things", "way", "easily", "simple", "simply", "just", "basic", "number", "only", "can",
+    "must", "should", "may", "able", "allowed", "need", "needs", "want", "wants", "like", "let",
+    "lets", "help", "helps", "many", "one", "more", "them", "it", "they", "this", "that", "these",
+    "those", "there", "here", "where", "who", "which", "what", "when", "how", "so", "too",
+    "well", "please", "allow", "allows", "enable", "enables", "access", "our", "my",
+    "added", "created", "edited", "updated", "deleted", "removed", "viewed", "listed", "changed",
+    "modified", "stored", "recorded", "tracked", "kept", "saved", "managed", "browsed", "entered",
+    "logged", "seen", "held", "owned",
+})
+_PEOPLE = words("person_nouns") | words("generic_people") | {"staff", "we", "you", "i", "us"}
+
+
+def _content_words(clause: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z][a-z']*", clause.lower()) if w not in _STOP]
+
+
+def _explained(c: Collector, start: int, clause: str) -> bool:
+    """Every content word of the clause is a record it names, one of their fields, a person or a
+    plain word: nothing in it asks for more than the records themselves."""
+    low = clause.lower()
+    masked = low
+    names = {m.entity for m in c.r.in_range(start, start + len(clause))}
+    for name in names:
+        for form in _forms(name):
+            masked = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", " ", masked)
+        for f in c.r.fields.get(name, []):
+            for form in _field_forms(f):
+                masked = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", " ", masked)
+    left = [w for w in _content_words(masked) if w not in _PLAIN and w not in _PEOPLE
+            and singular(w) not in _PEOPLE and not w.endswith("'s")]
+    return not left
+
+
+def _clauses(start: int, sentence: str):
+    pos = 0
+    for m in _CLAUSE_BREAK.finditer(sentence):
+        yield start + pos, sentence[pos:m.start()]
+        pos = m.end()
+    yield start + pos, sentence[pos:]
+
+
+def _trimmed(start: int, clause: str) -> tuple[int, str]:
+    lead = len(clause) - len(clause.lstrip(" ,:-"))
+    body = clause.strip(" ,:-")
+    return start + lead, body
+
+
+def unread_requirements(c: Collector) -> None:
+    """Add a not-understood requirement for each requirement clause nothing was read from."""
+    # an implied relation spans from one mention to another: it reads no clause in between
+    # (a field's span is a noun: it explains words of a clause, not what the clause asks)
+    read = [(r.span.start, r.span.end) for r in c.items if r.kind not in (
+        RequirementKind.entity, RequirementKind.field) and not r.params.get("implied")]
+    read += list(getattr(c, "understood", []))
+    for s_start, sentence in c.r.sentences():
+        asks_whole = bool(_IMPERATIVE.match(sentence))
+        for raw_start, raw in _clauses(s_start, sentence):
+            start, clause = _trimmed(raw_start, raw)
+            if len(_content_words(clause)) < 2:
+                continue
+            if not (_MARKER.search(clause) or (asks_whole and raw_start == s_start)):
+                continue
+            end = start + len(clause)
+            if any(a < end and start < b for a, b in read):
+                continue
+            if _explained(c, start, clause):
+                continue
+            entity = c.r.entity_at(start, end)
+            c.add(RequirementKind.not_understood, start, end, ("unread", start),
+                  entity=entity, params={"reason": UNREAD_REASON},
+                  summary=f"not understood: \"{clause[:80]}\"")
