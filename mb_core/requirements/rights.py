@@ -82,6 +82,9 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         if role is None:
             continue
         actions = _verb_actions(m.group("verbs"))
+        if re.fullmatch(r"check(?:s|ed)?", m.group("verbs").lower()) and re.match(
+                r"\s+(?:[a-z]+\s+){0,3}?(?:in|out)\b", m.group("rest"), re.IGNORECASE):
+            actions = {Action.update}  # "check bookings in and out" moves them on, not reads them
         if not actions:
             continue
         denied: set[Action] = set()

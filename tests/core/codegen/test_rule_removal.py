@@ -17,6 +17,27 @@ from mb_core.models import TestOutcome
 from mb_core.sandbox import run_tests
 from tests.core.codegen.conftest import booking_plan, crm_plan, rules_plan
 
+
+def _plan_of(text: str):
+    """The offline agents' plan of a spec written for these cases."""
+    from mb_core.agents import security, system_designer
+    from mb_core.agents.base import AgentContext, run_agent
+    from mb_core.agents.io import DesignerInput, SecurityInput
+    from mb_core.providers.offline import OfflineProvider
+    from mb_core.spec import read_spec
+
+    ctx = AgentContext(provider=OfflineProvider())
+    plan = run_agent(system_designer.DEFINITION, DesignerInput(spec=read_spec(text)), ctx)
+    return run_agent(security.DEFINITION, SecurityInput(plan=plan), ctx)
+
+
+def lending_plan():
+    return _plan_of("Keep tools and members. Members can borrow and return tools.")
+
+
+def front_desk_plan():
+    return _plan_of("Keep rooms and bookings. Receptionists check bookings in and out.")
+
 # (plan, element key, file to change, text there, what replaces it, the test that must fail)
 CASES = [
     (crm_plan, "relation:contact->deal", "app/routers/contact.py",
@@ -52,6 +73,15 @@ CASES = [
      '"leave_request": frozenset({"read", "update", "approve", "reject"}),',
      '"leave_request": frozenset({"read", "update", "reject"}),',
      "tests/test_feature_status_workflow_leave_request.py::test_approve_leave_request"),
+    (lending_plan, "role:member:tool:borrow", "app/routers/tool.py",
+     'if current not in ("available",):', "if False:",
+     "tests/test_feature_status_workflow_tool.py::test_borrow_tool"),
+    (lending_plan, "role:member:tool:give_back", "app/routers/tool.py",
+     'row.status = "available"', "row.status = current",
+     "tests/test_feature_status_workflow_tool.py::test_give_back_tool"),
+    (front_desk_plan, "role:receptionist:booking:check_out", "app/routers/booking.py",
+     'if current not in ("checked_in",):', "if False:",
+     "tests/test_feature_status_workflow_booking.py::test_check_out_booking"),
     (rules_plan, "role:staff:enrollment:create", "app/permissions.py",
      '"enrollment": frozenset({"create", "read", "update"}),', '"enrollment": frozenset({"read", "update"}),',
      "tests/test_roles.py::test_role_staff_on_enrollment"),
