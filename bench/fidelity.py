@@ -217,7 +217,8 @@ def summarise(results: list[dict], annotated: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--split", choices=("dev", "held", "held2", "all"), default="all")
+    parser.add_argument("--split", choices=("dev", "held", "held2", "all", "none"), default="all",
+                        help="annotated specs to measure (none: only --external)")
     parser.add_argument("--build", action="store_true", help="build each spec in the sandbox")
     parser.add_argument("--external", action="store_true", help="also the shared external specs")
     parser.add_argument("-j", "--workers", type=int, default=2, choices=(1, 2))
@@ -225,7 +226,8 @@ def main() -> None:
     args = parser.parse_args()
     items = [item for path in SPEC_FILES
              for item in yaml.safe_load(path.read_text(encoding="utf-8"))["specs"]]
-    splits = tuple(dict.fromkeys(i["split"] for i in items)) if args.split == "all" else (args.split,)
+    splits = tuple(dict.fromkeys(i["split"] for i in items)) if args.split == "all" else (
+        () if args.split == "none" else (args.split,))
     for split in splits:
         chosen = [i for i in items if i["split"] == split and (not args.only or i["id"] in args.only)]
         with ProcessPoolExecutor(max_workers=args.workers, max_tasks_per_child=1) as pool:
