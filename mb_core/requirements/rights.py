@@ -93,8 +93,10 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         rest = m.group("rest")
         cut = _REST_END.search(rest)
         but = _BUT_NOT.search(rest)
+        refusal_end = None
         if but and (cut is None or but.start() <= cut.start() + 4):
             denied |= _verb_actions(but.group("verbs"))
+            refusal_end = start + m.start("rest") + but.end()  # the span holds the refusal too
         if m.group("only"):
             denied |= set(Action) - actions
         denied -= actions
@@ -105,6 +107,8 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
                                           .lower())) <= _EVERYTHING:
             objects = ["*"]
         span_end = rest_end if objects != ["*"] else start + m.end("verbs")
+        if refusal_end is not None:
+            span_end = max(span_end, refusal_end)
         for entity in dict.fromkeys(objects):
             if entity == role:
                 continue

@@ -134,6 +134,7 @@ def test_a_requirement_nothing_was_read_from_is_reported(text, quote):
     "Keep rooms and bookings. A room must never be double-booked.",
     "Keep vendors. Vendor code must be unique.",
     "Keep tickets. Agents can view and close tickets, but only managers can delete tickets.",
+    "Keep parcels. Couriers can add and change parcels but never remove them.",
 ])
 def test_a_sentence_that_was_read_gives_nothing_unread(text):
     spec = read_spec(text)
