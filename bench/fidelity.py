@@ -1,7 +1,8 @@
 """Requirement fidelity: how much of what specs explicitly ask for is extracted, implemented and
 tested, reported as not implemented, or silently missed.
 
-Run by hand: `python bench/fidelity.py [--split dev|held|all] [--build] [--external] [-j 2]`.
+Run by hand: `python bench/fidelity.py [--split dev|held|held2|all] [--build] [--external] [-j 2]`.
+`all` is dev and held; held2 (specs held back from tuning) runs only when named.
 
 - The annotated specs (bench/fidelity_specs.yaml) carry their expected requirements. Each spec
   goes through the offline Product Architect, System Designer and Security agents and the
@@ -163,7 +164,7 @@ def summarise(results: list[dict], annotated: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--split", choices=("dev", "held", "all"), default="all")
+    parser.add_argument("--split", choices=("dev", "held", "held2", "all"), default="all")
     parser.add_argument("--build", action="store_true", help="build each spec in the sandbox")
     parser.add_argument("--external", action="store_true", help="also the shared external specs")
     parser.add_argument("-j", "--workers", type=int, default=2, choices=(1, 2))
