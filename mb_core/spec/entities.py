@@ -33,6 +33,33 @@ from mb_core.spec.reading_state import (
 )
 from mb_core.spec.vocabulary import table, vocabulary, words
 
+_CHOICES_AFTER_COLON = re.compile(
+    r"[a-z]\s*:\s*(?P<values>[a-z][\w -]*(?:,\s*[a-z][\w -]*)*,?\s+or\s+[a-z][\w -]*?)\s*(?:[.;!?\n]|$)",
+    re.IGNORECASE)
+
+
+def _drop_listed_values(r: Reading) -> None:
+    """ "a channel: email, phone or chat": after a colon, a list joined by "or" offers the
+    choices of the field before it; its words are values, not fields or records."""
+    values: set[str] = set()
+    for m in _CHOICES_AFTER_COLON.finditer(r.english):
+        values |= {v.strip().lower() for v in re.split(r",|\bor\b", m.group("values")) if v.strip()}
+    if not values:
+        return
+    for phrases in r.by_sentence.values():
+        if len(phrases) < 2 or not all(p.text.lower() in values for p in phrases):
+            continue
+        at = {p.position for p in phrases}
+        r.orphans = [o for o in r.orphans if o.position not in at]
+        for p in phrases:
+            name = r.by_position.pop(p.position, None)
+            if name is not None and name in r.candidates and not any(
+                    n == name for n in r.by_position.values()):
+                r.candidates.pop(name)
+            r.decisions[p.position] = NounDecision(
+                phrase=p.text, decision="dropped",
+                reason="a value of the choice listed after a colon")
+
 
 def _merge_distributed(r: Reading) -> None:
     """ "check-in and check-out movements": one entity whose `kind` is in or out."""

@@ -7,6 +7,7 @@ from mb_core.spec.naming import singular
 from mb_core.spec.noun_rules import (
     _KEEP_PLURAL,
     _RECORD_PLURALS,
+    counted_drop_reason,
     drop_reason,
     entity_name,
     field_from_words,
@@ -122,7 +123,7 @@ def _judge(r: Reading, np: NounPhrase) -> None:
     w = np.words
     low_text = " ".join(w)
     dropped = dropped_reasons()
-    reason = drop_reason(w)
+    reason = counted_drop_reason(np)
     if reason and "ML" in reason:
         if set(np.before) & _NEGATIONS:
             r.negated_lists.add(np.list_id)
@@ -140,7 +141,8 @@ def _judge(r: Reading, np: NounPhrase) -> None:
     if w[-1] in _FILLER and len(w) == 1:
         r.decide(np, "dropped", "greeting or filler word")
         return
-    if low_text in dropped or " ".join(np.all_words) in dropped:
+    if (low_text in dropped or " ".join(np.all_words) in dropped) and (
+            reason or counted_drop_reason(np) == drop_reason(w)):
         r.decide(np, "dropped", f"'{low_text}': {dropped.get(low_text) or dropped[' '.join(np.all_words)]}")
         return
 

@@ -55,6 +55,22 @@ def drop_reason(phrase_words: list[str]) -> str | None:
     return None
 
 
+COUNTABLE_REASONS = frozenset({"abstract word, not a thing to manage",
+                               "names the application itself"})
+
+
+def counted_drop_reason(np) -> str | None:
+    """drop_reason of a phrase, except that a word usually naming the app or an abstraction
+    ("tool", "case") is a record when the text counts it one by one: "each case has a channel",
+    "every case belongs to a customer" (English speaks of abstractions and of the app itself
+    in the singular, without "each")."""
+    reason = drop_reason(np.words)
+    if reason in COUNTABLE_REASONS and (np.before[-1:] in (["each"], ["every"])
+                                        or "belong" in np.subject_of):
+        return None
+    return reason
+
+
 def _stripable_heads() -> frozenset[str]:
     """Heads removed to find the real subject: "contact form", "book library", "weight tracker"."""
     groups = table("dropped_nouns")

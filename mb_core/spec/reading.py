@@ -25,6 +25,7 @@ from mb_core.models import (
 )
 from mb_core.spec.entities import (
     _attach_orphan_fields,
+    _drop_listed_values,
     _finish_entities,
     _merge_distributed,
     _read_state_flows,
@@ -71,6 +72,7 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
     reading.english = english
     reading.phrases = noun_phrases(english)
     _judge_phrases(reading)
+    _drop_listed_values(reading)
     _merge_distributed(reading)
     _attach_orphan_fields(reading)
     _read_state_flows(reading)

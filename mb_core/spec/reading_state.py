@@ -14,7 +14,7 @@ from mb_core.models import (
     NounDecision,
 )
 from mb_core.spec.naming import singular
-from mb_core.spec.noun_rules import drop_reason, entity_name
+from mb_core.spec.noun_rules import counted_drop_reason, entity_name
 from mb_core.spec.phrases import NounPhrase
 from mb_core.spec.vocabulary import words
 
@@ -145,7 +145,7 @@ class Reading:
         """Per sentence, in order, the phrases whose have-verb may own the list after them."""
         found: dict[int, list[NounPhrase]] = {}
         for p in self.phrases:
-            if set(p.subject_of) & _HAVE and not drop_reason(p.words) and singular(
+            if set(p.subject_of) & _HAVE and not counted_drop_reason(p) and singular(
                     p.words[-1]) not in words("generic_people"):
                 found.setdefault(p.sentence, []).append(p)
         return found
