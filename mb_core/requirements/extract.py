@@ -207,9 +207,13 @@ def _value_lists(c: Collector, start: int, sentence: str) -> None:
     for m in _VALUE_LIST.finditer(sentence):
         before = [x for x in near if x.start <= start + m.start()][::-1] or near
         entity, field = c.r.owner_and_field(m.group("field"), before)
-        if not field or field.split("_")[-1] not in _ENUM_FIELD_HINT:
-            continue
         raw = next(g for g in m.groups()[1:] if g)
+        # "a floor: ground, middle or top": a colon before a list joined by "or" offers choices
+        # whatever the field is called; other forms need a word that names a kind of choice
+        offered = re.match(r"[^:]*:\s*", m.group()[len(m.group("field")):]) and re.search(
+            r"\bor\b", raw)
+        if not field or field.split("_")[-1] not in _ENUM_FIELD_HINT and not offered:
+            continue
         values = _split_list(raw)
         if len(values) < 2 or any(len(v) > 30 for v in values):
             continue
