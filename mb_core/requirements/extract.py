@@ -302,7 +302,8 @@ def _claim_from_gap(a: Mention, b: Mention, gap: str, subject: Mention | None,
     m = _ACTIVE.fullmatch(gap)
     verb = m.group("verb").lower() if m else ""
     if m and verb not in _OPEN_WORDS and not (m.group("be") and not m.group("prep")) \
-            and verb not in {"belong", "belongs", "reference", "references"}:
+            and (verb not in {"belong", "belongs", "reference", "references"}
+                 or re.fullmatch(_QUANT_MANY, (m.group("q") or "").lower())):
         q = (m.group("q") or "").lower()
         if verb.endswith(("ed", "en")) and m.group("prep") and not re.fullmatch(_QUANT_MANY, q):
             # "is recorded for a plot", "invoices linked to deals": a passive, b owns a

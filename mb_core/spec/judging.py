@@ -150,6 +150,9 @@ def _judge(r: Reading, np: NounPhrase) -> None:
     if np.in_parens_of is not None:
         owner = r.phrases[np.in_parens_of]
         siblings = [p for p in r.phrases if p.in_parens_of == np.in_parens_of]
+        if is_field_head(owner.name_words) and not all(is_field_head(p.name_words) for p in siblings):
+            r.decide(np, "dropped", f"a value of '{owner.text}', listed in parentheses")
+            return
         if all(is_field_head(p.name_words) for p in siblings):
             _explicit_field(r, np, owner, "listed in parentheses after")
         elif len(w) == 1 and np.original_words[0].isupper() and len(siblings) == 1:
@@ -163,6 +166,17 @@ def _judge(r: Reading, np: NounPhrase) -> None:
     target = _synonym_target(r, np)
     if target is not None:
         _add_candidate(r, np, [target], 2, f"another word for '{target}'")
+        return
+
+    if not reason and not is_person(w) and _owns_many(r, np):
+        _add_candidate(r, np, w, 2, "has many of the records after it")
+        return
+    if not reason and np.all_words[0] in _MANY and set(np.verbs) & _HAVE:
+        _add_candidate(r, np, w, 2, "counted as many: rows of their own, not a field")
+        return
+    if not reason and is_field_head(np.name_words) and _managed(np) and singular(w[-1]) != w[-1] \
+            and _listed_with_records(r, np):
+        _add_candidate(r, np, w, 2, f"managed with other records ('{np.verbs[-1]}')")
         return
 
     includer = _includer(r, np)
@@ -235,6 +249,23 @@ def _judge(r: Reading, np: NounPhrase) -> None:
         _field_phrase(r, np)
         return
     _entity_phrase(r, np)
+
+
+_MANY = {"many", "several", "multiple", "various"}
+
+
+def _owns_many(r: Reading, np: NounPhrase) -> bool:
+    """ "An author has many books": the subject of a have-verb whose object is counted as many."""
+    nxt = r.phrases[np.position + 1] if np.position + 1 < len(r.phrases) else None
+    return bool(set(np.subject_of) & _HAVE) and nxt is not None and nxt.sentence == np.sentence \
+        and not nxt.prep and nxt.all_words[0] in _MANY
+
+
+def _listed_with_records(r: Reading, np: NounPhrase) -> bool:
+    """ "Catalogue authors and books": a plural the text manages in one list with a record."""
+    mates = [p for p in r.phrases if p.list_id == np.list_id and p is not np]
+    return bool(mates) and all(not is_field_head(p.name_words) and not drop_reason(p.words)
+                               and singular(p.words[-1]) != p.words[-1] for p in mates)
 
 
 def _following(r: Reading, np: NounPhrase, preps: set[str]) -> NounPhrase | None:

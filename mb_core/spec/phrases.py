@@ -208,6 +208,7 @@ def tag(sentence: list[Token]) -> None:
 _CLAUSE_OPENERS = {",", "and", "or", "that", "which", "who", "where", "while", "when"}
 _OBJECT_STARTS = {"DET", "NUM"}
 _RELATIVE = {"that", "which", "whose", "what", "who"}
+_MODAL_WORDS = {"can", "cannot", "may", "must", "will", "should", "could", "might", "shall", "would"}
 _BE = {"is", "are", "was", "were", "be", "been", "being"}
 
 
@@ -230,6 +231,11 @@ def _clause_verbs(sentence: list[Token]) -> None:
         # "is held by", "are sent to": after a form of "be", the word before a preposition is a
         # participle (irregular ones included), never a noun
         if sentence[i - 1].low in _BE and token.tag in {"NOUN", "AMB"} and sentence[i + 1].tag == "PREP":
+            token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
+        # "a tag can belong to many recipes": after a modal, the word before its object is a verb
+        if sentence[i - 1].low in _MODAL_WORDS and token.tag == "NOUN" and (
+                sentence[i + 1].tag in {"PREP", "DET", "NUM"} or sentence[i + 1].low in words(
+                    "quantifiers")) and sentence[i + 1].low not in {"of", "'s"}:
             token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
     i = 0
     while i < len(sentence):

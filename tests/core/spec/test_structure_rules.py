@@ -102,3 +102,27 @@ def test_a_field_name_past_the_generator_limit_is_shortened_or_reported_never_a_
     traces = {t.requirement: t for t in trace_requirements(plan, None)}
     for r in long_reqs:  # a name too long to build is reported with its reason
         assert r.id in traces and traces[r.id].reason
+
+
+@pytest.mark.parametrize("text,owner,child", [
+    # a word that is usually a field is a record when it has many of something
+    ("Keep composers and scores. A composer has many scores.", "composer", "score"),
+    ("List publishers and magazines. Each publisher has several magazines.", "publisher",
+     "magazine"),
+])
+def test_a_subject_that_has_many_is_a_record_and_its_many_are_rows(text, owner, child):
+    spec = read_spec(text)
+    assert {owner, child} <= {e.name for e in spec.entities}
+    assert (owner, child) in {(r.parent, r.child) for r in spec.relations}
+
+
+def test_a_modal_verb_no_table_lists_is_still_a_verb():
+    phrases = noun_phrases("A label can belong to many parcels.")
+    assert [p.text for p in phrases] == ["label", "many parcels"]
+    assert "belong" in phrases[1].verbs
+
+
+def test_values_in_parentheses_after_a_field_word_are_no_kinds():
+    spec = read_spec("Track repairs. Each repair has a priority (routine, pressing, critical).")
+    repair = next(e for e in spec.entities if e.name == "repair")
+    assert "kind" not in {f.name for f in repair.fields}
