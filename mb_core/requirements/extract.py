@@ -188,9 +188,13 @@ def _value_lists(c: Collector, start: int, sentence: str) -> None:
     for m in _VALUE_LIST.finditer(sentence):
         before = [x for x in near if x.start <= start + m.start()][::-1] or near
         entity, field = c.r.owner_and_field(m.group("field"), before)
-        if not field or field.split("_")[-1] not in _ENUM_FIELD_HINT:
-            continue
         raw = next(g for g in m.groups()[1:] if g)
+        # "a floor: ground, middle or top": a colon before a list joined by "or" offers choices
+        # whatever the field is called; other forms need a word that names a kind of choice
+        offered = re.match(r"[^:]*:\s*", m.group()[len(m.group("field")):]) and re.search(
+            r"\bor\b", raw)
+        if not field or field.split("_")[-1] not in _ENUM_FIELD_HINT and not offered:
+            continue
         values = _split_list(raw)
         if len(values) < 2 or any(len(v) > 30 for v in values):
             continue
@@ -199,43 +203,133 @@ def _value_lists(c: Collector, start: int, sentence: str) -> None:
               summary=f"{entity}.{field} is one of {', '.join(values)}")
 
 
-def _relations(c: Collector, start: int, sentence: str) -> None:
-    near = c.r.in_range(start, start + len(sentence))
-    low = sentence.lower()
-    for a, b in itertools.pairwise(near):
-        if a.entity == b.entity:
-            continue
-        gap = low[a.end - start:b.start - start]
-        s, e = a.start, b.end
-        many_back = re.search(rf"(?<![\w-])(?:{'|'.join(map(re.escape, _forms(b.entity)))})\s+"
-                              r"(?:can |may )?(?:have|has|belong to|be in|appear in|be part of)"
-                              r"\s+(?:many|several|multiple|any number of)", low[b.start - start:])
-        if re.fullmatch(r"\s*(?:can |may |each |usually |often |typically )?(?:has|have|holds?|"
-                        r"contains?|owns?|includes?|lists?|keeps?|places?|makes?|receives?|gets?|"
-                        r"books?|takes?|files?|raises?|submits?|carr(?:y|ies)|runs?)\s+(?:one or more |"
-                        r"many |several |multiple |any number of |zero or more |its own |their "
-                        r"own |their |its )?", gap) or re.fullmatch(
-                            r"\s*(?:with|and (?:its|their)) (?:many |several |multiple )?", gap):
-            if many_back or re.search(r"many[- ]to[- ]many", low):
-                c.add(RequirementKind.relation, s, e, tuple(sorted((a.entity, b.entity))),
-                      cardinality=RelationKind.many_to_many, owner=a.entity, other=b.entity,
-                      summary=f"{a.entity} and {b.entity}: many-to-many")
-            else:
-                c.add(RequirementKind.relation, s, e, tuple(sorted((a.entity, b.entity))),
-                      cardinality=RelationKind.one_to_many, owner=a.entity, other=b.entity,
-                      summary=f"one {a.entity} has many {b.entity}")
-        elif re.fullmatch(r"\s*(?:always |must |can only |only )?(?:belongs? to|is (?:for|of|linked "
-                          r"to|tied to|attached to|assigned to|owned by|made by|placed by|booked by|"
-                          r"filed by|raised by|written by|part of|issued to|issued by|under)|"
-                          r"are (?:for|of|linked to|tied to|attached to|assigned to|owned by|made by|"
-                          r"placed by|booked by|filed by|raised by|written by|part of|issued to|"
-                          r"issued by|grouped under|under)|references?|points? to|for|of|from|by)"
-                          r"\s+(?:a |an |one |the |exactly one |a single |its |their |each )?", gap):
-            if re.search(r"\b(?:many|several|multiple)\b", gap):
+_QUANT_MANY = r"(?:many|several|multiple|one or more|any number of|zero or more|various|lots of|a number of)"
+_QUANT_ONE = r"(?:one|exactly one|a single|only one)"
+_MODALS = r"(?:(?:can|may|will|must|should|usually|often|typically|also|each|always|only|then)\s+)*"
+_PREP = r"(?:to|with|on|in|for|at|into|under|from|against|by|of|about)"
+_OPEN_WORDS = (words("prepositions") | words("conjunctions") | words("determiners") | words(
+    "auxiliaries") | words("pronouns") | {"and", "or", "but", "per", "than", "not", "no", "be", "been"}) - {
+    "has", "have", "had", "do", "does"}
+# "a has many b", "a can be linked to several b", "a writes many b", "a stocks b"
+_ACTIVE = re.compile(
+    rf"\s*{_MODALS}(?:(?P<be>be|is|are)\s+)?(?P<verb>[a-z]+(?:-[a-z]+)?)(?:\s+(?P<prep>{_PREP}))?\s+"
+    rf"(?P<q>{_QUANT_MANY}|{_QUANT_ONE}|its own|their own|their|its|his|her|the|a|an)?\s*", re.IGNORECASE)
+# "b belongs to an a", "b is led by a", "b is taken from a", "b references a", "b for a"
+_PASSIVE = re.compile(
+    rf"\s*{_MODALS}(?:belongs? to|(?:is|are)\s+(?:(?:always|only|usually)\s+)?(?:[a-z]+\s+)?{_PREP}|"
+    rf"references?|points? to|for|of|from|by)\s+(?:{_QUANT_ONE}|a|an|the|its|their|each)?\s*",
+    re.IGNORECASE)
+_AND = re.compile(rf"\s*,?\s*(?:and|or)\s+(?:{_QUANT_ONE}|a|an|the)?\s*", re.IGNORECASE)
+
+
+@dataclass
+class _Claim:
+    parent: str
+    child: str
+    many: bool  # the text counts the children ("many", "several"): a claim that can pair into M:N
+    strength: int  # 2 said outright, 1 read from an active verb
+    start: int
+    end: int
+
+
+def _claim_from_gap(a: Mention, b: Mention, gap: str, subject: Mention | None,
+                    b_plural: bool) -> tuple[str, str, bool, int] | None:
+    """What the words between two records say: (parent, child, many, strength) or None."""
+    if re.search(r"many[- ]to[- ]many", gap) or re.search(r"[.;:!?]", gap):
+        return None
+    if re.fullmatch(r"\s*'s\s+", gap):
+        return a.entity, b.entity, True, 2  # "a publisher's books"
+    if re.fullmatch(r"\s*(?:with|and (?:its|their)) (?:many |several |multiple )?", gap):
+        return a.entity, b.entity, True, 1  # "orders with their line items"
+    m = _ACTIVE.fullmatch(gap)
+    verb = m.group("verb").lower() if m else ""
+    if m and verb not in _OPEN_WORDS and not (m.group("be") and not m.group("prep")) \
+            and (verb not in {"belong", "belongs", "reference", "references"}
+                 or re.fullmatch(_QUANT_MANY, (m.group("q") or "").lower())):
+        q = (m.group("q") or "").lower()
+        if verb.endswith(("ed", "en")) and m.group("prep") and not re.fullmatch(_QUANT_MANY, q):
+            # "is recorded for a plot", "invoices linked to deals": a passive, b owns a
+            return b.entity, a.entity, False, 2
+        if re.fullmatch(_QUANT_ONE, q):
+            return b.entity, a.entity, False, 2  # "every bin holds one product"
+        elif re.fullmatch(_QUANT_MANY, q) or q in {"its own", "their own", "their", "its"}:
+            return a.entity, b.entity, bool(re.fullmatch(_QUANT_MANY, q)), 2
+        elif not q and not m.group("be") and b_plural:
+            return a.entity, b.entity, False, 1  # "journalists write articles"
+        elif q in {"a", "an", "the"} and verb in {"has", "have"}:
+            return None
+    if _PASSIVE.fullmatch(gap) and not re.search(rf"\b{_QUANT_MANY}\b", gap):
+        return b.entity, a.entity, False, 2
+    # "each sample is taken from a patient and analysed in a batch": the clause's subject again
+    if subject is not None and subject.entity != b.entity and re.fullmatch(
+            rf"\s*,?\s*and\s+(?:(?:is|are)\s+)?[a-z]+(?:ed|en|t)\s+{_PREP}\s+(?:a|an|the|one)?\s*", gap):
+        return b.entity, subject.entity, False, 2
+    return None
+
+
+def _relations(c: Collector) -> None:
+    """Relations between the records a sentence names, settled over the whole text: a pair said
+    to have many of each other both ways is many-to-many; otherwise the side that is said to
+    have many (or that the other belongs to) owns the key."""
+    claims: dict[frozenset, list[_Claim]] = {}
+    text = c.r.text
+
+    def plural(m: Mention) -> bool:
+        said = text[m.start:m.end].lower()
+        return said != singular(said) or said.endswith("s")
+
+    for start, sentence in c.r.sentences():
+        near = c.r.in_range(start, start + len(sentence))
+        subject = near[0] if near else None
+        previous: _Claim | None = None
+        for a, b in itertools.pairwise(near):
+            if a.entity == b.entity:
                 continue
-            c.add(RequirementKind.relation, s, e, tuple(sorted((a.entity, b.entity))),
-                  cardinality=RelationKind.one_to_many, owner=b.entity, other=a.entity,
-                  summary=f"each {a.entity} belongs to one {b.entity}")
+            gap = text[a.end:b.start].lower()
+            found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
+            if found is None and previous is not None and _AND.fullmatch(gap):
+                # "a reservation is for one room and one guest": the same claim, for b too
+                if previous.child != b.entity and previous.parent == a.entity:
+                    found = (b.entity, previous.child, previous.many, previous.strength)
+                elif previous.parent != b.entity and previous.child == a.entity:
+                    found = (previous.parent, b.entity, previous.many, previous.strength)
+            if found is None:
+                previous = None
+                continue
+            if subject is not None and subject is not a and re.match(
+                    r"\s*,?\s*and\s+(?:can |may |will )?(?:has|have|holds?|contains?|carr(?:y|ies))\b", gap):
+                # "each book has one publisher and may have several authors": the subject's again
+                parent, child = (subject.entity, b.entity) if found[0] == a.entity else (
+                    found[0], found[1])
+                if parent == a.entity or child == a.entity:
+                    parent, child = (b.entity, subject.entity) if found[1] == a.entity else (
+                        subject.entity, b.entity)
+                found = (parent, child, found[2], found[3])
+            parent, child, many, strength = found
+            if parent == child:
+                continue
+            claim = _Claim(parent, child, many, strength, a.start, b.end)
+            claims.setdefault(frozenset((parent, child)), []).append(claim)
+            previous = claim
+    low = text.lower()
+    for pair, said in claims.items():
+        if len(pair) != 2:
+            continue
+        first = said[0]
+        both_ways = {(x.parent, x.child) for x in said if x.many or x.strength == 1}
+        a_, b_ = tuple(pair)
+        if ((a_, b_) in both_ways and (b_, a_) in both_ways) or (
+                re.search(r"many[- ]to[- ]many", low) and any(x.many for x in said)):
+            owner = first.parent
+            other = first.child
+            c.add(RequirementKind.relation, first.start, max(x.end for x in said),
+                  tuple(sorted(pair)), cardinality=RelationKind.many_to_many, owner=owner,
+                  other=other, summary=f"{owner} and {other}: many-to-many")
+            continue
+        best = max(said, key=lambda x: (x.strength, -x.start))
+        c.add(RequirementKind.relation, best.start, best.end, tuple(sorted(pair)),
+              cardinality=RelationKind.one_to_many, owner=best.parent, other=best.child,
+              summary=f"one {best.parent} has many {best.child}")
 
 
 def _parents(name: str, spec: ScaffoldSpec) -> set[str]:
@@ -318,90 +412,12 @@ def _entities_and_fields(c: Collector) -> None:
                     break
 
 
-_HAS_MANY = re.compile(
-    r"(?:\b(?:each|every|a|an|the|one)\s+)?\b(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:can |may |usually |"
-    r"often )?(?:has|have|holds?|contains?|lists?|owns?|keeps?|makes?|places?|receives?|takes?)\s+"
-    r"(?:many|several|multiple|one or more|any number of|(?:at most|no more than|up to) \d+)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
-_BELONGS = re.compile(
-    r"\b(?:each|every|a|an|one)\s+(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)\s+(?:always |must )?(?:belongs? "
-    r"to|is for|is from|is owned by|is assigned to|is linked to|is made by|is placed by|is booked by)"
-    r"\s+(?:a|an|one|the|exactly one|a single)\s+(?P<a>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
-
-
-_PEOPLE_MAKE = re.compile(
-    r"\b(?P<who>[a-z]+)\s+(?:can |may |should be able to |must be able to )?(?:submit|create|add|"
-    r"book|log|record|file|raise|place|make|open|post|enter|track|manage|register for|sign up "
-    r"for)\s+(?:a |an |the |their |new |many )?(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
-
-
-def _record_name(phrase: str) -> str | None:
-    """The record a relation phrase names ("line items" -> line_item), or None for words that
-    are never records (pronouns, determiners, the app, people in general)."""
-    from mb_core.spec.naming import safe_entity_name
-    from mb_core.spec.reading import drop_reason
-
-    kept: list[str] = []
-    for w in phrase.lower().split():
-        if w in _STOP or w in words("adjectives"):
-            if kept:
-                break
-            continue
-        kept.append(w)
-    reason = drop_reason(kept) if kept else None
-    # a relation sentence names records: "events have many registrations" is not about logins
-    if not kept or len(kept[-1]) < 3 or kept[-1] in _GENERIC or singular(kept[-1]) in words(
-            "field_heads") or (
-            reason and reason != "accounts are provided by the auth layer"):
-        return None
-    kept[-1] = singular(kept[-1])
-    return safe_entity_name("_".join(kept))
-
-
-def discover_entities(spec: ScaffoldSpec) -> ScaffoldSpec:
-    """Records that a relation sentence names ("warehouses hold many products", "each stay is for
-    a guest") become entities when the reader did not already find them."""
-    from mb_core.models import EntitySpec, NounDecision
-    from mb_core.spec.fields import human_field_for, infer_field
-    from mb_core.spec.naming import label
-    from mb_core.spec.vocabulary import table
-
-    known = {e.name for e in spec.entities}
-    added: list[EntitySpec] = []
-    decisions: list[NounDecision] = []
-    for pattern in (_HAS_MANY, _BELONGS, _PEOPLE_MAKE):
-        for m in pattern.finditer(spec.text):
-            who = m.group("who").lower() if pattern is _PEOPLE_MAKE else ""
-            if pattern is _PEOPLE_MAKE and who not in _PEOPLE and singular(who) not in _PEOPLE:
-                continue
-            for group in ("a", "b") if pattern is not _PEOPLE_MAKE else ("b",):
-                if group == "b" and re.match(r"\s+of\b", spec.text[m.end(group):], re.IGNORECASE):
-                    continue  # "hours of sleep", "a list of ...": a measure, not a record
-                name = _record_name(m.group(group))
-                if not name or name in known or len(known) >= 12:
-                    continue
-                template = table("entity_templates").get(name) or [human_field_for(name),
-                                                                    "description"]
-                fields = [infer_field(str(n), name) for n in template]
-                fields = [f.model_copy(update={"required": True}) if i == 0 else f
-                          for i, f in enumerate(fields)]
-                added.append(EntitySpec(name=name, plural=plural(name), label=label(name),
-                                        fields=fields, description=f"from: {m.group(group)}"))
-                decisions.append(NounDecision(phrase=m.group(group), decision="entity",
-                                              reason=f"a relation names it: \"{m.group()}\""))
-                known.add(name)
-    if not added:
-        return spec
-    return spec.model_copy(update={"entities": [*spec.entities, *added],
-                                   "decisions": [*spec.decisions, *decisions]})
-
-
 def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
     """The explicit requirements of `spec.text`, over the entities `spec` holds."""
     reader = Reader(spec.text, spec)
     c = Collector(reader)
     _entities_and_fields(c)
-    for start, sentence in reader.sentences():
-        _relations(c, start, sentence)
+    _relations(c)
     _implied_party_relations(c)
     from mb_core.requirements.clauses import CLAUSE_RULES
     from mb_core.requirements.unread import unread_requirements

@@ -32,7 +32,7 @@ def read_spec(text: str, mode: SpecMode = SpecMode.freeform,
 def with_requirements(spec: ScaffoldSpec) -> ScaffoldSpec:
     """The spec's explicit requirements, and the spec made to say what they say."""
     from mb_core.requirements import extract_requirements, reconcile
-    from mb_core.requirements.extract import discover_entities
+    from mb_core.spec.discovery import discover_entities
 
     spec = discover_entities(spec)
     requirements = extract_requirements(spec)

@@ -176,6 +176,7 @@ def tag(sentence: list[Token]) -> None:
                 or prev.low in words("generic_people")) and (
                 nxt.tag in {"DET", "NOUN", "ADJ", "AMB"} or nxt.low in {"them", "it"}):
             token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
+    _clause_verbs(sentence)
     for i, token in enumerate(sentence):
         if token.tag != "AMB":
             continue
@@ -202,6 +203,73 @@ def tag(sentence: list[Token]) -> None:
             token.tag = "VERB"
         else:
             token.tag = "NOUN"
+
+
+_CLAUSE_OPENERS = {",", "and", "or", "that", "which", "who", "where", "while", "when"}
+_OBJECT_STARTS = {"DET", "NUM"}
+_RELATIVE = {"that", "which", "whose", "what", "who"}
+_MODAL_WORDS = {"can", "cannot", "may", "must", "will", "should", "could", "might", "shall", "would"}
+_BE = {"is", "are", "was", "were", "be", "been", "being"}
+
+
+def _plain_lemma(low: str) -> str:
+    """A verb's base form without a table: holds -> hold, carries -> carry, stocks -> stock."""
+    if low.endswith("ies") and len(low) > 4:
+        return low[:-3] + "y"
+    if low.endswith(("ches", "shes", "sses", "xes")):
+        return low[:-2]
+    return low[:-1] if low.endswith("s") and not low.endswith("ss") else low
+
+
+def _clause_verbs(sentence: list[Token]) -> None:
+    """The verb of a clause that opens with its subject, even one no table lists: in
+    "neighbours borrow tools" a bare stem after a plural subject, and in "a supporter funds
+    many pledges" an -s form after a singular subject before its object's determiner, is the
+    verb (English agreement: plural subjects take the stem, singular ones the -s form; a
+    singular count noun has its determiner, so "track parcels" stays an order, not a subject)."""
+    for i, token in enumerate(sentence[1:-1], start=1):
+        # "is held by", "are sent to": after a form of "be", the word before a preposition is a
+        # participle (irregular ones included), never a noun
+        if sentence[i - 1].low in _BE and token.tag in {"NOUN", "AMB"} and sentence[i + 1].tag == "PREP":
+            token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
+        # "a tag can belong to many recipes": after a modal, the word before its object is a verb
+        if sentence[i - 1].low in _MODAL_WORDS and token.tag == "NOUN" and (
+                sentence[i + 1].tag in {"PREP", "DET", "NUM"} or sentence[i + 1].low in words(
+                    "quantifiers")) and sentence[i + 1].low not in {"of", "'s"}:
+            token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
+    i = 0
+    while i < len(sentence):
+        start = i
+        if i and sentence[i - 1].low not in _CLAUSE_OPENERS:
+            i += 1
+            continue
+        j = start
+        determiner = j < len(sentence) and sentence[j].tag == "DET" and sentence[j].low not in _RELATIVE
+        if determiner:
+            j += 1
+        nouns = j
+        while j < len(sentence) and sentence[j].tag in {"NOUN", "AMB"} and not sentence[
+                j].possessive and j - nouns < 3:
+            j += 1
+        i += 1
+        if j == nouns:
+            continue
+        # a noun of the run is the verb when the words before it are the subject
+        for k in range(nouns + 1, j):
+            subject, word = sentence[k - 1], sentence[k]
+            nxt = sentence[k + 1] if k + 1 < len(sentence) else None
+            if nxt is None or len(word.low) < 3:
+                break
+            plural_subject = singular(subject.low) != subject.low
+            stem_form = not word.low.endswith("s")
+            s_form = word.low.endswith("s") and not word.low.endswith(("ss", "us", "is"))
+            determined = nxt.tag in _OBJECT_STARTS and nxt.low not in _RELATIVE or nxt.low in words(
+                "quantifiers") or (nxt.tag == "PREP" and nxt.low not in {"of", "'s"})
+            if plural_subject and stem_form and k - 1 == nouns and (
+                    determined or nxt.tag == "NOUN" and singular(nxt.low) != nxt.low) or (
+                    not plural_subject and s_form and determined and determiner):
+                word.tag, word.lemma = "VERB", verb_lemma(word.low) or _plain_lemma(word.low)
+                break
 
 
 def _list_modifiers(sentence: list[Token]) -> None:
