@@ -177,8 +177,8 @@ def _note_lost_builds(env, instance, skip: str) -> None:
 
     for lost, reason in lost_builds(env, instance):
         if lost.id != skip:
-            say(f"  note: build {lost.id} is {lost.status.value} with its {reason.removeprefix('worker lost: ')}"
-                f"; `mb reconcile` (or the daemon's reconciler) retries or rolls it back")
+            say(f"  note: build {lost.id} ({lost.status.value}): {reason}; "
+                "`mb reconcile` (or the daemon's reconciler) retries or rolls it back")
 
 
 def _print_outcome(env, build: BuildRun, artifact, seconds: float | None = None) -> None:

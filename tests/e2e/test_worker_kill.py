@@ -85,3 +85,26 @@ def test_a_killed_mb_build_is_found_and_healed_by_the_reconciler(mb_home):
 
     again = mb("status", build_id)
     assert "released" in again.stdout and "worker:" not in again.stdout
+
+
+def test_mb_build_notes_a_build_an_earlier_killed_process_left_in_flight(mb_home):
+    from mb_core.models import BuildRun, RepairPhase
+    from mb_core.reconcile import WorkerDriver
+    from mb_core.store import new_build_id
+    from mb_core.store.workers import take_lease
+
+    env = BuildEnvironment.open(Settings.from_env())
+    stranded = new_build_id()
+    env.store.create_build(BuildRun(id=stranded, spec_text="Build a todo app with tasks",
+                                    status=BuildStatus.running))
+    env.store.start_attempt(stranded, RepairPhase.build)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    take_lease(env.store, stranded, 1, WorkerDriver.cli, pid=gone.pid)
+
+    result = mb("build", "zzz qqq")  # refused at once: the note comes before its steps
+    assert result.returncode != 0
+    assert (f"note: build {stranded} (running): worker lost: the `mb build` process (pid {gone.pid}"
+            in result.stdout), result.stdout
+    assert "`mb reconcile` (or the daemon's reconciler) retries or rolls it back" in result.stdout
+    assert env.store.get_build(stranded).status == BuildStatus.running  # a note, no change
