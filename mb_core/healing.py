@@ -3,10 +3,13 @@ goes back to where the build started, so nothing half-applied is left."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
+from mb_core.ladder import RungLimits
 from mb_core.lifecycle import BuildEvent
-from mb_core.models import BuildStatus, FailureClass
+from mb_core.models import AttemptOutcome, BuildStatus, FailureClass, RepairAttempt, RepairPhase, RunBudget
 
 BASE_COMMIT_FILE = "mb-base-commit"  # inside the workspace's .git/, never part of the tree
 
@@ -44,3 +47,64 @@ def record_build_failure(env, build_id: str, reason: str,
     )
     rollback_workspace(env.workspace_path(build_id))
     return moved
+
+
+def restore_workspace(workspace: Path) -> bool:
+    """After a lost worker: the workspace back at its base even when HEAD never moved (a killed
+    `git apply` leaves files and a stale index lock behind, not a commit). Only call it when the
+    worker that held the workspace is known to be gone. Returns whether there was a workspace."""
+    from mb_core.workspace import Workspace
+
+    base = read_base_commit(workspace)
+    if not base:
+        return False
+    lock = Path(workspace) / ".git" / "index.lock"
+    lock.unlink(missing_ok=True)
+    Workspace(workspace).rollback(base)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The ladder's inputs as every driver reads them from the store
+# ---------------------------------------------------------------------------------------------
+
+
+def current_drive(attempts: list[RepairAttempt]) -> list[RepairAttempt]:
+    """The attempts since the build was last built from its spec (a rerun starts a new drive)."""
+    starts = [i for i, a in enumerate(attempts) if a.phase is RepairPhase.build]
+    return attempts[starts[-1]:] if starts else list(attempts)
+
+
+def rungs_used(attempts: list[RepairAttempt], limits: RungLimits,
+               exhausted: RepairPhase | None = None) -> dict[RepairPhase, int]:
+    """How often each rung ran in the current drive; a rung that found nothing to change counts
+    as used up."""
+    used = Counter(a.phase for a in current_drive(attempts) if a.phase is not RepairPhase.build)
+    if exhausted is not None and exhausted is not RepairPhase.build:
+        used[exhausted] = max(used[exhausted], limits.of(exhausted))
+    return dict(used)
+
+
+def with_pending_attempt(budget: RunBudget, attempts: list[RepairAttempt], now: datetime) -> RunBudget:
+    """The budget as it will be once the attempt still open is closed: one more attempt and its
+    running time (from its start, never from when its run was queued)."""
+    open_ = [a for a in attempts if a.outcome is AttemptOutcome.running]
+    if not open_:
+        return budget
+    seconds = sum(max(0.0, (now - a.started_at).total_seconds()) for a in open_)
+    return budget.model_copy(update={"attempts_used": budget.attempts_used + len(open_),
+                                     "running_seconds": budget.running_seconds + seconds})
+
+
+def remove_release_scratch(artifact_dir: Path, build_id: str) -> int:
+    """The scratch folders a release killed before its final rename left next to the build's
+    artifact folder (`.<build id>.*`); the artifact itself is never half-written. Returns how many."""
+    import shutil
+
+    parent = Path(artifact_dir).parent
+    if not parent.is_dir():
+        return 0
+    stale = [p for p in parent.glob(f".{build_id}.*") if p.is_dir()]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(stale)

@@ -164,10 +164,21 @@ def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
     started = time.perf_counter()
     try:
         instance = _instance(env)
+        _note_lost_builds(env, instance, build_id)
         result = driver.run_build(env, instance, build_id)
     finally:
         steps_log.removeHandler(handler)
     _print_outcome(env, result.build, result.artifact, time.perf_counter() - started)
+
+
+def _note_lost_builds(env, instance, skip: str) -> None:
+    """Builds an earlier process left in flight when it was killed: say so, and what heals them."""
+    from mb_dagster.healing.sensors import lost_builds
+
+    for lost, reason in lost_builds(env, instance):
+        if lost.id != skip:
+            say(f"  note: build {lost.id} ({lost.status.value}): {reason}; "
+                "`mb reconcile` (or the daemon's reconciler) retries or rolls it back")
 
 
 def _print_outcome(env, build: BuildRun, artifact, seconds: float | None = None) -> None:
@@ -201,6 +212,16 @@ def status(build_id: str) -> None:
                f"tenant {build.tenant}, created {build.created_at:%Y-%m-%d %H:%M:%S})")
     if build.error:
         say(f"error: {build.error}")
+    from mb_core.reconcile import IN_FLIGHT
+
+    if build.status in IN_FLIGHT:
+        from mb_core.reconcile import reconcile_verdict
+        from mb_dagster.healing.sensors import reconcile_input
+
+        verdict = reconcile_verdict(reconcile_input(env, _instance(env), build))
+        hint = "; `mb reconcile` (or the daemon's reconciler) retries or rolls it back" \
+            if verdict.kind == "lost" else ""
+        say(f"worker: {verdict.reason}{hint}")
     for step in env.store.list_steps(build_id):
         seconds = f"{step.seconds:6.2f} s" if step.seconds is not None else "   …    "
         detail = f"  {step.detail}" if step.detail else ""
@@ -222,6 +243,20 @@ def status(build_id: str) -> None:
     artifact_dir = env.artifact_dir(build_id)
     if artifact_dir.exists():
         say(f"artifact: {artifact_dir}")
+
+
+@main.command()
+def reconcile() -> None:
+    """Retry or roll back the builds whose worker is gone (what the daemon's reconciler does)."""
+    from mb_dagster import driver
+
+    env = _environment()
+    healed = driver.reconcile(env, _instance(env))
+    if not healed:
+        say("every build in flight has a live worker")
+    for build_id, reason, build in healed:
+        say(f"{build_id}: {reason} -> {build.status.value}"
+            + (f" ({build.error})" if build.status.value in ("rolled_back", "failed") and build.error else ""))
 
 
 @main.command(name="list")

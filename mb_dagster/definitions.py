@@ -12,8 +12,8 @@ from mb_dagster.build import assets as build_assets
 from mb_dagster.build.checks import eval_report_checks
 from mb_dagster.build.sensors import submissions_sensor
 from mb_dagster.golden.checks import golden_expectations
-from mb_dagster.healing.sensors import build_failure_sensor
-from mb_dagster.jobs import build_job, release_job, repair_job, replan_job
+from mb_dagster.healing.sensors import healing_sensor, reconciler_sensor
+from mb_dagster.jobs import build_job, release_job, repair_job, replan_job, rollback_job
 from mb_dagster.release import assets as release_assets
 from mb_dagster.release.sensors import approvals_sensor
 from mb_dagster.replay.jobs import replay_job
@@ -22,7 +22,7 @@ from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager
 defs = Definitions(
     assets=load_assets_from_modules([build_assets, release_assets]),
     asset_checks=[*eval_report_checks, golden_expectations],
-    jobs=[build_job, release_job, replay_job, repair_job, replan_job],
-    sensors=[submissions_sensor, approvals_sensor, build_failure_sensor],
+    jobs=[build_job, release_job, replay_job, repair_job, replan_job, rollback_job],
+    sensors=[submissions_sensor, approvals_sensor, healing_sensor, reconciler_sensor],
     resources={"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()},
 )

@@ -7,12 +7,12 @@ every build the CLI runs shows in the Dagster UI with its lineage and metadata.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from dataclasses import dataclass
 
 from mb_core.breakers import BREAKER_NAMES, breaker_state, record_outcome
 from mb_core.errors import InvalidState, MBError
-from mb_core.failures import gate_failure
 from mb_core.healing import record_build_failure, rollback_workspace
 from mb_core.ladder import LadderInput, RungLimits, next_phase
 from mb_core.lifecycle import BuildEvent
@@ -25,11 +25,16 @@ from mb_core.models import (
     BuildStatus,
     FailureClass,
     RepairPhase,
-    StepStatus,
 )
 from mb_core.pipeline import BuildEnvironment
+from mb_core.reconcile import WorkerDriver
 from mb_core.slo import budget_left, run_budget_from_env
+from mb_core.store.workers import give_back_lease, take_lease
 from mb_dagster.build.assets import HEALING_TAG, ITERATION_TAG, PHASE_TAG
+from mb_dagster.healing.judge import AttemptResult, first_error, judge_events, strip_exception_name
+from mb_dagster.healing.judge import failed_blocking_checks as blocking_failures
+from mb_dagster.healing.requests import PHASE_JOBS
+from mb_dagster.healing.rollback import resolve_chaos
 
 log = logging.getLogger("mb.steps")
 
@@ -47,46 +52,17 @@ def _defs():
     return defs
 
 
-def _mb_error_names() -> frozenset[str]:
-    seen, todo = set(), [MBError]
-    while todo:
-        cls = todo.pop()
-        seen.add(cls.__name__)
-        todo.extend(cls.__subclasses__())
-    return frozenset(seen)
-
-
-
 def _first_error(result) -> str:
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            # The user-facing cause is the innermost MBError's one line (a ProviderError keeps
-            # the network error it came from as its cause), else the innermost error.
-            chain = [error]
-            while chain[-1].cause is not None:
-                chain.append(chain[-1].cause)
-            names = _mb_error_names()
-            ours = [e for e in chain if e.cls_name in names]
-            error = ours[-1] if ours else chain[-1]
-            return error.message.strip().splitlines()[-1] if error.message.strip() else "step failed"
-    return "the run failed"
+    return first_error(result.all_events)
 
 
 def _strip_exception_name(message: str) -> str:
-    head, sep, rest = message.partition(": ")
-    return rest if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head else message
+    return strip_exception_name(message)
 
 
 def failed_blocking_checks(result) -> list[str]:
-    """"name: description" of every blocking ERROR asset check that failed in the run."""
-    from dagster import AssetCheckSeverity
-
-    return [
-        f"{ev.check_name} failed: {(ev.description or '').removeprefix(ev.check_name + ': ')}".rstrip(": ")
-        for ev in result.get_asset_check_evaluations()
-        if not ev.passed and ev.blocking and ev.severity == AssetCheckSeverity.ERROR
-    ]
+    """"name failed: description" of every blocking ERROR asset check that failed in the run."""
+    return blocking_failures(result.all_events)
 
 
 def execute_job(instance, job_name: str, build_id: str, tags: dict[str, str] | None = None):
@@ -106,47 +82,10 @@ def ensure_partition(instance, build_id: str) -> None:
         instance.add_dynamic_partitions("builds", [build_id])
 
 
-PHASE_JOBS = {RepairPhase.build: "build_job", RepairPhase.retry: "build_job",
-              RepairPhase.patch: "repair_job", RepairPhase.replan: "replan_job"}
-
-
-@dataclass
-class AttemptResult:
-    failure: FailureClass | None  # None with no reason: the attempt succeeded
-    reason: str | None
-    rung_exhausted: bool = False  # the rung found nothing to change (NothingToRepair)
-
-
-def _error_names(result) -> set[str]:
-    names: set[str] = set()
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error is not None:
-                names.add(error.cls_name)
-                error = error.cause
-    return names
-
-
 def judge_attempt(env: BuildEnvironment, build_id: str, attempt: int, result) -> AttemptResult:
-    """What one run of an attempt came to, in the ladder's terms."""
-    blocked = failed_blocking_checks(result)
-    if blocked:
-        names = [b.split(" failed", 1)[0] for b in blocked]
-        reason = f"quality gate {blocked[0]}" + (
-            f" (and {len(blocked) - 1} more failed)" if len(blocked) > 1 else "")
-        return AttemptResult(gate_failure(names), reason)
-    if not result.success:
-        reason = _strip_exception_name(_first_error(result))
-        failed = [s for s in env.store.list_steps(build_id)
-                  if s.attempt == attempt and s.status == StepStatus.failed]
-        failure = failed[-1].failure_class if failed else None
-        return AttemptResult(failure, reason, rung_exhausted="NothingToRepair" in _error_names(result))
-    build = env.store.get_build(build_id)
-    if build.status == BuildStatus.running:  # the gate refused a failed evaluation
-        gate = env.store.get_gate(build_id)
-        return AttemptResult(FailureClass.tests_failed, gate.reason if gate else "the evaluation failed")
-    return AttemptResult(None, None)
+    """What one run of an attempt came to, in the ladder's terms (the healing sensor reads the
+    same from the event log)."""
+    return judge_events(env, build_id, attempt, result.all_events, result.success)
 
 
 def roll_back_build(env: BuildEnvironment, build_id: str, reason: str,
@@ -167,20 +106,16 @@ def run_build(env: BuildEnvironment, instance, build_id: str,
     """The build, healed in process: each attempt is a run of the phase's job for the partition,
     tagged mb/phase and mb/iteration; a failed attempt goes to the repair ladder, which retries,
     patches, re-plans or rolls back. Then the gate, then (when cleared) the release job."""
+    # A submitted build is claimed here (compare and set): this process drives it, not the daemon.
+    if env.store.get_build(build_id).status == BuildStatus.submitted and not env.store.transition(
+            build_id, BuildEvent.claim, expected={BuildStatus.submitted}):
+        raise InvalidState(f"build {build_id} was claimed by another driver")
     try:
         return _heal(env, instance, build_id, tags, limits)
     finally:
-        _resolve_chaos(env, build_id)
-
-
-def _resolve_chaos(env: BuildEnvironment, build_id: str) -> None:
-    """Say of the build's injected faults whether it recovered, and by which rungs."""
-    build = env.store.get_build(build_id)
-    recovered = build.status in (BuildStatus.released, BuildStatus.approved, BuildStatus.releasing,
-                                 BuildStatus.awaiting_approval)
-    phases = [a.phase.value for a in env.store.list_attempts(build_id)]
-    how = " -> ".join(phases) if recovered else f"{build.status.value}: {build.error or ''}".strip()
-    env.store.resolve_chaos_events(build_id, recovered, how[:2000])
+        # A killed process never gets here: its lease outlives it, and the reconciler sees that.
+        give_back_lease(env.store, build_id, pid=os.getpid())
+        resolve_chaos(env, build_id)
 
 
 def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] | None,
@@ -199,6 +134,7 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
         if build.status == BuildStatus.cancelled:
             raise InvalidState(f"build {build_id} was cancelled")
         store.start_attempt(build_id, phase, why)
+        take_lease(store, build_id, build.attempt, WorkerDriver.cli)
         tokens_before, cost_before = _spend(env, build_id)
         result = execute_job(instance, PHASE_JOBS[phase], build_id, {
             # The iteration counts this drive's attempts (a rerun starts again at 1, so a replayed
@@ -257,7 +193,11 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
 
 def release(env: BuildEnvironment, instance, build_id: str) -> tuple[BuildArtifact, str]:
     """Runs the release job for a build this driver has claimed (status releasing)."""
-    result = execute_job(instance, "release_job", build_id)
+    take_lease(env.store, build_id, env.store.get_build(build_id).attempt, WorkerDriver.cli)
+    try:
+        result = execute_job(instance, "release_job", build_id)
+    finally:
+        give_back_lease(env.store, build_id, pid=os.getpid())
     if not result.success:
         reason = _strip_exception_name(_first_error(result))
         record_build_failure(env, build_id, reason)
@@ -326,4 +266,54 @@ def cancel(env: BuildEnvironment, build_id: str, instance=None) -> tuple[BuildRu
         instance = open_instance(env.settings)
     stopped = terminate_runs(instance, build_id)
     rollback_workspace(env.workspace_path(build_id))
+    give_back_lease(env.store, build_id)  # nobody works on a cancelled build
     return env.store.get_build(build_id), stopped
+
+
+# ---------------------------------------------------------------------------------------------
+# The sensors' ladder without a daemon: their run requests executed here, one after another
+# ---------------------------------------------------------------------------------------------
+
+
+def execute_request(instance, request):
+    """Execute a sensor's run request in this process, as the daemon would launch it."""
+    job = _defs().resolve_job_def(request.job_name)
+    config = dict(request.run_config or {})
+    config.setdefault("loggers", {"console": {"config": {"log_level": "CRITICAL"}}})
+    return job.execute_in_process(run_config=config, instance=instance,
+                                  partition_key=request.partition_key, raise_on_error=False,
+                                  tags=dict(request.tags))
+
+
+def follow_requests(env: BuildEnvironment, instance, request) -> list[str]:
+    """Run `request`, then whatever the healing sensor would request after it, then the release
+    of an approved build: the daemon's path for one build, executed here. Returns the run ids."""
+    from mb_dagster.healing.requests import release_run_request
+    from mb_dagster.healing.sensors import judge_finished_run
+
+    run_ids, released = [], False
+    while request is not None:
+        released = released or request.job_name == "release_job"
+        result = execute_request(instance, request)
+        run_ids.append(result.run_id)
+        build_id = request.tags.get("mb/build")
+        request, _ = judge_finished_run(env, instance, instance.get_run_record_by_id(result.run_id))
+        build = env.store.get_build(build_id)
+        if request is None and not released and build.status == BuildStatus.approved:
+            request = release_run_request(build)
+    return run_ids
+
+
+def reconcile(env: BuildEnvironment, instance) -> list[tuple[str, str, BuildRun]]:
+    """The reconciler sensor's work done here: each build whose worker is gone is retried or
+    rolled back by the ladder. Returns (build id, what was found, the build afterwards)."""
+    from mb_dagster.healing.sensors import lost_builds, reconcile_request
+
+    healed = []
+    for build, reason in lost_builds(env, instance):
+        request = reconcile_request(env, instance, build, reason)
+        if request is not None:
+            ensure_partition(instance, build.id)
+            follow_requests(env, instance, request)
+        healed.append((build.id, reason, env.store.get_build(build.id)))
+    return healed

@@ -1,8 +1,13 @@
-"""The two jobs: the build (up to the gate) and the release (after it)."""
+"""The jobs: the build (up to the gate), the release (after it), the ladder's rungs and rollback."""
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
+from mb_dagster.healing.hooks import end_sensor_run
+from mb_dagster.healing.rollback import rollback_job  # noqa: F401  (the ladder's last rung, an op job)
 from mb_dagster.partitions import builds_partitions
+
+# A run the sensors requested closes its own attempt and gives its lease back when it ends.
+_HOOKS = {end_sensor_run}
 
 # In-process: on a small machine a multiprocess step re-imports everything (about 4x slower).
 build_job = define_asset_job(
@@ -10,6 +15,7 @@ build_job = define_asset_job(
     selection=AssetSelection.groups("build"),
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
+    hooks=_HOOKS,
     description="spec -> plan -> diff -> eval_report for one build partition",
 )
 
@@ -18,6 +24,7 @@ release_job = define_asset_job(
     selection=AssetSelection.groups("release"),
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
+    hooks=_HOOKS,
     description="the artifact of one approved build",
 )
 
@@ -28,6 +35,7 @@ repair_job = define_asset_job(
     selection=AssetSelection.assets("diff", "eval_report"),
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
+    hooks=_HOOKS,
     description="Patch: the Auto-Fixer's patch as the next diff, then the evaluation again",
 )
 
@@ -36,5 +44,6 @@ replan_job = define_asset_job(
     selection=AssetSelection.assets("plan", "diff", "eval_report"),
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
+    hooks=_HOOKS,
     description="Re-plan: a simpler plan with the failure as context, then diff and evaluation",
 )

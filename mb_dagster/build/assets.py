@@ -21,6 +21,8 @@ from mb_dagster.build.metadata import (
     spec_metadata,
     usage_metadata,
 )
+from mb_dagster.healing.attempts import begin_run
+from mb_dagster.healing.retries import LLM_RETRY_POLICY, transient_only
 from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
 
@@ -41,13 +43,16 @@ def _is_replay(context: AssetExecutionContext) -> bool:
 
 def _build_and_context(context: AssetExecutionContext, mb: MetaBuilderResource):
     env = mb.environment()
+    begin_run(env, context.instance, context.run)  # a sensor's run keeps its own books first
     build = env.store.get_build(context.partition_key)
     provider = env.provider_for(build, context.run.tags.get(PROVIDER_TAG))
     return env, build, env.agent_context(build, provider)
 
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
-       kinds={"python"}, description="The formal spec the Product Architect reads out of the text.")
+       kinds={"python"}, description="The formal spec the Product Architect reads out of the text.",
+       retry_policy=LLM_RETRY_POLICY)
+@transient_only
 def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpec:
     env, build, ctx = _build_and_context(context, mb)
     value = produce_spec(env, build, ctx)
@@ -56,7 +61,9 @@ def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpe
 
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
-       kinds={"python"}, description="Entities, endpoints, roles, controls and risk score.")
+       kinds={"python"}, description="Entities, endpoints, roles, controls and risk score.",
+       retry_policy=LLM_RETRY_POLICY)
+@transient_only
 def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: ScaffoldSpec) -> ScaffoldPlan:
     env, build, ctx = _build_and_context(context, mb)
     if _phase(context) == "replan":
@@ -69,7 +76,9 @@ def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: Scaffold
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
        kinds={"git"}, description="The unified diff over the target repository, applied in the "
-       "build's workspace after the safety checks.")
+       "build's workspace after the safety checks.",
+       retry_policy=LLM_RETRY_POLICY)
+@transient_only
 def diff(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan) -> DiffArtifact:
     env, build, ctx = _build_and_context(context, mb)
     iteration = int(context.run.tags.get(ITERATION_TAG, "1"))
@@ -95,7 +104,9 @@ def diff(context: AssetExecutionContext, mb: MetaBuilderResource, plan: Scaffold
 
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
-       kinds={"pytest"}, description="The generated tests run in the sandbox, and the release gate.")
+       kinds={"pytest"}, description="The generated tests run in the sandbox, and the release gate.",
+       retry_policy=LLM_RETRY_POLICY)
+@transient_only
 def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan,
                 diff: DiffArtifact) -> EvalReport:
     env, build, ctx = _build_and_context(context, mb)

@@ -1,22 +1,190 @@
-"""A failed build run marks its build failed and rolls its workspace back."""
+"""The ladder under the daemon: sensors that read the store and request runs, never write.
 
+`healing_sensor` judges every finished run the sensors requested (a failed run, or a successful
+one whose blocking checks or gate left its build running) and asks the ladder for the next run:
+the same partition again, tagged `mb/phase` and `mb/iteration`, or the rollback job. Its cursor is
+the update time of the last run it judged; run keys name the build and attempt, so a repeated
+tick requests nothing twice, and a tick that fails leaves the cursor where it was.
 
-from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
+`reconciler_sensor` finds builds in flight whose worker is gone (an `mb build` process killed, a
+run worker dead while Dagster still shows it started, a run canceled unseen) and hands them to the
+same ladder as worker_lost.
+"""
 
-from mb_core.healing import record_build_failure
-from mb_dagster.jobs import build_job, release_job
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
+
+from mb_core.errors import UnknownBuild
+from mb_core.models import BuildStatus, FailureClass, RepairPhase
+from mb_core.reconcile import IN_FLIGHT, ReconcileInput, RunState, lease_alive, reconcile_verdict
+from mb_core.store.workers import get_lease
+from mb_dagster.healing.attempts import (
+    AFTER_TAG,
+    ATTEMPT_TAG,
+    BUILD_TAG,
+    PHASE_TAG,
+    REASON_TAG,
+    is_sensor_run,
+)
+from mb_dagster.healing.judge import error_names, judge_events, run_events, strip_exception_name
+from mb_dagster.healing.requests import ladder_request, release_run_request, rollback_request
+from mb_dagster.healing.rollback import rollback_job
+from mb_dagster.jobs import build_job, release_job, repair_job, replan_job
 from mb_dagster.resources import MetaBuilderResource
 
+ATTEMPT_JOBS = frozenset({"build_job", "repair_job", "replan_job"})
+BATCH = 50
 
-@run_failure_sensor(monitored_jobs=[build_job, release_job], default_status=DefaultSensorStatus.RUNNING,
-                    description="Marks the build of a failed run failed and rolls back its workspace.")
-def build_failure_sensor(context: RunFailureSensorContext, mb: MetaBuilderResource) -> None:
-    build_id = context.dagster_run.tags.get("dagster/partition")
-    if not build_id or context.dagster_run.tags.get("mb/healing") == "1":
-        return  # a healing run's own driver applies the repair ladder to it
-    reason = context.failure_event.message or "the build run failed"
-    for event in context.get_step_failure_events():
-        if event.event_specific_data and event.event_specific_data.error:
-            reason = event.event_specific_data.error.message.strip().splitlines()[-1]
-            break
-    record_build_failure(mb.environment(), build_id, reason)
+
+def _cursor(raw: str | None) -> float:
+    try:
+        return float(json.loads(raw)["after"]) if raw else 0.0
+    except (ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def judge_finished_run(env, instance, record):
+    """The run request that follows one finished sensor run, and why (None: nothing to do)."""
+    run = record.dagster_run
+    build_id = run.tags.get(BUILD_TAG)
+    try:
+        build = env.store.get_build(build_id)
+    except UnknownBuild:
+        return None, "the build is gone"
+    if str(build.attempt) != run.tags.get(ATTEMPT_TAG):
+        return None, f"the build is at attempt {build.attempt} now"
+    events = run_events(instance, run.run_id)
+    if "RunSuperseded" in error_names(events):
+        return None, "the run found its build moved on"
+    if run.job_name == "release_job":
+        if run.status != DagsterRunStatus.FAILURE or build.status != BuildStatus.releasing:
+            return None, "released"
+        reason = f"release failed: {strip_exception_name(_first(events))}"
+        return rollback_request(build, None, reason, end="failed"), reason
+    if run.job_name not in ATTEMPT_JOBS or build.status not in (BuildStatus.running, BuildStatus.failed):
+        return None, f"the build is {build.status.value}"
+    outcome = judge_events(env, build.id, build.attempt, events, run.status == DagsterRunStatus.SUCCESS)
+    if outcome.reason is None:
+        return None, "the attempt succeeded"
+    phase = RepairPhase(run.tags.get(PHASE_TAG, RepairPhase.build.value))
+    reason = env.store.get_build(build.id).error if build.status == BuildStatus.failed and build.error \
+        else outcome.reason
+    return ladder_request(env, build, outcome.failure, reason,
+                          exhausted=phase if outcome.rung_exhausted else None)
+
+
+def _first(events) -> str:
+    from mb_dagster.healing.judge import first_error
+
+    return first_error(events)
+
+
+@sensor(jobs=[build_job, repair_job, replan_job, rollback_job], minimum_interval_seconds=5,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Applies the repair ladder to each finished build run: the next attempt of the "
+                    "same partition (mb/phase, mb/iteration) or the rollback job.")
+def healing_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource) -> SensorResult:
+    env = mb.environment()
+    after = _cursor(context.cursor)
+    records = context.instance.get_run_records(
+        RunsFilter(statuses=[DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE],
+                   updated_after=datetime.fromtimestamp(after, UTC) if after else None),
+        limit=BATCH, order_by="update_timestamp", ascending=True)
+    requests, notes = [], []
+    newest = after
+    for record in records:
+        newest = max(newest, record.update_timestamp.timestamp())
+        if not is_sensor_run(record.dagster_run.tags):
+            continue  # the CLI's driver applies the ladder to its own runs
+        request, why = judge_finished_run(env, context.instance, record)
+        if request is not None:
+            requests.append(request)
+            notes.append(f"{record.dagster_run.tags.get(BUILD_TAG)}: {why}")
+    cursor = json.dumps({"after": newest})
+    if not requests:
+        return SensorResult(skip_reason="no finished build run needs a repair", cursor=cursor)
+    context.log.info("; ".join(notes))
+    return SensorResult(run_requests=requests, cursor=cursor)
+
+
+_RUN_STATES = {
+    DagsterRunStatus.QUEUED: RunState.waiting, DagsterRunStatus.NOT_STARTED: RunState.waiting,
+    DagsterRunStatus.STARTING: RunState.waiting, DagsterRunStatus.STARTED: RunState.started,
+    DagsterRunStatus.SUCCESS: RunState.succeeded, DagsterRunStatus.FAILURE: RunState.failed,
+    DagsterRunStatus.CANCELING: RunState.canceled, DagsterRunStatus.CANCELED: RunState.canceled,
+}
+
+
+def reconcile_input(env, instance, build, now: datetime | None = None) -> ReconcileInput:
+    """What the reconciler knows of one in-flight build (reads only)."""
+    lease = get_lease(env.store, build.id)
+    latest = instance.get_runs(RunsFilter(tags={BUILD_TAG: build.id}), limit=1) if instance else []
+    run = latest[0] if latest else None
+    attempt_tag = run.tags.get(ATTEMPT_TAG) if run else None
+    return ReconcileInput(
+        status=build.status, attempt=build.attempt, updated_at=build.updated_at,
+        now=now or datetime.now(UTC), lease=lease, lease_alive=lease_alive(lease),
+        run=_RUN_STATES.get(run.status, RunState.none) if run else RunState.none,
+        run_id=run.run_id if run else None,
+        run_attempt=int(attempt_tag) if attempt_tag and attempt_tag.isdigit() else None,
+        run_by_sensor=bool(run and is_sensor_run(run.tags)))
+
+
+def lost_builds(env, instance, now: datetime | None = None) -> list[tuple[object, str]]:
+    """In-flight builds whose worker is gone, with the reconciler's reason."""
+    lost = []
+    for build in env.store.list_builds(limit=500, status=sorted(IN_FLIGHT, key=lambda s: s.value)):
+        verdict = reconcile_verdict(reconcile_input(env, instance, build, now))
+        if verdict.kind == "lost":
+            lost.append((build, verdict.reason))
+    return lost
+
+
+RELEASE_TAKEOVERS = 2  # a release whose worker keeps dying is rolled back after this many
+
+
+def reconcile_request(env, instance, build, reason: str):
+    """The ladder's answer to a lost worker: the next attempt; for a release, the release run
+    again (it takes over), and after RELEASE_TAKEOVERS of those the rollback job."""
+    if build.status == BuildStatus.releasing:
+        runs = instance.get_runs(RunsFilter(job_name="release_job", tags={BUILD_TAG: build.id})) \
+            if instance is not None else []
+        takeovers = sum(1 for r in runs if r.tags.get(AFTER_TAG) == FailureClass.worker_lost.value)
+        if takeovers >= RELEASE_TAKEOVERS:
+            return rollback_request(build, FailureClass.worker_lost,
+                                    f"{reason}; the release lost its worker {takeovers + 1} times: rolled back")
+        request = release_run_request(build)
+        return request.with_replaced_attrs(
+            run_key=f"release:{build.id}:{build.attempt}:{takeovers + 1}",
+            tags={**request.tags, AFTER_TAG: FailureClass.worker_lost.value, REASON_TAG: reason[:200]})
+    request, _ = ladder_request(env, build, FailureClass.worker_lost, reason)
+    return request
+
+
+@sensor(jobs=[build_job, release_job, rollback_job], minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Finds builds in flight whose worker is gone (a killed `mb build`, a dead run "
+                    "worker, a run canceled unseen) and hands them to the ladder as worker_lost.")
+def reconciler_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource) -> SensorResult:
+    env = mb.environment()
+    requests = []
+    for build, reason in lost_builds(env, context.instance):
+        request = reconcile_request(env, context.instance, build, reason)
+        if request is not None:
+            context.log.info(f"{build.id}: {reason}")
+            requests.append(request)
+    if not requests:
+        return SensorResult(skip_reason="every build in flight has a live worker")
+    return SensorResult(run_requests=requests)
+

@@ -67,15 +67,16 @@ def test_materialize_a_build_partition_with_metadata(mb_home):
         assert report is not None and report.passed
         assert env.assets.read("plan", build_id, ScaffoldPlan).entities
 
-        # Below the threshold the gate clears it; the approvals sensor claims it exactly once.
+        # Below the threshold the gate clears it; the approvals sensor asks for its release under
+        # one run key, tick after tick, and claims nothing itself (the run does).
         assert env.store.get_build(build_id).status == BuildStatus.approved
         context = build_sensor_context(instance=instance, resources={"mb": MetaBuilderResource()})
         first = approvals_sensor(context)
         assert [r.partition_key for r in first.run_requests] == [build_id]
-        assert env.store.get_build(build_id).status == BuildStatus.releasing
+        assert env.store.get_build(build_id).status == BuildStatus.approved
         second = approvals_sensor(build_sensor_context(instance=instance,
                                                        resources={"mb": MetaBuilderResource()}))
-        assert not second.run_requests
+        assert [r.run_key for r in second.run_requests] == [r.run_key for r in first.run_requests]
 
         released = materialize([spec, plan, diff, eval_report, artifact], selection=[artifact],
                                partition_key=build_id, instance=instance, resources=resources)
@@ -93,7 +94,11 @@ def test_submissions_sensor_adds_partitions_and_requests_runs_once(mb_home):
         result = submissions_sensor(context)
         assert sorted(r.partition_key for r in result.run_requests) == sorted(ids)
         assert sorted(result.dynamic_partitions_requests[0].partition_keys) == sorted(ids)
-        assert all(env.store.get_build(i).status == BuildStatus.running for i in ids)
+        # The tick claims nothing: each build's run claims it when it starts.
+        assert all(env.store.get_build(i).status == BuildStatus.submitted for i in ids)
+        instance.add_dynamic_partitions("builds", ids)
         again = submissions_sensor(build_sensor_context(instance=instance,
                                                         resources={"mb": MetaBuilderResource()}))
-        assert not again.run_requests
+        # The same run keys again (Dagster launches each once); the partitions exist now.
+        assert sorted(r.run_key for r in again.run_requests) == sorted(r.run_key for r in result.run_requests)
+        assert not again.dynamic_partitions_requests

@@ -1,0 +1,100 @@
+"""The ladder's decision as a run request: the next attempt of the same partition, or a rollback.
+
+Pure reads of the store and the ladder (mb_core.ladder.next_phase): the same decision the CLI's
+driver takes in process. The run keys name the build and the attempt, so a tick repeated before
+the run starts asks for nothing new, and a later failure of the same build gets a new key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dagster import RunConfig, RunRequest
+
+from mb_core.breakers import BREAKER_NAMES, breaker_state
+from mb_core.healing import current_drive, rungs_used, with_pending_attempt
+from mb_core.ladder import Decision, LadderInput, RungLimits, next_phase
+from mb_core.models import BuildRun, FailureClass, RepairPhase
+from mb_core.slo import budget_left, run_budget_from_env
+from mb_dagster.healing.attempts import (
+    AFTER_TAG,
+    ATTEMPT_TAG,
+    BUILD_TAG,
+    DRIVER_TAG,
+    HEALING_TAG,
+    ITERATION_TAG,
+    PHASE_TAG,
+    REASON_TAG,
+    SENSOR_DRIVER,
+)
+from mb_dagster.healing.rollback import RollbackConfig
+
+PHASE_JOBS = {RepairPhase.build: "build_job", RepairPhase.retry: "build_job",
+              RepairPhase.patch: "repair_job", RepairPhase.replan: "replan_job"}
+
+
+def first_run_request(build: BuildRun) -> RunRequest:
+    """The first attempt of a submitted build (the run claims it)."""
+    return RunRequest(
+        job_name="build_job", partition_key=build.id, run_key=f"build:{build.id}:{build.attempt}",
+        tags={BUILD_TAG: build.id, "mb/provider": build.provider, "mb/tenant": build.tenant,
+              DRIVER_TAG: SENSOR_DRIVER, PHASE_TAG: RepairPhase.build.value, ITERATION_TAG: "1",
+              ATTEMPT_TAG: str(build.attempt), HEALING_TAG: "1"})
+
+
+def release_run_request(build: BuildRun) -> RunRequest:
+    return RunRequest(job_name="release_job", partition_key=build.id,
+                      run_key=f"release:{build.id}:{build.attempt}",
+                      tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
+                            ATTEMPT_TAG: str(build.attempt)})
+
+
+def decide(env, build: BuildRun, failure: FailureClass, reason: str, *,
+           exhausted: RepairPhase | None = None, limits: RungLimits | None = None,
+           now: datetime | None = None) -> Decision:
+    """The ladder's next rung for the build's failed current attempt (nothing written)."""
+    store = env.store
+    limits = limits or RungLimits()
+    attempts = store.list_attempts(build.id)
+    budget = store.get_budget(build.id) or run_budget_from_env(build.id)
+    budget = with_pending_attempt(budget, attempts, now or datetime.now(UTC))
+    total = store.usage_totals(build.id)["total"]
+    breaker, reopens = ((breaker_state(store, failure)) if failure.value in BREAKER_NAMES
+                        else (None, None))
+    state = LadderInput(failure=failure, reason=reason, attempts=rungs_used(attempts, limits, exhausted),
+                        limits=limits, budget=budget_left(budget, total["total_tokens"], total["cost_usd"]),
+                        **({"breaker": breaker, "breaker_reopens_at": reopens} if breaker else {}))
+    return next_phase(state)
+
+
+def ladder_request(env, build: BuildRun, failure: FailureClass | None, reason: str, *,
+                   exhausted: RepairPhase | None = None, limits: RungLimits | None = None,
+                   now: datetime | None = None) -> tuple[RunRequest | None, str]:
+    """The run that follows the build's failed attempt, and the ladder's reason. No class (a
+    refused key, a bug): the build just fails, in a run that also restores its workspace."""
+    if failure is None:
+        return rollback_request(build, None, reason, end="failed"), f"{reason}: no rung helps; failed"
+    decision = decide(env, build, failure, reason, exhausted=exhausted, limits=limits, now=now)
+    if decision.phase == "wait":
+        return None, decision.reason
+    if decision.phase == RepairPhase.rollback:
+        return rollback_request(build, failure, f"{reason}; {decision.reason}"), decision.reason
+    iteration = 1 + len(current_drive(env.store.list_attempts(build.id)))
+    nxt = build.attempt + 1
+    return RunRequest(
+        job_name=PHASE_JOBS[decision.phase], partition_key=build.id, run_key=f"heal:{build.id}:{nxt}",
+        tags={BUILD_TAG: build.id, "mb/provider": build.provider, "mb/tenant": build.tenant,
+              DRIVER_TAG: SENSOR_DRIVER, PHASE_TAG: decision.phase.value, ITERATION_TAG: str(iteration),
+              ATTEMPT_TAG: str(nxt), AFTER_TAG: failure.value, REASON_TAG: decision.reason[:200],
+              HEALING_TAG: "1"},
+    ), decision.reason
+
+
+def rollback_request(build: BuildRun, failure: FailureClass | None, reason: str,
+                     end: str = "rolled_back") -> RunRequest:
+    config = RollbackConfig(build_id=build.id, attempt=build.attempt, reason=reason[:2000],
+                            failure_class=failure.value if failure else "", end=end)
+    return RunRequest(job_name="rollback_job", run_key=f"rollback:{build.id}:{build.attempt}",
+                      run_config=RunConfig(ops={"roll_back_build": config}),
+                      tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
+                            ATTEMPT_TAG: str(build.attempt)})

@@ -1,0 +1,69 @@
+"""The rollback job: the last rung, as a run the sensors request. It closes the failed attempt,
+stops the build's runs a lost worker left behind, puts the workspace back at its base, and ends
+the build rolled back with its reason (or failed, when no rung applies). Each write is a
+compare-and-set: run twice, it changes nothing the second time."""
+
+# No `from __future__ import annotations`: Dagster reads the op's annotations as types.
+
+from dagster import Config, OpExecutionContext, job, op
+
+from mb_core.healing import remove_release_scratch, restore_workspace
+from mb_core.lifecycle import ACTIVE, BuildEvent
+from mb_core.models import BuildStatus, FailureClass
+from mb_core.store.workers import give_back_lease
+from mb_dagster.resources import MetaBuilderResource
+
+
+class RollbackConfig(Config):
+    build_id: str
+    attempt: int
+    reason: str
+    failure_class: str = ""  # empty: the failure has no class (the build fails as it is)
+    end: str = "rolled_back"  # or "failed"
+
+
+def resolve_chaos(env, build_id: str) -> None:
+    """Say of the build's injected faults whether it recovered, and by which rungs."""
+    build = env.store.get_build(build_id)
+    recovered = build.status in (BuildStatus.released, BuildStatus.approved, BuildStatus.releasing,
+                                 BuildStatus.awaiting_approval)
+    phases = [a.phase.value for a in env.store.list_attempts(build_id)]
+    how = " -> ".join(phases) if recovered else f"{build.status.value}: {build.error or ''}".strip()
+    env.store.resolve_chaos_events(build_id, recovered, how[:2000])
+
+
+def roll_back(env, instance, config: RollbackConfig, run_id: str | None = None) -> bool:
+    """Returns whether this call ended the build."""
+    from mb_dagster.healing.attempts import cancel_orphaned_runs, settle_failed_attempt
+
+    store = env.store
+    build = store.get_build(config.build_id)
+    if build.attempt != config.attempt or build.status not in ACTIVE | {BuildStatus.failed}:
+        return False  # the build moved on (another driver ended it, or a later attempt runs)
+    failure = FailureClass(config.failure_class) if config.failure_class else None
+    settle_failed_attempt(env, build.id, build.attempt, failure)
+    if instance is not None:
+        cancel_orphaned_runs(instance, build.id, run_id or "")
+    restore_workspace(env.workspace_path(build.id))
+    remove_release_scratch(env.artifact_dir(build.id), build.id)
+    if config.end == "failed":
+        moved = store.transition(build.id, BuildEvent.fail, error=config.reason, failure_class=failure,
+                                 expected=ACTIVE)
+    else:
+        moved = store.transition(build.id, BuildEvent.roll_back, error=config.reason,
+                                 failure_class=failure, expected=ACTIVE | {BuildStatus.failed})
+    give_back_lease(store, build.id)
+    resolve_chaos(env, build.id)
+    return moved
+
+
+@op(description="Close the failed attempt, restore the workspace, end the build rolled back.")
+def roll_back_build(context: OpExecutionContext, config: RollbackConfig, mb: MetaBuilderResource) -> bool:
+    moved = roll_back(mb.environment(), context.instance, config, context.run_id)
+    context.log.info(f"build {config.build_id}: {'rolled back' if moved else 'already moved on'}")
+    return moved
+
+
+@job(description="The ladder's last rung: a build's workspace back at its base, the build ended.")
+def rollback_job():
+    roll_back_build()
