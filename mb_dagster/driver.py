@@ -174,13 +174,10 @@ def run_build(env: BuildEnvironment, instance, build_id: str,
 
 
 def _resolve_chaos(env: BuildEnvironment, build_id: str) -> None:
-    """Say of the build's injected faults whether it recovered, and by which rungs."""
-    build = env.store.get_build(build_id)
-    recovered = build.status in (BuildStatus.released, BuildStatus.approved, BuildStatus.releasing,
-                                 BuildStatus.awaiting_approval)
-    phases = [a.phase.value for a in env.store.list_attempts(build_id)]
-    how = " -> ".join(phases) if recovered else f"{build.status.value}: {build.error or ''}".strip()
-    env.store.resolve_chaos_events(build_id, recovered, how[:2000])
+    """Say of the build's injected faults whether it recovered, and how."""
+    from mb_core.chaos import resolve_events
+
+    resolve_events(env.store, build_id)
 
 
 def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] | None,
