@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import signal
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -218,6 +219,8 @@ def kill_worker_at(step: str) -> None:
     whoever finds the build's run gone (the reconciler) heals it and says how."""
     if step in WORKER_STEPS and inject("worker"):
         logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
         os.kill(os.getpid(), signal.SIGKILL)
 
 
