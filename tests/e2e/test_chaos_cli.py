@@ -75,3 +75,21 @@ def test_the_run_worker_seam_kills_the_build_process(mb_home):
     assert "worker/sigkill" in stats, stats
     row = next(line for line in stats.splitlines() if line.startswith("worker/sigkill"))
     assert row.split()[1:] == ["1", "0", "0", "1"], row  # injected 1, still open
+
+
+def test_bad_chaos_settings_are_one_line_each_and_leave_no_build(mb_home):
+    on = {"META_V4_CHAOS_ENABLED": "1"}
+    for extra, message in (
+        ({"META_V4_CHAOS_INJECTION_PROBABILITY": "-0.5"},
+         "error: META_V4_CHAOS_INJECTION_PROBABILITY='-0.5' is not a probability: use a number from 0 to 1"),
+        ({"META_V4_CHAOS_INJECTION_PROBABILITY": "2"},
+         "error: META_V4_CHAOS_INJECTION_PROBABILITY='2' is not a probability: use a number from 0 to 1"),
+        ({"META_V4_CHAOS_SEAMS": "provider,moon"}, "error: META_V4_CHAOS_SEAMS: unknown moon (one of: "),
+        ({"META_V4_CHAOS_CODE_FAULTS": "tide"}, "error: META_V4_CHAOS_CODE_FAULTS: unknown tide (one of: "),
+        ({"META_V4_CHAOS_SEED": "x"}, "error: META_V4_CHAOS_SEED='x' is not a whole number"),
+    ):
+        result = mb("build", CRM, env_extra={**on, **extra})
+        err = result.stderr.decode().strip()
+        assert result.returncode != 0 and len(err.splitlines()) == 1 and err.startswith(message), out(result)
+    assert "no builds yet" in out(mb("list"))
+    assert "no chaos events recorded" in out(mb("chaos", "stats"))
