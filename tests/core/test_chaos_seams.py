@@ -113,9 +113,9 @@ def test_a_sandbox_fault_is_a_sandbox_error_and_is_retried(tmp_path, fault):
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_a.py").write_text("def test_a():\n    assert True\n")
     chaos.forget("s1")
-    with attempt_scope("s1", 1, _injector("sandbox", fault)):
-        with pytest.raises(SandboxError, match="^sandbox: .*the tests were not run$") as caught:
-            run_tests(tmp_path, timeout_s=60)
+    with (attempt_scope("s1", 1, _injector("sandbox", fault)),
+          pytest.raises(SandboxError, match="^sandbox: .*the tests were not run$") as caught):
+        run_tests(tmp_path, timeout_s=60)
     assert classify_failure(caught.value) is FailureClass.sandbox_error
     assert _rung(FailureClass.sandbox_error) is RepairPhase.retry
 
@@ -183,9 +183,8 @@ def test_a_faulty_auto_fixers_patch_never_reaches_the_workspace(env, fault):
     report = EvalReport(build_id="m1", passed=False, tests=[TestCaseResult(
         nodeid="tests/test_entity_deal.py::test_create_deal", outcome=TestOutcome.failed)])
     chaos.forget("m1")
-    with attempt_scope("m1", 1, _injector("patch", fault)):
-        with pytest.raises(DiffRejected) as caught:
-            patched_diff(env, build, plan, report, AgentContext(provider=OfflineProvider()), 2)
+    with attempt_scope("m1", 1, _injector("patch", fault)), pytest.raises(DiffRejected) as caught:
+        patched_diff(env, build, plan, report, AgentContext(provider=OfflineProvider()), 2)
     assert (ws.head(), ws.files()) == (head, files)
     assert not (ws.path.parent / "outside.py").exists()
     assert not (ws.path / ".git" / "hooks" / "post-commit").exists()

@@ -66,10 +66,10 @@ def test_a_faulty_auto_fixers_secret_rolls_back_and_is_not_retried(mb_home, monk
     _chaos(monkeypatch, seams, faults, seed)
     env = BuildEnvironment.open(Settings.from_env())
     env.store.create_build(BuildRun(id=build_id, spec_text=CRM, status=BuildStatus.running))
-    with instance_for_test() as instance:
-        with pytest.raises(MBError, match=rf"^build {build_id} rolled back: .*secret.*; "
-                                          r"safety violation is never retried: rolled back$"):
-            run_build(env, instance, build_id)
+    with (instance_for_test() as instance,
+          pytest.raises(MBError, match=rf"^build {build_id} rolled back: .*secret.*; "
+                                       r"safety violation is never retried: rolled back$")):
+        run_build(env, instance, build_id)
     build = env.store.get_build(build_id)
     assert (build.status, build.failure_class) == (BuildStatus.rolled_back, FailureClass.safety_violation)
     assert [a.phase for a in env.store.list_attempts(build_id)] == [RepairPhase.build, RepairPhase.patch]

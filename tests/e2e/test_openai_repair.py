@@ -53,7 +53,7 @@ class BadThenFixed(RecordedAnswers):
         return ScriptedOpenAIServer.answer(faulty.model_dump_json(), model=body["model"])
 
 
-def test_a_bad_first_answer_is_patched_through_the_loop_and_released(offline_record):
+def test_a_bad_first_answer_is_patched_through_the_loop_and_released(offline_record):  # noqa: F811
     _offline_id, rows = offline_record
     answers = BadThenFixed(rows)
     server = ScriptedOpenAIServer().start()
