@@ -118,11 +118,37 @@ def first_attempts(rows: list[dict]) -> list[dict]:
     return out
 
 
-def summarize(probability: float, healing: bool, rows: list[dict]) -> dict:
-    clean = [r for r in rows if not r["faults"]] or rows
-    base_tokens = statistics.median(r["tokens"] for r in clean)
-    base_cost = statistics.median(r["cost_usd"] for r in clean)
-    base_time = statistics.median(r["running_s"] for r in clean)
+def clean_baseline(rows: list[dict]) -> dict[int, tuple[float, float]]:
+    """Per spec: (tokens, running seconds) of a build that met no fault. Measured on fault-free
+    builds of any configuration; where a spec has none yet, on the clean retry that healed a
+    faulted build (a retry is the whole pipeline again, with no fault)."""
+    by_spec: dict[int, list[tuple[float, float]]] = {}
+    for row in rows:
+        if not row["faults"] and row["ok"]:
+            by_spec.setdefault(row["n"] % len(SPECS), []).append((row["tokens"], row["running_s"]))
+    for row in rows:
+        spec = row["n"] % len(SPECS)
+        if spec not in by_spec and row["ok"] and row["phases"] == ["build", "retry"]:
+            by_spec.setdefault(-1 - spec, []).append((row["tokens"] - row["first"]["tokens"],
+                                                      row["running_s"] - row["first"]["running_s"]))
+    out = {}
+    for key, values in by_spec.items():
+        spec = key if key >= 0 else -1 - key
+        if spec not in out or key >= 0:
+            out[spec] = (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
+    return out
+
+
+def summarize(probability: float, healing: bool, rows: list[dict],
+              baseline: dict[int, tuple[float, float]]) -> dict:
+    def extra(row: dict, index: int, key: str) -> float | None:
+        base = baseline.get(row["n"] % len(SPECS))
+        return None if base is None else row[key] - base[index]
+
+    def median(values) -> float | None:
+        values = [v for v in values if v is not None]
+        return round(statistics.median(values), 2) if values else None
+
     chaos: dict[str, dict[str, int]] = {}
     for row in rows:
         for f in row["faults"]:
@@ -136,14 +162,12 @@ def summarize(probability: float, healing: bool, rows: list[dict]) -> dict:
         "builds_with_faults": len(faulted),
         "faulted_success_rate": (sum(r["ok"] for r in faulted) / len(faulted)) if faulted else None,
         "median_attempts": statistics.median(r["attempts"] for r in rows),
-        "extra_tokens_median": statistics.median(r["tokens"] - base_tokens for r in rows),
-        "extra_tokens_faulted_median": (statistics.median(r["tokens"] - base_tokens for r in faulted)
-                                        if faulted else 0),
-        "extra_cost_usd_total": round(sum(r["cost_usd"] - base_cost for r in rows), 6),
-        "extra_running_s_median": round(statistics.median(r["running_s"] - base_time for r in rows), 2),
-        "extra_running_s_faulted_median": (round(statistics.median(r["running_s"] - base_time
-                                                                   for r in faulted), 2) if faulted else 0),
-        "clean_running_s_median": round(base_time, 2),
+        "median_attempts_faulted": statistics.median(r["attempts"] for r in faulted) if faulted else None,
+        "extra_tokens_median": median(extra(r, 0, "tokens") for r in rows),
+        "extra_tokens_faulted_median": median(extra(r, 0, "tokens") for r in faulted),
+        "extra_cost_usd_total": round(sum(r["cost_usd"] for r in faulted), 6),
+        "extra_running_s_median": median(extra(r, 1, "running_s") for r in rows),
+        "extra_running_s_faulted_median": median(extra(r, 1, "running_s") for r in faulted),
         "over_budget": sum(r["over_budget"] for r in rows),
         "failures": sorted({f"{r['status']}:{r['failure']}" for r in rows if not r["ok"]}),
         "chaos": dict(sorted(chaos.items())),
@@ -201,8 +225,14 @@ def main() -> None:
             futures = {key: pool.submit(run_shard, key[0], key[1], numbers, args.seams)
                        for key, numbers in shards.items() if numbers}
             results = {key: future.result() for key, future in futures.items()}
-    print(f"{len(built) * args.builds} builds in {time.perf_counter() - started:.0f} s "
-          f"(seams {args.seams})", flush=True)
+    done = sum(len(shard) for shard in results.values())
+    if args.summarize_log:
+        print(f"{done} builds read from {args.summarize_log}", flush=True)
+    else:
+        print(f"{done} builds in {time.perf_counter() - started:.0f} s (seams {args.seams})", flush=True)
+    baseline = clean_baseline([r for (_p, h, _k), shard in results.items() if h for r in shard])
+    print("clean build per spec (tokens, running s): "
+          + ", ".join(f"#{k} {t:.0f} tok {sec:.0f} s" for k, (t, sec) in sorted(baseline.items())), flush=True)
     for p, healing in configs:
         derived = not healing and args.off_derived
         built_as = True if derived else healing
@@ -210,20 +240,22 @@ def main() -> None:
                        for r in shard), key=lambda r: r["n"])
         if derived:
             rows = first_attempts(rows)
-        result = summarize(p, healing, rows)
+        result = summarize(p, healing, rows, baseline)
         if args.json:
             print(json.dumps(result), flush=True)
             continue
         label = "off (first attempts)" if derived else ("on " if healing else "off")
+        def num(value, fmt: str) -> str:
+            return "n/a" if value is None else format(value, fmt)
+
         print(f"p={p:<4} healing {label}  success {result['success_rate']:.0%} "
-              f"({result['builds']} builds, {result['builds_with_faults']} with faults)  "
-              f"median attempts {result['median_attempts']}  "
-              f"extra tokens median {result['extra_tokens_median']:+.0f} "
-              f"(faulted {result['extra_tokens_faulted_median']:+.0f})  "
-              f"extra USD {result['extra_cost_usd_total']:+.4f}  "
-              f"extra running median {result['extra_running_s_median']:+.1f} s "
-              f"(faulted {result['extra_running_s_faulted_median']:+.1f} s, clean "
-              f"{result['clean_running_s_median']:.1f} s)  over budget {result['over_budget']}",
+              f"({result['builds']} builds, {result['builds_with_faults']} with faults, those "
+              f"{num(result['faulted_success_rate'], '.0%')})  median attempts {result['median_attempts']} "
+              f"(faulted {num(result['median_attempts_faulted'], 'g')})  extra tokens median "
+              f"{num(result['extra_tokens_median'], '+.0f')} (faulted {num(result['extra_tokens_faulted_median'], '+.0f')})  "
+              f"USD of faulted builds {result['extra_cost_usd_total']:.4f}  extra running median "
+              f"{num(result['extra_running_s_median'], '+.0f')} s (faulted "
+              f"{num(result['extra_running_s_faulted_median'], '+.0f')} s)  over budget {result['over_budget']}",
               flush=True)
         for key, row in result["chaos"].items():
             print(f"    {key:<28} injected {row['injected']:>3}  build recovered {row['recovered']:>3}")
