@@ -37,6 +37,7 @@ from mb_core.agents.io import (
 from mb_core.agents.registry import definition_for
 from mb_core.agents.security import effective_risk
 from mb_core.asset_files import AssetFiles
+from mb_core import chaos
 from mb_core.chaos import corrupt_generated
 from mb_core.errors import InvalidState, MBError, SpecRefused
 from mb_core.failures import classify_failure, report_failure
@@ -104,11 +105,26 @@ class BuildEnvironment:
             # A replay spends nothing and its answers are the build's own record: recording them
             # again would double the bundle, and no budget is checked.
             return AgentContext(provider=provider, build_id=build.id)
+        from mb_core.providers.chaos import with_chaos
+
+        provider = with_chaos(provider)
         meters = self.meters(build)
+
+        from mb_core.agents.base import estimate_tokens
+        from mb_core.errors import BudgetExceeded
+        from mb_core.slo import run_budget_guard
+
+        run_budget = run_budget_guard(self.store, build.id)
 
         def check_budgets(request: AgentRequest) -> None:
             for meter in meters:
                 meter.check(request)  # BudgetExceeded stops the step, and the build with it
+            # The run SLO (all attempts of the build), before every call, not only each attempt.
+            spent = meters[0].total
+            reason = run_budget(spent.total_tokens, spent.cost_usd,
+                                estimate_tokens(request.system) + estimate_tokens(request.prompt))
+            if reason is not None:
+                raise BudgetExceeded(f"{reason}; {request.role.value} was not called")
 
         return AgentContext(provider=provider, build_id=build.id,
                             recorders=[self.store.exchange_recorder(build.id),
@@ -158,7 +174,10 @@ def build_step(env: BuildEnvironment, build_id: str, name: str) -> Iterator[None
     log.info("started", extra={"mb_build": build_id, "mb_step": name})
     started = time.perf_counter()
     try:
-        yield
+        # The step's seams (provider, store, sandbox, git apply) may meet the attempt's fault.
+        with chaos.attempt_scope(build_id, build.attempt, record=env.store.record_chaos_event):
+            chaos.kill_worker_at(name)
+            yield
     except BaseException as exc:
         detail = str(exc) if isinstance(exc, MBError) else f"{type(exc).__name__}: {exc}"
         env.store.finish_step(build_id, name, StepStatus.failed, detail=detail[:2000],
@@ -247,15 +266,11 @@ def generate_files(plan: ScaffoldPlan, ctx: AgentContext) -> GeneratedFiles:
 
 
 def inject_code_fault(env: BuildEnvironment, build: BuildRun, generated: GeneratedFiles) -> GeneratedFiles:
-    """The codegen chaos seam: with chaos on, maybe one semantic fault in one generated module."""
-    from mb_core.chaos import FaultInjector
-
-    injector = FaultInjector.from_env()
-    fault = injector.fault_at("codegen", build.id, build.attempt, faults=injector.settings.code_faults)
+    """The codegen chaos seam: maybe one semantic fault in one generated module."""
+    fault = chaos.inject("codegen", quiet=True)
     if fault is None:
         return generated
     corrupted, what = corrupt_generated(generated, fault)
-    env.store.record_chaos_event(build.id, build.attempt, "codegen", fault, injector.settings.seed)
     log.info("chaos", extra={"mb_build": build.id, "mb_step": "diff", "mb_detail": what})
     return corrupted
 

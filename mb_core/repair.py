@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from mb_core import chaos
 from mb_core.agents.base import AgentContext, AgentRole, run_agent
 from mb_core.agents.io import FixInput
 from mb_core.agents.registry import definition_for
@@ -99,6 +100,9 @@ def patched_diff(env, build: BuildRun, plan: ScaffoldPlan, report: EvalReport, c
     fix = run_agent(definition_for(AgentRole.auto_fixer),
                     FixInput(plan=plan, report=report,
                              files=[GeneratedFile(path=p, content=tree[p]) for p in implicated]), ctx)
+    fault = chaos.inject("patch")  # the chaos seam: a faulty Auto-Fixer's patch
+    if fault:
+        fix = chaos.malicious_patch(fix, fault, implicated, tree)
     violations = patch_violations(fix, implicated, tree)
     if violations:
         raise rejection(violations)

@@ -16,6 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from mb_core import chaos
 from mb_core.diff_safety import (
     DEFAULT_LIMITS,
     DEFAULT_SCOPE,
@@ -384,6 +385,9 @@ class Workspace:
         if self._has_tracked_changes():
             raise WorkspaceError(f"workspace {self.path} has uncommitted changes; roll it back first")
         data = patch.encode("utf-8", "surrogateescape")
+        fault = chaos.inject("git_apply")  # the chaos seam: the bytes damaged on their way to git
+        if fault:
+            data = chaos.corrupt_patch(data, fault)
         check = self._git("apply", "--check", "--index", "--whitespace=nowarn", stdin=data, check=False)
         if check.returncode != 0:
             raise DiffApplyFailed(f"diff does not apply: {_first_line(check.stderr)}")

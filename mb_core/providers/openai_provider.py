@@ -87,6 +87,7 @@ class _Attempt(Exception):
 
 class OpenAIProvider:
     name = "openai"
+    chaos_in_transport = True  # see mb_core.providers.chaos
 
     def __init__(
         self,
@@ -102,6 +103,7 @@ class OpenAIProvider:
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
+        transport: httpx2.BaseTransport | None = None,
     ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -118,11 +120,17 @@ class OpenAIProvider:
         self._sleep = sleep
         # Learned on the first rejection, so one server is not asked for json_schema twice.
         self.json_schema_supported = True
+        from mb_core.providers.chaos import ChaosTransport
+
+        timeout = httpx2.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s))
         self.client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key,
             max_retries=0,  # retried below, with our own classification
-            timeout=httpx2.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
+            timeout=timeout,
+            # The chaos seam sits where the bytes cross the wire; it passes everything through
+            # unless a build's attempt has a provider fault planned.
+            http_client=openai.DefaultHttpxClient(transport=ChaosTransport(transport), timeout=timeout),
         )
 
     def model_for(self, role: AgentRole) -> str:

@@ -29,6 +29,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mb_core import chaos
 from mb_core.errors import SandboxError
 from mb_core.models import SandboxCap, TestCaseResult
 from mb_core.sandbox import commands as cmd
@@ -361,6 +362,9 @@ def run_tests(tree: Path | str, timeout_s: int = 180, limits: SandboxLimits = DE
         raise SandboxError(f"sandbox: {tree} is not a folder")
     if timeout_s <= 0:
         raise SandboxError(f"sandbox: timeout must be positive, not {timeout_s}")
+    fault = chaos.inject("sandbox")  # the chaos seam: the sandbox itself fails, not the tests
+    if fault:
+        raise SandboxError(chaos.sandbox_fault_message(fault, timeout_s))
     choice = _requested_isolation(isolation)
     with _session(tree, choice, limits, timeout_s, scratch_parent,
                   [Path(p) for p in private], prepare) as session:

@@ -221,6 +221,15 @@ class HealingRecords:
                 .values(recovered=recovered, recovery=recovery)
             ).rowcount
 
+    def resolve_chaos_event(self, event_id: int, recovered: bool, recovery: str) -> int:
+        """Say how one open chaos event ended (1), or nothing when it was closed already (0)."""
+        with self._writing() as conn:
+            return conn.execute(
+                update(chaos_events)
+                .where(chaos_events.c.id == event_id, chaos_events.c.recovered.is_(None))
+                .values(recovered=recovered, recovery=recovery)
+            ).rowcount
+
     def list_chaos_events(self, build_id: str | None = None) -> list[ChaosEvent]:
         query = select(chaos_events).order_by(chaos_events.c.id)
         if build_id is not None:

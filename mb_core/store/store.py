@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
+from mb_core import chaos
 from mb_core.errors import InvalidState, MBError, UnknownBuild
 from mb_core.lifecycle import (
     INITIAL_STATUSES,
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Build ids become Dagster partition keys, folder names and git branch names: keep them plain.
+_CONNECT_TRIES = 3  # a write's connection: opened at most this many times
+
 BUILD_ID_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{ID_LENGTH - 1}}}$")
 
 # Any fixed number: PostgreSQL sessions migrating the same database queue on it.
@@ -270,12 +274,28 @@ class Store(HealingRecords):
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
+            with self._connect_for_write() as conn:
                 conn.execution_options(mb_write=True)
                 with conn.begin():
                     yield conn
         except OperationalError as exc:
             raise self._unavailable(exc) from exc
+
+    def _connect_for_write(self) -> Connection:
+        """A connection for one write; a connection that fails to open (reset, refused for a
+        moment) is tried again twice before the store is called unavailable. Nothing is written
+        before the connection opens, so trying again cannot write twice."""
+        for n in range(_CONNECT_TRIES):
+            try:
+                if chaos.inject("store"):  # the chaos seam: a transient connection error
+                    raise OperationalError("connect", None, ConnectionResetError(
+                        "connection reset by peer (injected fault)"))
+                return self.engine.connect()
+            except OperationalError:
+                if n == _CONNECT_TRIES - 1:
+                    raise
+                time.sleep(0.05 * 4**n)
+        raise AssertionError("unreachable")
 
     def _unavailable(self, exc: OperationalError) -> StoreUnavailable:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]

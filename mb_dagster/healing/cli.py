@@ -47,6 +47,13 @@ def stats() -> None:
         click.echo("no chaos events recorded (META_V4_CHAOS_ENABLED=1 turns the injector on)")
         return
     click.echo(f"{'seam/fault':<32} {'injected':>8} {'recovered':>9} {'lost':>5} {'open':>5}")
+    seams: dict[str, dict[str, int]] = {}
     for key, row in table.items():
         click.echo(f"{key:<32} {row['injected']:>8} {row['recovered']:>9} {row['not_recovered']:>5} "
                    f"{row['open']:>5}")
+        total = seams.setdefault(key.split("/", 1)[0], dict.fromkeys(row, 0))
+        for column, count in row.items():
+            total[column] += count
+    for seam, row in seams.items():
+        click.echo(f"{seam + ' (all faults)':<32} {row['injected']:>8} {row['recovered']:>9} "
+                   f"{row['not_recovered']:>5} {row['open']:>5}")

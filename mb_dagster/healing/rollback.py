@@ -23,13 +23,10 @@ class RollbackConfig(Config):
 
 
 def resolve_chaos(env, build_id: str) -> None:
-    """Say of the build's injected faults whether it recovered, and by which rungs."""
-    build = env.store.get_build(build_id)
-    recovered = build.status in (BuildStatus.released, BuildStatus.approved, BuildStatus.releasing,
-                                 BuildStatus.awaiting_approval)
-    phases = [a.phase.value for a in env.store.list_attempts(build_id)]
-    how = " -> ".join(phases) if recovered else f"{build.status.value}: {build.error or ''}".strip()
-    env.store.resolve_chaos_events(build_id, recovered, how[:2000])
+    """Say of the build's injected faults whether it recovered, and how (each by its own attempt)."""
+    from mb_core.chaos import resolve_events
+
+    resolve_events(env.store, build_id)
 
 
 def roll_back(env, instance, config: RollbackConfig, run_id: str | None = None) -> bool:

@@ -48,7 +48,7 @@ def test_a_broken_route_is_patched_in_a_second_attempt(mb_home):
     assert store.get_budget(build_id).attempts_used == 2
     [event] = store.list_chaos_events(build_id)
     assert (event.seam, event.fault, event.recovered, event.recovery) == (
-        "codegen", "broken_route", True, "build -> patch")
+        "codegen", "broken_route", True, "healed by patch")
 
     status = out(mb("status", build_id))
     assert "repair timeline:" in status and "#2 patch    succeeded" in status, status
