@@ -36,4 +36,25 @@ def with_requirements(spec: ScaffoldSpec) -> ScaffoldSpec:
 
     spec = discover_entities(spec)
     requirements = extract_requirements(spec)
-    return reconcile(spec, requirements).model_copy(update={"requirements": requirements})
+    spec = _workflows_follow_their_fields(reconcile(spec, requirements))
+    return spec.model_copy(update={"requirements": requirements})
+
+
+def _workflows_follow_their_fields(spec: ScaffoldSpec) -> ScaffoldSpec:
+    """A workflow moves between the states its field holds: when the text's own values replaced
+    the usual ones, the workflow takes them too (a state the field cannot hold cannot be built)."""
+    fields = {(e.name, f.name): f for e in spec.entities for f in e.fields}
+    features = []
+    for feature in spec.features:
+        field = fields.get((feature.entity, feature.options.get("field", "")))
+        states = feature.options.get("states")
+        if field is not None and field.choices and states and not set(states) <= set(field.choices):
+            kept = {a: [b for b in to if b in field.choices]
+                    for a, to in (feature.options.get("transitions") or {}).items()
+                    if a in field.choices}
+            if not any(kept.values()):
+                kept = {a: [b for b in field.choices if b != a] for a in field.choices}
+            feature = feature.model_copy(update={"options": {
+                **feature.options, "states": list(field.choices), "transitions": kept}})
+        features.append(feature)
+    return spec.model_copy(update={"features": features})

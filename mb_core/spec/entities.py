@@ -185,7 +185,8 @@ _STATE_FLOW = re.compile(
 
 
 _STATE_LIST = re.compile(
-    r"\b(?:status|state|stage)(?:es)?\s+(?:of|is|:)?\s*(?:either\s+)?"
+    r"\b(?:status|state|stage)(?:es)?\s+(?:(?:that|which)\s+)?(?:of|is|are|can be|:)?\s*"
+    r"(?:(?:one|any) of\s+|either\s+)?"
     r"(?P<states>[a-z][a-z -]*(?:,\s*[a-z][a-z -]*)*,?\s+or\s+[a-z][a-z -]*)$")
 
 

@@ -126,3 +126,16 @@ def test_values_in_parentheses_after_a_field_word_are_no_kinds():
     spec = read_spec("Track repairs. Each repair has a priority (routine, pressing, critical).")
     repair = next(e for e in spec.entities if e.name == "repair")
     assert "kind" not in {f.name for f in repair.fields}
+
+
+@pytest.mark.parametrize("text", [
+    "Track jobs. Each job has a status that is one of queued, running or finished.",
+    "Track jobs; a job status which can be queued, running or finished.",
+])
+def test_states_listed_after_that_is_one_of_are_the_states_themselves(text):
+    spec = read_spec(text)
+    job = next(e for e in spec.entities if e.name == "job")
+    status = next(f for f in job.fields if f.name == "status")
+    assert status.choices == ["queued", "running", "finished"]
+    flows = [f for f in spec.features if f.entity == "job" and f.options.get("states")]
+    assert all(f.options["states"] == status.choices for f in flows)
