@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,10 +192,16 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="mb-worker-kill-"))
     rows = []
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(one_kill, n, args.seed, home, args.workers) for n in range(1, args.kills + 1)]
+    # Processes, not threads: each kill opens its own store, whose migrations are not thread-safe.
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {pool.submit(one_kill, n, args.seed, home, args.workers): n for n in range(1, args.kills + 1)}
         for future in as_completed(futures):
-            rows.append(future.result())
+            try:
+                rows.append(future.result())
+            except Exception as exc:  # noqa: BLE001 - a broken kill is a row of its own, not the end
+                rows.append({"n": futures[future], "status": "bench error", "error": repr(exc)[:300],
+                             "killed": False, "duplicate_artifact": False, "charged_twice": False,
+                             "orphans": {}, "ok": False, "seconds": 0.0})
             print(json.dumps(rows[-1]), flush=True)
     rows.sort(key=lambda r: r["n"])
     killed = [r for r in rows if r["killed"]]
