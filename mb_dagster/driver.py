@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from mb_core.breakers import BREAKER_NAMES, breaker_state, record_outcome
+from mb_core.canary.recording import assign_build, record_sample
+from mb_core.canary.variants import VARIANT_TAG, rung_limits
 from mb_core.errors import InvalidState, MBError
 from mb_core.failures import gate_failure
 from mb_core.healing import record_build_failure, rollback_workspace
@@ -167,10 +169,14 @@ def run_build(env: BuildEnvironment, instance, build_id: str,
     """The build, healed in process: each attempt is a run of the phase's job for the partition,
     tagged mb/phase and mb/iteration; a failed attempt goes to the repair ladder, which retries,
     patches, re-plans or rolls back. Then the gate, then (when cleared) the release job."""
+    # The canary: the build's variant decides what the ladder may do (baseline: no repair).
+    arm = assign_build(env.store, build_id)
     try:
-        return _heal(env, instance, build_id, tags, limits)
+        return _heal(env, instance, build_id, {**(tags or {}), VARIANT_TAG: arm.variant.value},
+                     limits or rung_limits(arm.variant))
     finally:
         _resolve_chaos(env, build_id)
+        record_sample(env.store, build_id)
 
 
 def _resolve_chaos(env: BuildEnvironment, build_id: str) -> None:
