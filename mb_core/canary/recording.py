@@ -73,3 +73,30 @@ def record_sample(store: Store, build_id: str) -> CanarySample | None:
 
     sample = sample_of(store, build_id)
     return None if sample is None else CanaryStore(store).put_sample(sample)
+
+
+def refresh_reports(store: Store, policy=None, now=None) -> list:
+    """Compute and keep the canary report over every tenant's samples ("" first), then one per
+    tenant with samples. Returns them in that order."""
+    from mb_core.canary.report import build_report
+    from mb_core.store.canary import CanaryStore
+
+    canary = CanaryStore(store)
+    now = now or utcnow()
+    samples = canary.list_samples()
+    reports = [build_report(samples, tenant="", now=now, policy=policy)]
+    for tenant in sorted({s.tenant for s in samples}):
+        reports.append(build_report([s for s in samples if s.tenant == tenant], tenant=tenant, now=now,
+                                    policy=policy))
+    for report in reports:
+        canary.save_report(report)
+    return reports
+
+
+def latest_reports(store: Store) -> list:
+    """The newest kept report of every tenant together ("" first) and of each tenant with samples."""
+    from mb_core.store.canary import CanaryStore
+
+    canary = CanaryStore(store)
+    found = [canary.latest_report("")] + [canary.latest_report(t) for t in canary.sample_tenants()]
+    return [r for r in found if r is not None]
