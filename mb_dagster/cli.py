@@ -201,6 +201,7 @@ def status(build_id: str) -> None:
                f"tenant {build.tenant}, created {build.created_at:%Y-%m-%d %H:%M:%S})")
     if build.error:
         say(f"error: {build.error}")
+    _say_variant(env, build_id)
     for step in env.store.list_steps(build_id):
         seconds = f"{step.seconds:6.2f} s" if step.seconds is not None else "   …    "
         detail = f"  {step.detail}" if step.detail else ""
@@ -222,6 +223,15 @@ def status(build_id: str) -> None:
     artifact_dir = env.artifact_dir(build_id)
     if artifact_dir.exists():
         say(f"artifact: {artifact_dir}")
+
+
+def _say_variant(env, build_id: str) -> None:
+    from mb_core.store.canary import CanaryStore
+
+    arm = CanaryStore(env.store).variant_of(build_id)
+    if arm is not None:
+        canary = f", canary {arm.canary_percent:g} %" if arm.canary_percent is not None else ", no canary set"
+        say(f"variant: {arm.variant.value}{canary}")
 
 
 @main.command(name="list")
@@ -423,6 +433,9 @@ from mb_dagster.healing.cli import breakers, chaos
 
 main.add_command(breakers)
 main.add_command(chaos)
+from mb_dagster.canary.cli import canary
+
+main.add_command(canary)
 from mb_dagster.platform_cli import flags, keys, serve, users
 
 for _command in (serve, users, keys, flags):

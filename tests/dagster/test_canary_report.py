@@ -116,3 +116,9 @@ def test_a_baseline_build_runs_once_tags_its_runs_and_writes_its_sample(mb_home)
     assert sample.success == (result.build.status == BuildStatus.released)
     assert sample.iterations == len(env.store.list_attempts(build_id)) == 1
     assert sample.tokens > 0 and sample.duration_s > 0
+    from click.testing import CliRunner
+
+    from mb_dagster.cli import main
+
+    shown = CliRunner().invoke(main, ["status", build_id])
+    assert shown.exit_code == 0 and "variant: baseline, canary 0 %" in shown.output
