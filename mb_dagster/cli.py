@@ -222,6 +222,7 @@ def status(build_id: str) -> None:
         hint = "; `mb reconcile` (or the daemon's reconciler) retries or rolls it back" \
             if verdict.kind == "lost" else ""
         say(f"worker: {verdict.reason}{hint}")
+    _say_variant(env, build_id)
     for step in env.store.list_steps(build_id):
         seconds = f"{step.seconds:6.2f} s" if step.seconds is not None else "   …    "
         detail = f"  {step.detail}" if step.detail else ""
@@ -257,6 +258,15 @@ def reconcile() -> None:
     for build_id, reason, build in healed:
         say(f"{build_id}: {reason} -> {build.status.value}"
             + (f" ({build.error})" if build.status.value in ("rolled_back", "failed") and build.error else ""))
+
+
+def _say_variant(env, build_id: str) -> None:
+    from mb_core.store.canary import CanaryStore
+
+    arm = CanaryStore(env.store).variant_of(build_id)
+    if arm is not None:
+        canary = f", canary {arm.canary_percent:g} %" if arm.canary_percent is not None else ", no canary set"
+        say(f"variant: {arm.variant.value}{canary}")
 
 
 @main.command(name="list")
@@ -458,6 +468,9 @@ from mb_dagster.healing.cli import breakers, chaos
 
 main.add_command(breakers)
 main.add_command(chaos)
+from mb_dagster.canary.cli import canary
+
+main.add_command(canary)
 from mb_dagster.platform_cli import flags, keys, serve, users
 
 for _command in (serve, users, keys, flags):

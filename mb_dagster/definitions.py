@@ -11,6 +11,9 @@ from dagster import Definitions, load_assets_from_modules
 from mb_dagster.build import assets as build_assets
 from mb_dagster.build.checks import eval_report_checks
 from mb_dagster.build.sensors import submissions_sensor
+from mb_dagster.canary import assets as canary_assets
+from mb_dagster.canary.checks import no_significant_regression
+from mb_dagster.canary.schedules import canary_report_job, canary_report_schedule
 from mb_dagster.golden.checks import golden_expectations
 from mb_dagster.healing.sensors import healing_sensor, reconciler_sensor
 from mb_dagster.jobs import build_job, release_job, repair_job, replan_job, rollback_job
@@ -20,9 +23,10 @@ from mb_dagster.replay.jobs import replay_job
 from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager
 
 defs = Definitions(
-    assets=load_assets_from_modules([build_assets, release_assets]),
-    asset_checks=[*eval_report_checks, golden_expectations],
-    jobs=[build_job, release_job, replay_job, repair_job, replan_job, rollback_job],
+    assets=load_assets_from_modules([build_assets, release_assets, canary_assets]),
+    asset_checks=[*eval_report_checks, golden_expectations, no_significant_regression],
+    jobs=[build_job, release_job, replay_job, repair_job, replan_job, rollback_job, canary_report_job],
+    schedules=[canary_report_schedule],
     sensors=[submissions_sensor, approvals_sensor, healing_sensor, reconciler_sensor],
     resources={"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()},
 )

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from mb_core.breakers import BREAKER_NAMES, breaker_state, record_outcome
+from mb_core.canary.recording import assign_build, record_sample
+from mb_core.canary.variants import VARIANT_TAG, rung_limits
 from mb_core.errors import InvalidState, MBError
 from mb_core.healing import record_build_failure, rollback_workspace
 from mb_core.ladder import LadderInput, RungLimits, next_phase
@@ -110,12 +112,16 @@ def run_build(env: BuildEnvironment, instance, build_id: str,
     if env.store.get_build(build_id).status == BuildStatus.submitted and not env.store.transition(
             build_id, BuildEvent.claim, expected={BuildStatus.submitted}):
         raise InvalidState(f"build {build_id} was claimed by another driver")
+    # The canary: the build's variant decides what the ladder may do (baseline: no repair).
+    arm = assign_build(env.store, build_id)
     try:
-        return _heal(env, instance, build_id, tags, limits)
+        return _heal(env, instance, build_id, {**(tags or {}), VARIANT_TAG: arm.variant.value},
+                     limits or rung_limits(arm.variant))
     finally:
         # A killed process never gets here: its lease outlives it, and the reconciler sees that.
         give_back_lease(env.store, build_id, pid=os.getpid())
         resolve_chaos(env, build_id)
+        record_sample(env.store, build_id)
 
 
 def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] | None,

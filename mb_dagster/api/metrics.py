@@ -59,4 +59,35 @@ class StoreCollector(Collector):
         for outcome in ("recovered", "unrecovered", "pending"):
             chaos_events.add_metric([outcome], getattr(chaos, outcome))
         yield chaos_events
-        yield CounterMetricFamily("meta_builder_canary_samples", "Canary samples collected (none yet).", value=0)
+        yield from canary_metrics(self.store)
+
+
+RECOMMENDATIONS = ("promote", "continue", "roll_back")
+
+
+def canary_metrics(store: Store):
+    """Samples and success rate per tenant and variant; each tenant's latest recommendation (and
+    every tenant's together, tenant "") as a one-hot gauge."""
+    from mb_core.store.canary import CanaryStore
+
+    canary = CanaryStore(store)
+    counts = canary.sample_counts()
+    samples = CounterMetricFamily("meta_builder_canary_samples", "Canary samples of finished builds.",
+                                  labels=["tenant", "variant"])
+    rate = GaugeMetricFamily("meta_builder_canary_success_rate", "Share of canary samples that succeeded.",
+                             labels=["tenant", "variant"])
+    for (tenant, variant), (n, ok) in sorted(counts.items()):
+        samples.add_metric([tenant, variant], n)
+        rate.add_metric([tenant, variant], ok / n if n else 0.0)
+    yield samples
+    yield rate
+    recommendation = GaugeMetricFamily(
+        "meta_builder_canary_recommendation", "The latest canary report's recommendation (1 for the one it makes).",
+        labels=["tenant", "recommendation"])
+    for tenant in ["", *canary.sample_tenants()]:
+        report = canary.latest_report(tenant)
+        if report is None:
+            continue
+        for option in RECOMMENDATIONS:
+            recommendation.add_metric([tenant, option], 1.0 if report.recommendation == option else 0.0)
+    yield recommendation

@@ -124,13 +124,32 @@ def circuit_breakers(principal: V4Reader, svc: Svc):
 
 @router.get("/canary/stats", response_model=GenericDocument)
 def canary_stats(principal: V4Reader, svc: Svc):
-    """No canary analysis runs yet: an honest empty document, with the percentage in force."""
+    """The tenant's latest canary report: per-variant metrics, the tests and the recommendation
+    (made by the canary_report schedule or `mb canary report`), with the percentage in force."""
+    from mb_core.store.canary import CanaryStore
+
+    canary = CanaryStore(svc.env.store)
+    percent = svc.flag("FEATURE_META_V4_CANARY_PERCENT", principal.tenant)
+    collected = {variant: {"samples": n, "successes": ok}
+                 for (tenant, variant), (n, ok) in canary.sample_counts().items() if tenant == principal.tenant}
+    report = canary.latest_report(principal.tenant)
+    if report is None:
+        return GenericDocument(
+            data=GenericResource(type="canary-stats", id=principal.tenant, attributes={
+                "canary_percent": percent, "samples": sum(v["samples"] for v in collected.values()),
+                "collected": collected, "variants": {}, "recommendation": None,
+            }),
+            meta={"available": False, "reason": "no canary report yet (the canary_report schedule or "
+                                                "`mb canary report` makes one)"},
+        )
+    body = report.model_dump(mode="json", include={
+        "generated_at", "samples", "excluded", "canary_percents", "validation", "variants", "fixed_tests",
+        "intervals", "sequential", "recommendation", "reasons", "regression", "policy"})
+    body["validation"].pop("expectations", None)
     return GenericDocument(
         data=GenericResource(type="canary-stats", id=principal.tenant, attributes={
-            "canary_percent": svc.flag("FEATURE_META_V4_CANARY_PERCENT", principal.tenant),
-            "samples": 0, "variants": {}, "recommendation": None,
-        }),
-        meta={"available": False, "reason": "no canary samples are collected yet"},
+            "canary_percent": percent, "collected": collected, **body}),
+        meta={"available": True, "generated_at": body["generated_at"]},
     )
 
 

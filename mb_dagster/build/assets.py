@@ -23,6 +23,7 @@ from mb_dagster.build.metadata import (
 )
 from mb_dagster.healing.attempts import begin_run
 from mb_dagster.healing.retries import LLM_RETRY_POLICY, transient_only
+from mb_dagster.canary.metadata import variant_metadata
 from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
 
@@ -128,5 +129,6 @@ def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: S
     context.add_output_metadata({**eval_metadata(value, gate.decision.value, gate.reason),
                                  **usage_metadata(env.usage(build)),
                                  **repair_metadata(env.store.list_attempts(build.id), _phase(context),
-                                                   value.iteration)})
+                                                   value.iteration),
+                                 **variant_metadata(env.store, build.id)})
     return value

@@ -38,7 +38,7 @@ def test_definitions_validate_with_the_dagster_cli(mb_home):
 def test_assets_and_jobs_are_the_designed_graph():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"spec", "plan", "diff", "eval_report", "artifact"}
+    assert keys == {"spec", "plan", "diff", "eval_report", "artifact", "canary_report"}
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"build_job", "release_job"}
 
 

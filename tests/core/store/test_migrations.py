@@ -16,7 +16,8 @@ from mb_core.store.tables import metadata
 
 TABLES = {"builds", "build_steps", "approvals", "exchanges", "repair_attempts", "circuit_breakers",
           "run_budgets", "chaos_events",
-          "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags", "build_workers"}
+          "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags", "build_workers",
+          "build_variants", "canary_samples", "canary_reports"}
 HEAD = "0005_build_workers"
 
 

@@ -1,7 +1,7 @@
 """build workers: the lease of the process running a build's attempt (for the reconciler)
 
 Revision ID: 0005_build_workers
-Revises: 0003_platform
+Revises: 0004_canary
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_build_workers"
-down_revision = "0003_platform"
+down_revision = "0004_canary"
 branch_labels = None
 depends_on = None
 
