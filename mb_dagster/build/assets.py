@@ -21,9 +21,9 @@ from mb_dagster.build.metadata import (
     spec_metadata,
     usage_metadata,
 )
+from mb_dagster.canary.metadata import variant_metadata
 from mb_dagster.healing.attempts import begin_run
 from mb_dagster.healing.retries import LLM_RETRY_POLICY, transient_only
-from mb_dagster.canary.metadata import variant_metadata
 from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
 
