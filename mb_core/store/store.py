@@ -49,6 +49,7 @@ from mb_core.models import (
 )
 from mb_core.store.repairs import HealingRecords
 from mb_core.store.tables import ID_LENGTH, NAME_LENGTH, approvals, build_steps, builds, exchanges
+from mb_core.store.versioning import VERSION_TABLE, adopt_legacy_revision
 
 if TYPE_CHECKING:
     from mb_core.agents.base import AgentReply, AgentRequest
@@ -244,7 +245,8 @@ class Store(HealingRecords):
 
     def current_revision(self) -> str | None:
         with self._reading() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
     def head_revision(self) -> str | None:
         return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
@@ -253,7 +255,10 @@ class Store(HealingRecords):
         with self._writing() as conn:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
-            run(self.alembic_config(conn))
+            config = self.alembic_config(conn)
+            script = ScriptDirectory.from_config(config)
+            adopt_legacy_revision(conn, {rev.revision for rev in script.walk_revisions()})
+            run(config)
 
     # -----------------------------------------------------------------------------------------
     # Transactions
