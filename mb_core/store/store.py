@@ -154,8 +154,10 @@ def _engine_for(url: str) -> Engine:
         # SQLAlchemy 2.1 picks psycopg 3 for plain postgresql://; psycopg2 is what is installed.
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg2")
+        # A server that never answers (a wrong host) is an error after a while, not a hang.
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
         try:
-            return create_engine(parsed, pool_pre_ping=True)
+            return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
         except NoSuchModuleError:
             raise StoreUnavailable(f"no PostgreSQL driver named {parsed.drivername!r}") from None
     if backend != "sqlite":
