@@ -228,3 +228,36 @@ def test_doctor_names_each_unreachable_service(mb_home):
     assert any(line.startswith("BAD redis") and "redis://127.0.0.1:1/0 is unavailable" in line
                for line in lines), lines
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_celery_instance_file_is_the_postgres_one_with_the_celery_launcher():
+    import yaml
+
+    postgres = yaml.safe_load((REPO / "dagster.postgres.yaml").read_text())
+    celery = yaml.safe_load((REPO / "dagster.celery.yaml").read_text())
+    launcher = celery.pop("run_launcher")
+    assert celery == postgres
+    assert launcher["class"] == "CeleryRunLauncher"
+    assert launcher["config"]["broker"] == {"env": "MB_CELERY_BROKER_URL"}
+
+
+def test_a_postgres_and_broker_url_give_a_new_home_the_celery_instance(new_database, production,
+                                                                      monkeypatch):
+    url = new_database()
+    monkeypatch.setenv("MB_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+    settings = production(url, url)
+    instance = open_instance(settings)
+    try:
+        assert type(instance.run_launcher).__name__ == "CeleryRunLauncher"
+    finally:
+        instance.dispose()
+
+
+def test_make_up_without_the_distributed_settings_is_one_line(mb_home):
+    result = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-m", "mb_dagster.deploy.processes",
+                             "up"], check=False, capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ}, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == ("error: make up runs workers on other processes: set MB_DAGSTER_POSTGRES_URL "
+                             "(the shared instance) and MB_CELERY_BROKER_URL (the Redis broker)\n")
+    assert not (mb_home / "run").exists()
