@@ -150,6 +150,10 @@ def down(settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> list[str]:
                 os.killpg(pids[name], signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            # Gone means gone: wait (and reap our own children) until the group is empty.
+            killed_by = time.monotonic() + 10
+            while _group_alive(pids[name]) and time.monotonic() < killed_by:
+                time.sleep(0.1)
         (folder / f"{name}.pid").unlink(missing_ok=True)
         stopped.append(name)
     return stopped
