@@ -83,7 +83,7 @@ builds = Table(
     # The sensor looks for `submitted` oldest first; listings go newest first per tenant and overall.
     Index("ix_builds_status_created_at", "status", "created_at"),
     Index("ix_builds_tenant_created_at", "tenant", "created_at"),
-    Index("ix_builds_created_at", "created_at"),
+    Index("ix_builds_created_at", "created_at", "id"),
 )
 
 build_steps = Table(

@@ -19,7 +19,8 @@ depends_on = None
 def upgrade() -> None:
     # Plain ALTER TABLE (no batch mode): rebuilding `builds` on SQLite would cascade-delete.
     op.add_column("builds", sa.Column("sla", sa.String(16), nullable=False, server_default="normal"))
-    op.create_index("ix_builds_created_at", "builds", ["created_at"])
+    # created_at, then id: the listing's whole ORDER BY, so the newest 20 are read off the index.
+    op.create_index("ix_builds_created_at", "builds", ["created_at", "id"])
 
 
 def downgrade() -> None:
