@@ -53,3 +53,12 @@ def test_settings_read_the_default_tier(tmp_path):
     assert Settings.from_env({"MB_HOME": str(tmp_path), "MB_SLA": "thorough"}).sla == "thorough"
     with pytest.raises(InvalidSettings, match="unknown SLA tier 'soon'"):
         Settings.from_env({"MB_HOME": str(tmp_path), "MB_SLA": "soon"})
+
+
+def test_the_tier_sets_the_attempts_unless_the_operator_does():
+    from mb_core.slo import run_budget_from_env
+
+    assert run_budget_from_env("b1", {}, sla="fast").max_attempts == 2
+    assert run_budget_from_env("b1", {}, sla="thorough").max_attempts == 6
+    assert run_budget_from_env("b1", {}).max_attempts == 4
+    assert run_budget_from_env("b1", {"META_BUILDER_MAX_ITERATIONS": "1"}, sla="thorough").max_attempts == 1
