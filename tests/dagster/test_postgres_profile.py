@@ -261,3 +261,12 @@ def test_make_up_without_the_distributed_settings_is_one_line(mb_home):
     assert result.stderr == ("error: make up runs workers on other processes: set MB_DAGSTER_POSTGRES_URL "
                              "(the shared instance) and MB_CELERY_BROKER_URL (the Redis broker)\n")
     assert not (mb_home / "run").exists()
+
+
+def test_a_tenant_past_its_budget_is_refused_before_its_build_is_queued(mb_home):
+    result = _mb(["build", "--detach", "--tenant", "acme", SPEC], MB_TENANT_BUDGET_CALLS="0")
+    assert result.returncode != 0
+    assert result.stderr == ("error: not queued: tenant acme has spent its call budget (0 of 0 LLM calls) "
+                             "(raise MB_TENANT_BUDGET_*)\n")
+    listed = _mb(["list"])
+    assert listed.stdout.startswith("no builds yet")
