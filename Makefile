@@ -6,7 +6,7 @@ export MB_HOME ?= $(CURDIR)/.mb
 export DAGSTER_HOME ?= $(MB_HOME)/dagster
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: install system demo ui test golden bench lint clean
+.PHONY: install system demo ui test golden bench lint clean up down
 
 # bubblewrap isolates the generated code's tests; without it the sandbox falls back to rlimits only.
 system:
@@ -41,6 +41,15 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check mb_core mb_dagster tests bench
+
+# The distributed profile on this machine: webserver, daemon and WORKERS Celery run workers, each its
+# own process (needs MB_DATABASE_URL, MB_DAGSTER_POSTGRES_URL, MB_CELERY_BROKER_URL; README: Deployment).
+WORKERS ?= 2
+up: install
+	$(BIN)/python -m mb_dagster.deploy.processes up --workers $(WORKERS)
+
+down:
+	$(BIN)/python -m mb_dagster.deploy.processes down
 
 clean:
 	rm -rf $(MB_HOME)

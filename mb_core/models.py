@@ -557,6 +557,7 @@ class BuildRun(Model):
     error: str | None = None
     attempt: int = 1  # raised by each retry of the healing ladder (and each rerun)
     failure_class: FailureClass | None = None  # why the last attempt failed
+    sla: str = "normal"  # service tier (mb_core.scheduling): queue, priority, iterations, model
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mb_core import __version__
+from mb_core import __version__, chaos
 from mb_core.agents.base import AgentContext, AgentRequest, AgentRole, LLMProvider, run_agent
 from mb_core.agents.io import (
     ArchitectInput,
@@ -37,7 +37,6 @@ from mb_core.agents.io import (
 from mb_core.agents.registry import definition_for
 from mb_core.agents.security import effective_risk
 from mb_core.asset_files import AssetFiles
-from mb_core import chaos
 from mb_core.chaos import corrupt_generated
 from mb_core.errors import InvalidState, MBError, SpecRefused
 from mb_core.failures import classify_failure, report_failure

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from mb_core.diff_safety import DiffLimits
 from mb_core.errors import InvalidSettings
+from mb_core.scheduling.tiers import tier_of
 
 
 class Settings(BaseModel):
@@ -23,6 +24,12 @@ class Settings(BaseModel):
     max_diff_bytes: int = DiffLimits().max_bytes  # MB_MAX_DIFF_BYTES
     max_diff_files: int = DiffLimits().max_files  # MB_MAX_DIFF_FILES
     tenant: str = "default"
+    # Production profile: Dagster's storage on PostgreSQL (dagster.postgres.yaml reads this URL);
+    # the same URL as database_url puts the store and the instance in one database.
+    dagster_postgres_url: str | None = None  # MB_DAGSTER_POSTGRES_URL
+    redis_url: str | None = None  # MB_REDIS_URL: the API's shared rate limits
+    celery_broker_url: str | None = None  # MB_CELERY_BROKER_URL: the run workers' queue (Redis)
+    sla: str = "normal"  # MB_SLA: a build's default service tier (fast, normal, thorough)
 
     @property
     def diff_limits(self) -> DiffLimits:
@@ -62,6 +69,10 @@ class Settings(BaseModel):
             risk_threshold=int(env.get("MB_RISK_THRESHOLD") or 50),
             sandbox_timeout_s=int(env.get("MB_SANDBOX_TIMEOUT") or 180),
             tenant=env.get("MB_TENANT") or "default",
+            dagster_postgres_url=env.get("MB_DAGSTER_POSTGRES_URL") or None,
+            redis_url=env.get("MB_REDIS_URL") or None,
+            celery_broker_url=env.get("MB_CELERY_BROKER_URL") or None,
+            sla=tier_of(env.get("MB_SLA") or "normal").value,
             max_spec_words=_limit(env, "MB_MAX_SPEC_WORDS", cls.model_fields["max_spec_words"].default),
             max_diff_bytes=_limit(env, "MB_MAX_DIFF_BYTES", cls.model_fields["max_diff_bytes"].default),
             max_diff_files=_limit(env, "MB_MAX_DIFF_FILES", cls.model_fields["max_diff_files"].default),

@@ -30,18 +30,29 @@ def _number(env: Mapping[str, str], var: str, kind: type, default):
     return value
 
 
-def run_budget_from_env(build_id: str, env: Mapping[str, str] | None = None) -> RunBudget:
+def run_budget_from_env(build_id: str, env: Mapping[str, str] | None = None,
+                        sla: str | None = None) -> RunBudget:
+    """The build's run budget; its SLA tier sets the attempts unless META_BUILDER_MAX_ITERATIONS
+    does (the operator's word wins)."""
     env = os.environ if env is None else env
     seconds = _number(env, "META_V4_DEFAULT_TIME_BUDGET_SECONDS", float, None)
     if seconds is None:
         seconds = float(_number(env, "META_BUILDER_TIMEOUT", float, 900.0))
     return RunBudget(
         build_id=build_id,
-        max_attempts=_number(env, "META_BUILDER_MAX_ITERATIONS", int, 4),
+        max_attempts=_number(env, "META_BUILDER_MAX_ITERATIONS", int, _tier_attempts(sla)),
         max_tokens=_number(env, "META_BUILDER_TOKEN_BUDGET", int, 2_000_000),
         max_seconds=seconds,
         max_cost_usd=_number(env, "META_V4_DEFAULT_COST_BUDGET_USD", float, None),
     )
+
+
+def _tier_attempts(sla: str | None) -> int:
+    if sla is None:
+        return 4
+    from mb_core.scheduling.tiers import policy_for
+
+    return policy_for(sla).max_iterations
 
 
 def budget_left(budget: RunBudget, tokens_used: int, cost_used: float) -> BudgetLeft:

@@ -109,9 +109,14 @@ def _check_target_repo(repo: str | None) -> str | None:
 @click.option("--tenant", default=None, help="Tenant the build is accounted to.")
 @click.option("--detach", is_flag=True,
               help="Only submit: the Dagster daemon's sensor (make ui) runs the build.")
-def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
+@click.option("--sla", type=click.Choice(["fast", "normal", "thorough"]), default=None,
+              help="Service tier: queue, priority, attempts and model (default: MB_SLA or normal).")
+def build(text, file, guided, base, repo, provider, tenant, detach, sla) -> None:
     """Build an application from a specification."""
     settings = Settings.from_env()
+    from mb_dagster.deploy.preflight import check_services
+
+    check_services(settings)  # a wrong PostgreSQL or Redis URL: one line, before anything starts
     spec_text = _read_spec(text, file, settings)
     repo_path = _check_target_repo(repo)
     provider = provider or settings.provider
@@ -134,8 +139,10 @@ def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
 
         provider_from_settings("openai", os.environ)  # a missing key fails here, before any row
 
+    from mb_core.scheduling.admission import admit_tenant
     from mb_core.store import new_build_id
 
+    admit_tenant(env.store, tenant or settings.tenant, provider, os.environ)  # before any row
     build_id = new_build_id()
     run = BuildRun(
         id=build_id,
@@ -146,6 +153,7 @@ def build(text, file, guided, base, repo, provider, tenant, detach) -> None:
         provider=provider,
         base_build_id=base,
         repo_path=repo_path,
+        sla=sla or settings.sla,
     )
     env.store.create_build(run)
     if detach:
@@ -409,6 +417,10 @@ def doctor() -> None:
                               f"({type(instance.run_storage).__name__})")
     except Exception as exc:
         line(False, "dagster", str(exc))
+    from mb_dagster.deploy.preflight import service_lines
+
+    for ok, what, detail in service_lines(settings):
+        line(ok, what, detail)
     try:
         if settings.provider == "offline":
             line(True, "provider", "offline (deterministic rules, no network)")

@@ -129,7 +129,7 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
     ensure_partition(instance, build_id)
     store = env.store
     if store.get_budget(build_id) is None:
-        store.put_budget(run_budget_from_env(build_id))
+        store.put_budget(run_budget_from_env(build_id, sla=store.get_build(build_id).sla))
     limits = limits or RungLimits()
     phase, why = RepairPhase.build, "the first attempt"
     used: Counter[RepairPhase] = Counter()

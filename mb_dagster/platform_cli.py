@@ -31,6 +31,10 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the platform API (v2 and v4 endpoints, /readyz, /metrics, /openapi.json)."""
     import uvicorn
 
+    from mb_core.settings import Settings
+    from mb_dagster.deploy.preflight import check_services
+
+    check_services(Settings.from_env())  # a wrong PostgreSQL or Redis URL: one line, no server
     click.echo(f"Meta-Builder API on http://{host}:{port}  (OpenAPI: /openapi.json; "
                f"rate limits on {os.environ.get('MB_REDIS_URL') or 'memory'})")
     uvicorn.run("mb_dagster.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")

@@ -51,6 +51,7 @@ from mb_core.models import (
 )
 from mb_core.store.repairs import HealingRecords
 from mb_core.store.tables import ID_LENGTH, NAME_LENGTH, approvals, build_steps, builds, exchanges
+from mb_core.store.versioning import VERSION_TABLE, adopt_legacy_revision
 
 if TYPE_CHECKING:
     from mb_core.agents.base import AgentReply, AgentRequest
@@ -157,8 +158,10 @@ def _engine_for(url: str) -> Engine:
         # SQLAlchemy 2.1 picks psycopg 3 for plain postgresql://; psycopg2 is what is installed.
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg2")
+        # A server that never answers (a wrong host) is an error after a while, not a hang.
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
         try:
-            return create_engine(parsed, pool_pre_ping=True)
+            return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
         except NoSuchModuleError:
             raise StoreUnavailable(f"no PostgreSQL driver named {parsed.drivername!r}") from None
     if backend != "sqlite":
@@ -248,7 +251,8 @@ class Store(HealingRecords):
 
     def current_revision(self) -> str | None:
         with self._reading() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
     def head_revision(self) -> str | None:
         return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
@@ -257,7 +261,10 @@ class Store(HealingRecords):
         with self._writing() as conn:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
-            run(self.alembic_config(conn))
+            config = self.alembic_config(conn)
+            script = ScriptDirectory.from_config(config)
+            adopt_legacy_revision(conn, {rev.revision for rev in script.walk_revisions()})
+            run(config)
 
     # -----------------------------------------------------------------------------------------
     # Transactions

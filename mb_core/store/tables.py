@@ -79,9 +79,11 @@ builds = Table(
     Column("failure_class", String(32), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    # The sensor looks for `submitted` oldest first; listings go newest first per tenant.
+    Column("sla", String(16), nullable=False, server_default="normal"),  # mb_core.scheduling tier
+    # The sensor looks for `submitted` oldest first; listings go newest first per tenant and overall.
     Index("ix_builds_status_created_at", "status", "created_at"),
     Index("ix_builds_tenant_created_at", "tenant", "created_at"),
+    Index("ix_builds_created_at", "created_at", "id"),
 )
 
 build_steps = Table(

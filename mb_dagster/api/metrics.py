@@ -59,6 +59,16 @@ class StoreCollector(Collector):
         for outcome in ("recovered", "unrecovered", "pending"):
             chaos_events.add_metric([outcome], getattr(chaos, outcome))
         yield chaos_events
+        from datetime import UTC, datetime
+
+        from mb_core.scheduling.observed import sla_violation_counts
+
+        sla = CounterMetricFamily("meta_builder_sla_violations",
+                                  "Builds that missed their SLA tier's target, by tier and measure.",
+                                  labels=["tier", "measure"])
+        for (tier, measure), count in sorted(sla_violation_counts(self.store, datetime.now(UTC)).items()):
+            sla.add_metric([tier, measure], count)
+        yield sla
         yield from canary_metrics(self.store)
 
 

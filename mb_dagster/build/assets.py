@@ -32,6 +32,10 @@ ITERATION_TAG = "mb/iteration"
 REPLAY_TAG = "mb/replay"  # a replay: leaves the gate, status and workspace as they were
 PHASE_TAG = "mb/phase"  # the repair ladder's rung this run is: build, retry, patch, replan
 HEALING_TAG = "mb/healing"  # "1": a failed evaluation leaves the build to its driver's ladder
+# Dagster pools (limits in the instance: concurrency.pools): the steps whose agents call an LLM
+# provider, and the step that runs generated code in the sandbox.
+LLM_POOL = "mb_llm"
+SANDBOX_POOL = "mb_sandbox"
 
 
 def _phase(context: AssetExecutionContext) -> str:
@@ -50,7 +54,7 @@ def _build_and_context(context: AssetExecutionContext, mb: MetaBuilderResource):
     return env, build, env.agent_context(build, provider)
 
 
-@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
+@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"python"}, description="The formal spec the Product Architect reads out of the text.",
        retry_policy=LLM_RETRY_POLICY)
 @transient_only
@@ -61,7 +65,7 @@ def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpe
     return value
 
 
-@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
+@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"python"}, description="Entities, endpoints, roles, controls and risk score.",
        retry_policy=LLM_RETRY_POLICY)
 @transient_only
@@ -75,7 +79,7 @@ def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: Scaffold
     return value
 
 
-@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
+@asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"git"}, description="The unified diff over the target repository, applied in the "
        "build's workspace after the safety checks.",
        retry_policy=LLM_RETRY_POLICY)
@@ -105,7 +109,8 @@ def diff(context: AssetExecutionContext, mb: MetaBuilderResource, plan: Scaffold
 
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io",
-       kinds={"pytest"}, description="The generated tests run in the sandbox, and the release gate.",
+       pool=SANDBOX_POOL, kinds={"pytest"},
+       description="The generated tests run in the sandbox, and the release gate.",
        retry_policy=LLM_RETRY_POLICY)
 @transient_only
 def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan,

@@ -12,6 +12,17 @@ from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
 
 
+def sla_metadata(env, build) -> dict:
+    """The SLA monitor's verdict on this build: its tier, both times and any missed target."""
+    from mb_core.models import utcnow
+    from mb_core.scheduling import sla_report
+
+    report = sla_report(build.sla, build.created_at, env.store.list_steps(build.id), utcnow())
+    return {"sla": MetadataValue.json(report.model_dump(mode="json")),
+            "sla_violations": MetadataValue.md(
+                "\n".join(f"- {v.text}" for v in report.violations) or "none")}
+
+
 @asset(partitions_def=builds_partitions, group_name="release", io_manager_key="mb_io",
        kinds={"zip"}, description="Zip of the generated project, PR body and manifest.")
 def artifact(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan,
@@ -25,5 +36,6 @@ def artifact(context: AssetExecutionContext, mb: MetaBuilderResource, plan: Scaf
         "manifest": MetadataValue.path(value.manifest_path),
         "approval": value.approval.decision.value,
         "approved_by": value.approval.decided_by or "",
+        **sla_metadata(env, build),
     })
     return value

@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from mb_core.store.tables import metadata
+from mb_core.store.versioning import VERSION_TABLE
 
 config = context.config
 
@@ -21,6 +22,8 @@ def _run(connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds tables when a later revision needs to.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # Not alembic_version: Dagster's storage may keep its own revision there (same database).
+        version_table=VERSION_TABLE,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -31,6 +34,7 @@ def run_migrations_offline() -> None:
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=metadata,
         literal_binds=True,
+        version_table=VERSION_TABLE,
     )
     with context.begin_transaction():
         context.run_migrations()

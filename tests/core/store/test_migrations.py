@@ -13,17 +13,18 @@ from sqlalchemy import inspect
 from mb_core.models import BuildRun
 from mb_core.store import Store, StoreUnavailable
 from mb_core.store.tables import metadata
+from mb_core.store.versioning import VERSION_TABLE
 
 TABLES = {"builds", "build_steps", "approvals", "exchanges", "repair_attempts", "circuit_breakers",
           "run_budgets", "chaos_events",
           "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags", "build_workers",
           "build_variants", "canary_samples", "canary_reports"}
-HEAD = "0005_build_workers"
+HEAD = "0007_scheduling"
 
 
 def table_names(store: Store) -> set[str]:
     with store.engine.connect() as conn:
-        return set(inspect(conn).get_table_names()) - {"alembic_version"}
+        return set(inspect(conn).get_table_names()) - {VERSION_TABLE}
 
 
 def test_migrate_is_idempotent(store):
@@ -51,7 +52,8 @@ def test_upgrade_from_0001_keeps_builds_and_numbers_them_attempt_1(store):
 def test_migrations_create_what_the_tables_module_describes(store):
     with store.engine.connect() as conn:
         differences = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            MigrationContext.configure(conn, opts={"compare_type": True, "version_table": VERSION_TABLE}),
+            metadata
         )
     assert differences == []
 

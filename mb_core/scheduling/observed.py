@@ -1,0 +1,73 @@
+"""What each model was seen to do, read from the store's recorded exchanges and build outcomes:
+the `observed` input of `choose_model`. The only module of the package that does I/O."""
+
+from __future__ import annotations
+
+from sqlalchemy import distinct, func, select
+
+from mb_core.models import BuildStatus
+from mb_core.scheduling.model_choice import ModelStats
+from mb_core.store.tables import builds, exchanges
+
+FINISHED = (BuildStatus.released, BuildStatus.rejected, BuildStatus.failed, BuildStatus.rolled_back)
+
+
+def observed_models(store, provider: str | None = None) -> dict[str, ModelStats]:
+    """Per model: calls and mean latency of its exchanges, and how many builds that called it
+    finished and were released (cancelled builds say nothing about the model)."""
+    calls = select(exchanges.c.model, func.count().label("calls"),
+                   func.avg(exchanges.c.latency_s).label("latency")).group_by(exchanges.c.model)
+    outcome = (
+        select(exchanges.c.model, builds.c.status, func.count(distinct(builds.c.id)).label("n"))
+        .join(builds, builds.c.id == exchanges.c.build_id)
+        .where(builds.c.status.in_([s.value for s in FINISHED]))
+        .group_by(exchanges.c.model, builds.c.status)
+    )
+    if provider is not None:
+        calls = calls.where(exchanges.c.provider == provider)
+        outcome = outcome.where(exchanges.c.provider == provider)
+    with store.engine.connect() as conn:
+        seen = {row.model: ModelStats(model=row.model, calls=int(row.calls),
+                                      mean_latency_s=None if row.latency is None else float(row.latency))
+                for row in conn.execute(calls)}
+        for row in conn.execute(outcome):
+            stats = seen.setdefault(row.model, ModelStats(model=row.model))
+            stats.builds_finished += int(row.n)
+            if row.status == BuildStatus.released.value:
+                stats.builds_released += int(row.n)
+    return seen
+
+
+def sla_violation_counts(store, now) -> dict[tuple[str, str], int]:
+    """(tier, measure) -> builds that missed that target: every build judged by `sla_report` from
+    its first successful diff and artifact steps (one grouped query, not one per build)."""
+    from types import SimpleNamespace
+
+    from mb_core.models import StepStatus
+    from mb_core.scheduling.sla import FIRST_ARTIFACT_STEP, RELEASE_STEP, sla_report
+    from mb_core.store.tables import build_steps
+
+    firsts = (
+        select(build_steps.c.build_id, build_steps.c.name,
+               func.min(build_steps.c.finished_at).label("finished_at"))
+        .where(build_steps.c.status == StepStatus.succeeded.value,
+               build_steps.c.name.in_([FIRST_ARTIFACT_STEP, RELEASE_STEP]))
+        .group_by(build_steps.c.build_id, build_steps.c.name)
+        .subquery()
+    )
+    query = (select(builds.c.id, builds.c.sla, builds.c.created_at, firsts.c.name, firsts.c.finished_at)
+             .outerjoin(firsts, firsts.c.build_id == builds.c.id)
+             .where(builds.c.status != BuildStatus.cancelled.value))
+    per_build: dict[str, tuple[str, object, list]] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(query):
+            entry = per_build.setdefault(row.id, (row.sla, row.created_at, []))
+            if row.name is not None:
+                entry[2].append(SimpleNamespace(name=row.name, status="succeeded",
+                                                finished_at=row.finished_at))
+    counts: dict[tuple[str, str], int] = {}
+    for sla, created_at, steps in per_build.values():
+        for violation in sla_report(sla, created_at, steps, now).violations:
+            key = (sla, violation.measure)
+            counts[key] = counts.get(key, 0) + 1
+    return counts

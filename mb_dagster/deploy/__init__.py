@@ -1,0 +1,1 @@
+"""Running the builder beyond one process: the production instance, its services, run workers."""
