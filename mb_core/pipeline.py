@@ -124,12 +124,24 @@ class BuildEnvironment:
             created = created.replace(tzinfo=UTC)
         elapsed = max(0.0, (datetime.now(UTC) - created).total_seconds())
         meters = [Meter.from_usage_totals(self.store.usage_totals(build.id),
-                                          Budget.from_env(os.environ), elapsed_before_s=elapsed)]
+                                          self._build_budget(build), elapsed_before_s=elapsed)]
         tenant_budget = Budget.from_env(os.environ, prefix="MB_TENANT_BUDGET")
         if tenant_budget != Budget():
             meters.append(Meter.from_usage_totals(self.store.usage_totals(tenant=build.tenant),
                                                   tenant_budget.model_copy(update={"max_seconds": None})))
         return meters
+
+    def _build_budget(self, build: BuildRun) -> Budget:
+        """MB_BUDGET_* and the build's kept budget flags (tokens, USD): the tighter limit holds
+        before every call. The flags' time budget counts running attempts, so the ladder keeps it."""
+        from mb_core.store.platform import kept_build_flags
+
+        budget = Budget.from_env(os.environ)
+        kept = kept_build_flags(self.store, build.id).run_budget()
+        tighter = {name: min(v for v in (getattr(budget, name), limit) if v is not None)
+                   for name, limit in (("max_tokens", kept.max_tokens), ("max_cost_usd", kept.max_cost_usd))
+                   if getattr(budget, name) is not None or limit is not None}
+        return budget.model_copy(update=tighter)
 
     def usage(self, build: BuildRun) -> dict:
         """Tokens and cost per role so far, the budget and what is left: the `usage` metadata."""
@@ -249,8 +261,10 @@ def generate_files(plan: ScaffoldPlan, ctx: AgentContext) -> GeneratedFiles:
 def inject_code_fault(env: BuildEnvironment, build: BuildRun, generated: GeneratedFiles) -> GeneratedFiles:
     """The codegen chaos seam: with chaos on, maybe one semantic fault in one generated module."""
     from mb_core.chaos import FaultInjector
+    from mb_core.platform.build_flags import chaos_settings
+    from mb_core.store.platform import kept_build_flags
 
-    injector = FaultInjector.from_env()
+    injector = FaultInjector(chaos_settings(kept_build_flags(env.store, build.id)))
     fault = injector.fault_at("codegen", build.id, build.attempt, faults=injector.settings.code_faults)
     if fault is None:
         return generated

@@ -28,7 +28,8 @@ from mb_core.models import (
     StepStatus,
 )
 from mb_core.pipeline import BuildEnvironment
-from mb_core.slo import budget_left, run_budget_from_env
+from mb_core.slo import budget_left
+from mb_core.store.platform import kept_build_flags
 from mb_dagster.build.assets import HEALING_TAG, ITERATION_TAG, PHASE_TAG
 
 log = logging.getLogger("mb.steps")
@@ -105,6 +106,8 @@ def ensure_partition(instance, build_id: str) -> None:
     if not instance.has_dynamic_partition("builds", build_id):
         instance.add_dynamic_partitions("builds", [build_id])
 
+
+NO_REPAIRS = RungLimits(retry=0, patch=0, replan=0)
 
 PHASE_JOBS = {RepairPhase.build: "build_job", RepairPhase.retry: "build_job",
               RepairPhase.patch: "repair_job", RepairPhase.replan: "replan_job"}
@@ -187,9 +190,11 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
           limits: RungLimits | None) -> DriverResult:
     ensure_partition(instance, build_id)
     store = env.store
+    flags = kept_build_flags(store, build_id)  # the flags kept at submission govern the build
     if store.get_budget(build_id) is None:
-        store.put_budget(run_budget_from_env(build_id))
-    limits = limits or RungLimits()
+        store.put_budget(flags.run_budget())
+    # With v4 off a build gets no healing: a failed first attempt rolls back.
+    limits = limits or (RungLimits() if flags.v4_enabled else NO_REPAIRS)
     phase, why = RepairPhase.build, "the first attempt"
     used: Counter[RepairPhase] = Counter()
     last_failure: FailureClass | None = None

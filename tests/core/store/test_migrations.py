@@ -16,8 +16,8 @@ from mb_core.store.tables import metadata
 
 TABLES = {"builds", "build_steps", "approvals", "exchanges", "repair_attempts", "circuit_breakers",
           "run_budgets", "chaos_events",
-          "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags"}
-HEAD = "0003_platform"
+          "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags", "build_flags"}
+HEAD = "0008_build_flags"
 
 
 def table_names(store: Store) -> set[str]:
