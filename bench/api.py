@@ -75,7 +75,7 @@ async def hammer(base: str, token: str, ids: list[str], clients: int, requests: 
             url = f"{base}/api/meta/v2/runs/{random.choice(ids)}"
             try:
                 response = await client.get(url)
-            except httpx.RemoteProtocolError:
+            except (httpx.RemoteProtocolError, httpx.ReadError):
                 # The server closed a kept-alive connection as this request went out (a loaded
                 # client idles past uvicorn's keep-alive): sent again, timed from the first try.
                 response = await client.get(url)
@@ -94,8 +94,9 @@ def scenario(runs: int, clients: int, requests: int) -> dict:
         token, ids = seed(home, runs)
         port = _free_port()
         env = {**os.environ, "MB_HOME": home, "DAGSTER_HOME": f"{home}/dagster"}
+        log = open(Path(home) / "serve.log", "wb")  # noqa: SIM115 - closed with the server
         server = subprocess.Popen([MB, "serve", "--port", str(port)], env=env, start_new_session=True,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(240):
@@ -106,7 +107,14 @@ def scenario(runs: int, clients: int, requests: int) -> dict:
                     time.sleep(0.25)
             asyncio.run(hammer(base, token, ids, 5, 50))  # warm-up: imports, the Dagster instance
             started = time.perf_counter()
-            latencies = asyncio.run(hammer(base, token, ids, clients, requests))
+            try:
+                latencies = asyncio.run(hammer(base, token, ids, clients, requests))
+            except httpx.HTTPError:
+                server.terminate()
+                server.wait(timeout=30)
+                log.close()
+                sys.stderr.write((Path(home) / "serve.log").read_text()[-3000:])
+                raise
             wall = time.perf_counter() - started
         finally:
             server.terminate()
