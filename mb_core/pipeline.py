@@ -139,12 +139,24 @@ class BuildEnvironment:
             created = created.replace(tzinfo=UTC)
         elapsed = max(0.0, (datetime.now(UTC) - created).total_seconds())
         meters = [Meter.from_usage_totals(self.store.usage_totals(build.id),
-                                          Budget.from_env(os.environ), elapsed_before_s=elapsed)]
+                                          self._build_budget(build), elapsed_before_s=elapsed)]
         tenant_budget = Budget.from_env(os.environ, prefix="MB_TENANT_BUDGET")
         if tenant_budget != Budget():
             meters.append(Meter.from_usage_totals(self.store.usage_totals(tenant=build.tenant),
                                                   tenant_budget.model_copy(update={"max_seconds": None})))
         return meters
+
+    def _build_budget(self, build: BuildRun) -> Budget:
+        """MB_BUDGET_* and the build's kept budget flags (tokens, USD): the tighter limit holds
+        before every call. The flags' time budget counts running attempts, so the ladder keeps it."""
+        from mb_core.store.platform import kept_build_flags
+
+        budget = Budget.from_env(os.environ)
+        kept = kept_build_flags(self.store, build.id).run_budget()
+        tighter = {name: min(v for v in (getattr(budget, name), limit) if v is not None)
+                   for name, limit in (("max_tokens", kept.max_tokens), ("max_cost_usd", kept.max_cost_usd))
+                   if getattr(budget, name) is not None or limit is not None}
+        return budget.model_copy(update=tighter)
 
     def usage(self, build: BuildRun) -> dict:
         """Tokens and cost per role so far, the budget and what is left: the `usage` metadata."""
@@ -174,7 +186,8 @@ def build_step(env: BuildEnvironment, build_id: str, name: str) -> Iterator[None
     started = time.perf_counter()
     try:
         # The step's seams (provider, store, sandbox, git apply) may meet the attempt's fault.
-        with chaos.attempt_scope(build_id, build.attempt, record=env.store.record_chaos_event):
+        with chaos.attempt_scope(build_id, build.attempt, injector=_chaos_injector(env, build_id),
+                                 record=env.store.record_chaos_event):
             chaos.kill_worker_at(name)
             yield
     except BaseException as exc:
@@ -262,6 +275,15 @@ def generate_files(plan: ScaffoldPlan, ctx: AgentContext) -> GeneratedFiles:
         deleted=sorted(set(app.deleted) | set(devops.deleted)),
         notes=app.notes + devops.notes,
     )
+
+
+def _chaos_injector(env: BuildEnvironment, build_id: str) -> chaos.FaultInjector:
+    """The build's injector: its kept META_V4_CHAOS_ENABLED switches it (platform < tenant < run),
+    the environment gives the probability, seed and seams."""
+    from mb_core.platform.build_flags import chaos_settings
+    from mb_core.store.platform import kept_build_flags
+
+    return chaos.FaultInjector(chaos_settings(kept_build_flags(env.store, build_id)))
 
 
 def inject_code_fault(env: BuildEnvironment, build: BuildRun, generated: GeneratedFiles) -> GeneratedFiles:

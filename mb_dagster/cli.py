@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -124,10 +125,12 @@ def build(text, file, guided, base, repo, provider, tenant, detach, sla) -> None
         raise InvalidSpec("a new build cannot be replayed: use `mb replay BUILD` for a past build")
 
     from mb_core.chaos import ChaosSettings
+    from mb_core.platform.build_flags import platform_defaults
     from mb_core.slo import run_budget_from_env
 
-    ChaosSettings.from_env()  # bad chaos or budget settings fail here, before any row
+    ChaosSettings.from_env()  # bad chaos, budget or flag settings fail here, before any row
     run_budget_from_env("check")
+    platform_defaults()
     env = _environment()
     if base:
         base_build = env.store.get_build(base)  # UnknownBuild before anything is created
@@ -156,6 +159,9 @@ def build(text, file, guided, base, repo, provider, tenant, detach, sla) -> None
         sla=sla or settings.sla,
     )
     env.store.create_build(run)
+    from mb_core.store.platform import PlatformStore
+
+    PlatformStore(env.store).freeze_build_flags(run)  # the flags this build obeys, wherever it runs
     if detach:
         say(f"submitted {build_id}: the submissions sensor starts it (make ui); "
                    f"`mb status {build_id}` follows it")
@@ -231,6 +237,7 @@ def status(build_id: str) -> None:
             if verdict.kind == "lost" else ""
         say(f"worker: {verdict.reason}{hint}")
     _say_variant(env, build_id)
+    _print_flags(env, build_id)
     for step in env.store.list_steps(build_id):
         seconds = f"{step.seconds:6.2f} s" if step.seconds is not None else "   …    "
         detail = f"  {step.detail}" if step.detail else ""
@@ -275,6 +282,16 @@ def _say_variant(env, build_id: str) -> None:
     if arm is not None:
         canary = f", canary {arm.canary_percent:g} %" if arm.canary_percent is not None else ", no canary set"
         say(f"variant: {arm.variant.value}{canary}")
+
+
+def _print_flags(env, build_id: str) -> None:
+    from mb_core.store.platform import PlatformStore
+
+    kept = PlatformStore(env.store).build_flags(build_id)
+    if kept is None:
+        say("flags: not resolved yet (they are when the build starts)")
+        return
+    say("flags: " + ", ".join(f"{key}={json.dumps(value)} ({source})" for key, value, source in kept.summary()))
 
 
 @main.command(name="list")

@@ -30,7 +30,8 @@ from mb_core.models import (
 )
 from mb_core.pipeline import BuildEnvironment
 from mb_core.reconcile import WorkerDriver
-from mb_core.slo import budget_left, run_budget_from_env
+from mb_core.slo import budget_left
+from mb_core.store.platform import kept_build_flags
 from mb_core.store.workers import give_back_lease, take_lease
 from mb_dagster.build.assets import HEALING_TAG, ITERATION_TAG, PHASE_TAG
 from mb_dagster.healing.judge import AttemptResult, first_error, judge_events, strip_exception_name
@@ -84,6 +85,9 @@ def ensure_partition(instance, build_id: str) -> None:
         instance.add_dynamic_partitions("builds", [build_id])
 
 
+NO_REPAIRS = RungLimits(retry=0, patch=0, replan=0)
+
+
 def judge_attempt(env: BuildEnvironment, build_id: str, attempt: int, result) -> AttemptResult:
     """What one run of an attempt came to, in the ladder's terms (the healing sensor reads the
     same from the event log)."""
@@ -128,9 +132,11 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
           limits: RungLimits | None) -> DriverResult:
     ensure_partition(instance, build_id)
     store = env.store
+    flags = kept_build_flags(store, build_id)  # the flags kept at submission govern the build
     if store.get_budget(build_id) is None:
-        store.put_budget(run_budget_from_env(build_id, sla=store.get_build(build_id).sla))
-    limits = limits or RungLimits()
+        store.put_budget(flags.run_budget(sla=store.get_build(build_id).sla))
+    # With v4 off a build gets no healing: a failed first attempt rolls back.
+    limits = limits or (RungLimits() if flags.v4_enabled else NO_REPAIRS)
     phase, why = RepairPhase.build, "the first attempt"
     used: Counter[RepairPhase] = Counter()
     last_failure: FailureClass | None = None

@@ -38,16 +38,22 @@ FLAGS: dict[str, FlagDefinition] = {
                        description="Share of builds assigned to the v4 variant, in percent."),
         FlagDefinition(key="META_V4_MAX_WORKERS", kind=int, default=2, minimum=1, maximum=64,
                        description="Builds of a tenant running at once."),
-        FlagDefinition(key="META_V4_BUDGET_TOKENS", kind=int, default=200_000, minimum=0,
-                       description="Tokens a build may spend."),
-        FlagDefinition(key="META_V4_BUDGET_USD", kind=float, default=5.0, minimum=0,
-                       description="US dollars a build may spend."),
-        FlagDefinition(key="META_V4_BUDGET_SECONDS", kind=int, default=1800, minimum=0,
-                       description="Wall time a build may take, in seconds."),
-        FlagDefinition(key="META_V4_BUDGET_ATTEMPTS", kind=int, default=3, minimum=1, maximum=20,
-                       description="Repair attempts a build may make."),
+        # The budgets' defaults are the run SLO settings' own (mb_core.slo): the environment
+        # gives the platform default, these flags override it per tenant or run.
+        FlagDefinition(key="META_V4_BUDGET_TOKENS", kind=int, default=2_000_000, minimum=0,
+                       description="Tokens a build may spend over all its attempts "
+                                   "(default: META_BUILDER_TOKEN_BUDGET)."),
+        FlagDefinition(key="META_V4_BUDGET_USD", kind=float, default=None, minimum=0,
+                       description="US dollars a build may spend over all its attempts "
+                                   "(default: META_V4_DEFAULT_COST_BUDGET_USD, unset: no limit)."),
+        FlagDefinition(key="META_V4_BUDGET_SECONDS", kind=float, default=900.0, minimum=0,
+                       description="Running seconds a build may take over all its attempts (default: "
+                                   "META_V4_DEFAULT_TIME_BUDGET_SECONDS, else META_BUILDER_TIMEOUT)."),
+        FlagDefinition(key="META_V4_BUDGET_ATTEMPTS", kind=int, default=4, minimum=1, maximum=20,
+                       description="Attempts a build may make (default: META_BUILDER_MAX_ITERATIONS)."),
         FlagDefinition(key="META_V4_CHAOS_ENABLED", kind=bool, default=False,
-                       description="Inject faults into builds to exercise healing."),
+                       description="Inject faults into builds to exercise healing (default: the "
+                                   "META_V4_CHAOS_ENABLED setting)."),
     )
 }
 

@@ -91,3 +91,15 @@ feature_flags = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("key", "scope", "tenant", "run_id", name="uq_feature_flags_key_scope_tenant_run_id"),
 )
+
+build_flags = Table(
+    "build_flags",
+    metadata,
+    # The flag values a build was resolved with at submission, kept so every process that runs or
+    # replays it obeys the same ones.
+    Column("build_id", String(ID_LENGTH), ForeignKey("builds.id", ondelete="CASCADE"), primary_key=True),
+    Column("tenant", String(NAME_LENGTH), nullable=False),
+    Column("values_json", Text, nullable=False),
+    Column("sources_json", Text, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=False),
+)

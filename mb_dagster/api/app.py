@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from mb_dagster.api import v2, v4
+from mb_dagster.api import keys, v2, v4
 from mb_dagster.api.documents import GenericDocument
 from mb_dagster.api.errors import install_error_handlers
 from mb_dagster.api.limits_body import BodySizeLimit
@@ -32,6 +32,7 @@ def create_app(svc: Service | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(v2.router)
     app.include_router(v4.router)
+    app.include_router(keys.router)
 
     @app.get("/healthz", response_model=GenericDocument, tags=["ops"])
     def healthz():

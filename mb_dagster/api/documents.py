@@ -63,9 +63,45 @@ class FlagSet(Strict):
     data: FlagDataIn
 
 
+class KeyAttributesIn(Strict):
+    user_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class KeyDataIn(Strict):
+    type: Literal["key"]
+    attributes: KeyAttributesIn
+
+
+class KeyCreate(Strict):
+    data: KeyDataIn
+
+
 # ---------------------------------------------------------------------------------------------
 # Responses
 # ---------------------------------------------------------------------------------------------
+
+
+class KeyAttributes(BaseModel):
+    user_id: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    token: str | None = None  # only in the answer that created the key: it is never shown again
+
+
+class KeyResource(BaseModel):
+    type: Literal["key"] = "key"
+    id: str
+    attributes: KeyAttributes
+    links: dict[str, str]
+
+
+class KeyDocument(BaseModel):
+    data: KeyResource
+
+
+class KeyListDocument(BaseModel):
+    data: list[KeyResource]
+    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 class ErrorObject(BaseModel):
@@ -137,6 +173,12 @@ class AssetLink(BaseModel):
     url: str
 
 
+class RunFlag(BaseModel):
+    key: str
+    value: bool | int | float | None
+    source: str  # env (the platform default), platform, tenant or run
+
+
 class RunAttributes(BaseModel):
     status: str
     tenant: str
@@ -152,6 +194,8 @@ class RunAttributes(BaseModel):
     gate: dict[str, Any] | None
     dagster_runs: list[DagsterRunLink]
     assets: list[AssetLink]
+    # The flag values kept with the run at submission, and where each came from.
+    flags: list[RunFlag] = Field(default_factory=list)
 
 
 class RunResource(BaseModel):

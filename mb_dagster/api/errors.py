@@ -51,8 +51,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status, exc.code, exc.detail, exc.headers)
 
     @app.exception_handler(MBError)
-    async def _mb_error(_request: Request, exc: MBError):
+    def _mb_error(request: Request, exc: MBError):
         status, code = _status_for(exc)
+        if status == 404:
+            audit_foreign_ids(request)
         return error_response(status, code, str(exc))
 
     @app.exception_handler(FlagError)
@@ -72,6 +74,30 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):
         return error_response(exc.status_code, "http_error", str(exc.detail))
+
+
+# Path (and query) parameters that name a record, and its kind.
+RECORD_PARAMETERS = {"spec_id": "spec", "run_id": "run", "key_id": "key", "user_id": "user"}
+
+
+def audit_foreign_ids(request: Request) -> None:
+    """A 404 because the caller named another tenant's record is a refused access: audited as
+    denied in the caller's tenant (the answer stays a plain 404, so it tells nothing)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return
+    platform = request.app.state.service.platform
+    named = {**request.query_params, **request.path_params, **getattr(request.state, "named", {})}
+    for parameter, kind in RECORD_PARAMETERS.items():
+        record_id = named.get(parameter)
+        if not record_id:
+            continue
+        owner = platform.owner_tenant(kind, record_id)
+        if owner is not None and owner != principal.tenant:
+            action = getattr(request.state, "action", None)
+            platform.audit(principal.tenant, principal.id, f"api.{action.value if action else 'read'}", kind,
+                           record_id, "denied", "another tenant's id")
+            return
 
 
 ERROR_RESPONSES = {

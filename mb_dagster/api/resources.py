@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from mb_core.models import BuildRun
-from mb_core.store.platform import SpecRecord, SpecRun
+from mb_core.store.platform import RunView, SpecRecord
 from mb_dagster.api.documents import (
     AssetLink,
     DagsterRunLink,
     RunAttributes,
+    RunDocument,
+    RunFlag,
     RunResource,
     SpecAttributes,
     SpecResource,
@@ -31,20 +32,19 @@ def spec_resource(spec: SpecRecord) -> SpecResource:
 
 def dagster_runs(svc: Service, build_id: str) -> list[DagsterRunLink]:
     """The Dagster runs that built (or released) this build, newest first."""
-    from dagster import RunsFilter
-
-    runs = svc.instance().get_runs(filters=RunsFilter(tags={"mb/build": build_id}), limit=20)
-    return [DagsterRunLink(run_id=run.run_id, job=run.job_name, status=run.status.value,
-                           url=f"{svc.dagster_ui_url}/runs/{run.run_id}") for run in runs]
+    return [DagsterRunLink(run_id=link.run_id, job=link.job, status=link.status,
+                           url=f"{svc.dagster_ui_url}/runs/{link.run_id}")
+            for link in svc.dagster_runs.runs_of(build_id)]
 
 
-def run_resource(svc: Service, build: BuildRun, link: SpecRun | None, with_dagster: bool = True) -> RunResource:
-    gate = svc.env.store.get_gate(build.id)
+def run_resource(svc: Service, view: RunView, with_dagster: bool = True) -> RunResource:
+    build, link, gate, kept = view.build, view.link, view.gate, view.flags
+    files = svc.env.assets
     assets = [
         AssetLink(key=key, partition=build.id,
                   url=f"{svc.dagster_ui_url}/assets/{key}?partition={build.id}")
         for key in BUILD_ASSETS
-        if svc.env.assets.path(key, build.id).exists()
+        if files.path(key, build.id).exists()
     ]
     return RunResource(
         id=build.id,
@@ -57,7 +57,13 @@ def run_resource(svc: Service, build: BuildRun, link: SpecRun | None, with_dagst
             gate=None if gate is None else gate.model_dump(mode="json", exclude={"build_id"}),
             dagster_runs=dagster_runs(svc, build.id) if with_dagster else [],
             assets=assets,
+            flags=[RunFlag(key=key, value=value, source=source)
+                   for key, value, source in (kept.summary() if kept else [])],
         ),
         links={"self": f"{V2}/runs/{build.id}", "timeline": f"{V4}/runs/{build.id}/timeline",
                **({"spec": f"{V2}/specs/{link.spec_id}"} if link else {})},
     )
+
+
+def run_document(svc: Service, tenant: str, build_id: str) -> RunDocument:
+    return RunDocument(data=run_resource(svc, svc.platform.run_view(tenant, build_id)))

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from openfeature import api as openfeature
-from openfeature.evaluation_context import EvaluationContext
 
 from mb_core.pipeline import BuildEnvironment
-from mb_core.platform.flag_provider import StoreFlagProvider
-from mb_core.platform.flags import FLAGS
 from mb_core.platform.ratelimit import TenantRateLimiter
 from mb_core.platform.roles import Action, may, roles_allowed
 from mb_core.store.platform import PlatformStore, Principal
+from mb_dagster.api.dagster_runs import DagsterRunIndex
 from mb_dagster.api.errors import ApiError
 
 DEFAULT_DAGSTER_UI = "http://127.0.0.1:3000"
@@ -32,15 +28,13 @@ class Service:
     dagster_ui_url: str = DEFAULT_DAGSTER_UI
     redis_url: str | None = None
     platform: PlatformStore = field(init=False)
-    flag_domain: str = field(init=False)
+    dagster_runs: DagsterRunIndex = field(init=False)
     _instance: Any = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
         self.platform = PlatformStore(self.env.store)
-        # A domain of its own: several services (tests) in one process keep their own provider.
-        self.flag_domain = f"mb-{uuid.uuid4().hex[:8]}"
-        openfeature.set_provider(StoreFlagProvider(self.platform.flag_values), domain=self.flag_domain)
+        self.dagster_runs = DagsterRunIndex(self.instance)
 
     @classmethod
     def from_env(cls, env: BuildEnvironment | None = None, environ: dict[str, str] | None = None) -> Service:
@@ -61,14 +55,7 @@ class Service:
 
     def flag(self, key: str, tenant: str, run_id: str = "") -> Any:
         """A flag's value for this tenant (and run) through the OpenFeature client."""
-        client = openfeature.get_client(domain=self.flag_domain)
-        context = EvaluationContext(targeting_key=tenant, attributes={"tenant": tenant, "run_id": run_id})
-        definition = FLAGS[key]
-        if definition.kind is bool:
-            return client.get_boolean_value(key, definition.default, context)
-        if definition.kind is int:
-            return client.get_integer_value(key, definition.default, context)
-        return client.get_float_value(key, definition.default, context)
+        return self.platform.flag(key, tenant, run_id)
 
     def limit(self, kind: str, tenant: str) -> None:
         decision = self.limiter.hit(kind, tenant)
@@ -86,7 +73,7 @@ def service(request: Request) -> Service:
     return request.app.state.service
 
 
-def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
            svc: Annotated[Service, Depends(service)]) -> Principal:
     if credentials is None or not credentials.credentials:
         raise ApiError(401, "unauthenticated", "no API key: send `Authorization: Bearer <key>`",
@@ -95,21 +82,32 @@ def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_
     if principal is None:
         raise ApiError(401, "unauthenticated", "the API key is unknown or revoked",
                        headers={"WWW-Authenticate": "Bearer"})
+    request.state.principal = principal  # the error handlers audit a refusal with who asked
     return principal
 
 
 def allowed(action: Action):
     """A dependency: the caller, when their role may do `action`; 401/403 otherwise."""
 
-    def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    def check(request: Request, principal: Annotated[Principal, Depends(caller)],
+              svc: Annotated[Service, Depends(service)]) -> Principal:
+        request.state.action = action
         if not may(principal.role, action):
             who = ", ".join(role.value for role in roles_allowed(action))
-            raise ApiError(403, "forbidden",
-                           f"role {principal.role.value} may not {action.value.replace('_', ' ')} "
-                           f"(allowed: {who})")
+            message = (f"role {principal.role.value} may not {action.value.replace('_', ' ')} "
+                       f"(allowed: {who})")
+            svc.platform.audit(principal.tenant, principal.id, f"api.{action.value}", "endpoint",
+                               endpoint_of(request), "denied", message)
+            raise ApiError(403, "forbidden", message)
         return principal
 
     return check
+
+
+def endpoint_of(request: Request) -> str:
+    """"METHOD /path/{template}" of the route asked (no ids, so no other tenant's data)."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"[:64]
 
 
 # Handler parameters: `principal: Reader` is the caller, when their role may read.
@@ -122,3 +120,4 @@ Decider = Annotated[Principal, Depends(allowed(Action.decide))]
 Canceller = Annotated[Principal, Depends(allowed(Action.cancel))]
 Auditor = Annotated[Principal, Depends(allowed(Action.read_audit))]
 FlagManager = Annotated[Principal, Depends(allowed(Action.manage_flags))]
+KeyManager = Annotated[Principal, Depends(allowed(Action.manage_keys))]

@@ -26,7 +26,7 @@ from mb_dagster.api.documents import (
     SpecDocument,
 )
 from mb_dagster.api.errors import ERROR_RESPONSES
-from mb_dagster.api.resources import V2, run_resource, spec_resource
+from mb_dagster.api.resources import V2, run_document, run_resource, spec_resource
 from mb_dagster.api.service import (
     Auditor,
     Canceller,
@@ -96,14 +96,13 @@ def start_run(spec_id: ResourceId, principal: Runner,
                    status=BuildStatus.submitted, provider=svc.env.settings.provider)
     build = svc.platform.submit_run(principal.tenant, spec_id, run, principal.id)
     svc.platform.audit(principal.tenant, principal.id, "run.start", "run", build.id, detail=f"spec {spec_id}")
-    return RunDocument(data=run_resource(svc, build, svc.platform.spec_of_run(principal.tenant, build.id)))
+    return run_document(svc, principal.tenant, build.id)
 
 
 @router.get("/runs/{run_id}", response_model=RunDocument, tags=["v2"])
 def get_run(run_id: ResourceId, principal: Reader,
             svc: Svc):
-    build = svc.platform.get_run(principal.tenant, run_id)
-    return RunDocument(data=run_resource(svc, build, svc.platform.spec_of_run(principal.tenant, run_id)))
+    return run_document(svc, principal.tenant, run_id)
 
 
 @router.get("/runs", response_model=RunListDocument, tags=["v2"])
@@ -111,8 +110,7 @@ def list_runs(principal: Reader, svc: Svc,
               limit: Annotated[int, Query(ge=1, le=200)] = 50,
               status: Annotated[BuildStatus | None, Query()] = None):
     builds = svc.platform.list_runs(principal.tenant, limit=limit, status=status.value if status else None)
-    data = [run_resource(svc, b, svc.platform.spec_of_run(principal.tenant, b.id), with_dagster=False)
-            for b in builds]
+    data = [run_resource(svc, view, with_dagster=False) for view in svc.platform.run_views(principal.tenant, builds)]
     return RunListDocument(data=data, meta={"count": len(data), "limit": limit})
 
 
@@ -120,47 +118,41 @@ def _decision(document: DecisionIn | None) -> str:
     return document.data.attributes.reason if document else ""
 
 
+def _decide(svc, principal: Principal, run_id: str, action: str, call, limit: str | None = None) -> RunDocument:
+    """The steps every gate decision shares: the run must be the caller's (404 first), the rate
+    limit counts, `call()` asks the driver; a refusal and a success are each audited once."""
+    svc.platform.get_run(principal.tenant, run_id)
+    if limit:
+        svc.limit(limit, principal.tenant)
+    try:
+        call()
+    except InvalidState as exc:
+        svc.platform.audit(principal.tenant, principal.id, action, "run", run_id, "refused", str(exc))
+        raise
+    svc.platform.audit(principal.tenant, principal.id, action, "run", run_id)
+    return run_document(svc, principal.tenant, run_id)
+
+
 @router.post("/runs/{run_id}/approve", response_model=RunDocument, tags=["v2"])
 def approve(run_id: ResourceId, principal: Decider, svc: Svc,
             document: Annotated[DecisionIn | None, Body()] = None):
     """Approve a run waiting at the gate; the approvals sensor releases it."""
-    svc.platform.get_run(principal.tenant, run_id)
-    svc.limit("approvals", principal.tenant)
-    try:
-        build, _ = driver.approve(svc.env, None, run_id, _reviewer(principal), _decision(document),
-                                  release_now=False)
-    except InvalidState as exc:
-        svc.platform.audit(principal.tenant, principal.id, "run.approve", "run", run_id, "refused", str(exc))
-        raise
-    svc.platform.audit(principal.tenant, principal.id, "run.approve", "run", run_id)
-    return RunDocument(data=run_resource(svc, build, svc.platform.spec_of_run(principal.tenant, run_id)))
+    return _decide(svc, principal, run_id, "run.approve", lambda: driver.approve(
+        svc.env, None, run_id, _reviewer(principal), _decision(document), release_now=False)[0],
+        limit="approvals")
 
 
 @router.post("/runs/{run_id}/reject", response_model=RunDocument, tags=["v2"])
 def reject(run_id: ResourceId, principal: Decider, svc: Svc,
            document: Annotated[DecisionIn | None, Body()] = None):
-    svc.platform.get_run(principal.tenant, run_id)
-    svc.limit("approvals", principal.tenant)
-    try:
-        build = driver.reject(svc.env, run_id, _reviewer(principal), _decision(document))
-    except InvalidState as exc:
-        svc.platform.audit(principal.tenant, principal.id, "run.reject", "run", run_id, "refused", str(exc))
-        raise
-    svc.platform.audit(principal.tenant, principal.id, "run.reject", "run", run_id)
-    return RunDocument(data=run_resource(svc, build, svc.platform.spec_of_run(principal.tenant, run_id)))
+    return _decide(svc, principal, run_id, "run.reject", lambda: driver.reject(
+        svc.env, run_id, _reviewer(principal), _decision(document)), limit="approvals")
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunDocument, tags=["v2"])
 def cancel(run_id: ResourceId, principal: Canceller,
            svc: Svc):
-    svc.platform.get_run(principal.tenant, run_id)
-    try:
-        build, _ = driver.cancel(svc.env, run_id)
-    except InvalidState as exc:
-        svc.platform.audit(principal.tenant, principal.id, "run.cancel", "run", run_id, "refused", str(exc))
-        raise
-    svc.platform.audit(principal.tenant, principal.id, "run.cancel", "run", run_id)
-    return RunDocument(data=run_resource(svc, build, svc.platform.spec_of_run(principal.tenant, run_id)))
+    return _decide(svc, principal, run_id, "run.cancel", lambda: driver.cancel(svc.env, run_id, svc.instance())[0])
 
 
 @router.get("/audit", response_model=GenericListDocument, tags=["v2"])

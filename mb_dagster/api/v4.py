@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from mb_core.errors import InvalidState
+from mb_core.platform.build_flags import platform_defaults
 from mb_core.platform.flags import FLAGS
 from mb_core.platform.runs import TimelineEvent, ordered_timeline, promotion_refusal
 from mb_core.store import observability
@@ -25,7 +26,7 @@ from mb_dagster.api.documents import (
     TimelineResource,
 )
 from mb_dagster.api.errors import ERROR_RESPONSES, ApiError
-from mb_dagster.api.resources import V4, run_resource
+from mb_dagster.api.resources import V4, run_document
 from mb_dagster.api.service import (
     Decider,
     FlagManager,
@@ -69,12 +70,12 @@ def promote(run_id: ResourceId, principal: V4Decider, svc: Svc):
     try:
         if refusal:
             raise InvalidState(refusal)
-        link = svc.platform.promote_run(principal.tenant, run_id, principal.id)
+        svc.platform.promote_run(principal.tenant, run_id, principal.id)
     except InvalidState as exc:
         svc.platform.audit(principal.tenant, principal.id, "run.promote", "run", run_id, "refused", str(exc))
         raise
     svc.platform.audit(principal.tenant, principal.id, "run.promote", "run", run_id)
-    return RunDocument(data=run_resource(svc, build, link))
+    return run_document(svc, principal.tenant, run_id)
 
 
 @router.get("/runs/{run_id}/timeline", response_model=TimelineDocument)
@@ -167,21 +168,27 @@ def flags(principal: Reader, svc: Svc,
     """Every flag's value for the caller's tenant (and a run), as the OpenFeature client resolves it."""
     if run_id:
         svc.platform.get_run(principal.tenant, run_id)
+    defaults = platform_defaults()
     return GenericListDocument(data=[
         GenericResource(type="flag", id=key, attributes={
-            "value": svc.flag(key, principal.tenant, run_id), "default": flag.default,
+            "value": svc.flag(key, principal.tenant, run_id), "default": defaults[key],
             "description": flag.description})
         for key, flag in FLAGS.items()
     ], meta={"tenant": principal.tenant, "run_id": run_id})
 
 
 @router.put("/flags/{key}", response_model=GenericDocument)
-def set_flag(key: FlagKey, document: FlagSet, principal: FlagManager,
-             svc: Svc):
-    """Set a flag for the caller's tenant or one of its runs (platform values: `mb flags set`)."""
+def set_flag(key: FlagKey, document: FlagSet, principal: FlagManager, svc: Svc, request: Request):
+    """Set a flag for the caller's tenant, or for one of its runs while that run is still
+    submitted (a run keeps the values it starts with); platform values: `mb flags set`."""
     attributes = document.data.attributes
-    value = svc.platform.set_flag(key, attributes.value, attributes.scope, tenant=principal.tenant,
-                                  run_id=attributes.run_id, updated_by=principal.id)
+    request.state.named = {"run_id": attributes.run_id}  # another tenant's run is audited as denied
     target = f"{key}@{attributes.scope}" + (f":{attributes.run_id}" if attributes.run_id else "")
+    try:
+        value = svc.platform.set_flag(key, attributes.value, attributes.scope, tenant=principal.tenant,
+                                      run_id=attributes.run_id, updated_by=principal.id)
+    except InvalidState as exc:
+        svc.platform.audit(principal.tenant, principal.id, "flag.set", "flag", target, "refused", str(exc))
+        raise
     svc.platform.audit(principal.tenant, principal.id, "flag.set", "flag", target, detail=f"value {value.value}")
     return GenericDocument(data=GenericResource(type="flag", id=key, attributes=value.model_dump(mode="json")))

@@ -9,6 +9,7 @@ asks again under the same run key, which Dagster launches once.
 from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, sensor
 
 from mb_core.models import BuildStatus
+from mb_core.store.platform import PlatformStore
 from mb_dagster.healing.requests import first_run_request
 from mb_dagster.jobs import build_job
 from mb_dagster.partitions import builds_partitions
@@ -21,7 +22,9 @@ BATCH = 10
         description="Requests a build run for each submitted build; the run claims it.")
 def submissions_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource) -> SensorResult:
     submitted = mb.environment().store.list_builds(limit=200, status=BuildStatus.submitted)
-    submitted = sorted(submitted, key=lambda b: (b.created_at, b.id))[:BATCH]  # oldest first
+    submitted = sorted(submitted, key=lambda b: (b.created_at, b.id))
+    # Each tenant starts at most META_V4_MAX_WORKERS builds at once (kept with each build).
+    submitted = PlatformStore(mb.environment().store).admitted(submitted)[:BATCH]  # oldest first
     if not submitted:
         return SensorResult(skip_reason="no new submissions")
     new = [b.id for b in submitted if not context.instance.has_dynamic_partition(builds_partitions.name, b.id)]

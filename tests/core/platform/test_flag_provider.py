@@ -41,7 +41,8 @@ def test_the_most_specific_value_wins_through_the_client():
     details = client.get_boolean_details("META_V4_CHAOS_ENABLED", True, _context("acme"))
     assert details.value is False and details.variant == "tenant" and details.reason == Reason.TARGETING_MATCH
     assert client.get_integer_value("META_V4_MAX_WORKERS", 0, _context("acme", "b1")) == 8
-    assert client.get_integer_value("META_V4_MAX_WORKERS", 0, _context("acme", "b2")) == 2  # the default
+    # Nothing set for that run or tenant: the caller's default (the environment's platform default).
+    assert client.get_integer_value("META_V4_MAX_WORKERS", 3, _context("acme", "b2")) == 3
     assert ("acme", "b1") in asked
 
 

@@ -31,13 +31,27 @@ ENDPOINTS = [
     ("GET", "/api/meta/v4/chaos/stats", None, Action.read),
     ("GET", "/api/meta/v4/flags", None, Action.read),
     ("PUT", "/api/meta/v4/flags/META_V4_MAX_WORKERS", FLAG, Action.manage_flags),
+    ("GET", "/api/meta/v2/keys", None, Action.manage_keys),
+    ("POST", "/api/meta/v2/keys", {"data": {"type": "key", "attributes": {"user_id": "{user}"}}},
+     Action.manage_keys),
+    ("POST", "/api/meta/v2/keys/{key}/revoke", None, Action.manage_keys),
 ]
 BY_ID = [e for e in ENDPOINTS if "{" in e[1]]
 
 
 def _ids(api) -> dict[str, str]:
     spec = api.create_spec()
-    return {"spec": spec, "run": api.start_run(spec)}
+    user = api.users["acme:viewer"]
+    # A second key of the viewer's, to revoke: the matrix's callers keep theirs.
+    key = api.service.platform.issue_key("acme", user).key.id
+    return {"spec": spec, "run": api.start_run(spec), "user": user, "key": key}
+
+
+def _fill(body, ids):
+    """The body with its {placeholders} filled."""
+    if isinstance(body, dict):
+        return {k: _fill(v, ids) for k, v in body.items()}
+    return body.format(**ids) if isinstance(body, str) else body
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -45,7 +59,7 @@ def test_role_by_endpoint_matrix(api, role):
     ids = _ids(api)
     outcomes = {}
     for method, path, body, action in ENDPOINTS:
-        response = api.call(f"acme:{role.value}", method, path.format(**ids), json=body)
+        response = api.call(f"acme:{role.value}", method, path.format(**ids), json=_fill(body, ids))
         outcomes[(method, path)] = response.status_code
         if may(role, action):
             assert response.status_code not in (401, 403, 500), (role, method, path, response.text)
@@ -53,6 +67,11 @@ def test_role_by_endpoint_matrix(api, role):
             assert response.status_code == 403, (role, method, path, response.text)
             assert response.json()["errors"][0]["code"] == "forbidden"
     assert len(outcomes) == len(ENDPOINTS)
+    # Every refusal is audited once, as denied, naming the endpoint (never an id).
+    denied = [e for e in api.service.platform.list_audit("acme", limit=500) if e.outcome == "denied"]
+    expected = [(f"api.{action.value}", method) for method, _, _, action in ENDPOINTS if not may(role, action)]
+    assert sorted((e.action, e.target_id.split(" ")[0]) for e in denied) == sorted(expected)
+    assert not any(value in e.target_id for e in denied for value in ids.values())
 
 
 def test_every_endpoint_refuses_a_missing_or_revoked_key(api):
@@ -77,20 +96,29 @@ def test_another_tenants_ids_answer_404_and_change_nothing(api, advance):
     advance(store, ids["run"], "awaiting_approval")
     before = store.get_build(ids["run"])
     audit_before = api.service.platform.list_audit("acme")
-    for method, path, body, _ in BY_ID:
-        if "{" not in path:
-            continue
-        response = api.call("globex:owner", method, path.format(**ids), json=body)
+    keys_before = api.service.platform.list_keys("acme")
+    foreign = [*BY_ID, ("POST", "/api/meta/v2/keys", {"data": {"type": "key", "attributes": {"user_id": "{user}"}}},
+                        Action.manage_keys)]
+    nowhere = {"spec": "s-nowhere", "run": "b-nowhere", "user": "u-nowhere", "key": "k-nowhere"}
+    for method, path, body, _ in foreign:
+        response = api.call("globex:owner", method, path.format(**ids), json=_fill(body, ids))
         assert response.status_code == 404, (method, path, response.text)
         # Exactly what an id that exists nowhere answers: nothing of the row, not even its tenant.
-        unknown = api.call("globex:owner", method, path.format(spec="s-nowhere", run="b-nowhere"), json=body)
+        unknown = api.call("globex:owner", method, path.format(**nowhere), json=_fill(body, nowhere))
         assert (response.json()["errors"][0]["code"], response.json()["errors"][0]["title"]) == (
             unknown.json()["errors"][0]["code"], unknown.json()["errors"][0]["title"])
         assert "acme" not in response.text and "library" not in response.text
     assert store.get_build(ids["run"]) == before
     assert store.get_gate(ids["run"]).decision is ApprovalDecision.pending
     assert api.service.platform.list_audit("acme") == audit_before
-    assert api.service.platform.list_audit("globex") == []
+    assert api.service.platform.list_keys("acme") == keys_before
+    # Each try at another tenant's id is audited once, as denied, in the caller's tenant; the ids
+    # that exist nowhere are plain 404s.
+    denied = sorted((e.target_type, e.target_id, e.outcome) for e in api.service.platform.list_audit("globex"))
+    kinds = {"spec": "spec", "run": "run", "key": "key", "user": "user"}
+    expected = sorted((kind, ids[name], "denied") for _, path, body, _ in foreign
+                      for name, kind in kinds.items() if "{" + name + "}" in path + str(body))
+    assert denied == expected
     assert api.service.platform.get_spec("acme", ids["spec"]).plan_json is None
 
 
