@@ -3,6 +3,7 @@
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
 
+from mb_dagster.build.metadata import run_tags
 from mb_dagster.jobs import build_job
 from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
@@ -18,7 +19,7 @@ def submissions_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource
     return SensorResult(
         run_requests=[
             RunRequest(partition_key=b.id, run_key=f"build:{b.id}",
-                       tags={"mb/build": b.id, "mb/provider": b.provider, "mb/tenant": b.tenant})
+                       tags={**run_tags(b), "mb/provider": b.provider, "mb/tenant": b.tenant})
             for b in claimed
         ],
         dynamic_partitions_requests=[builds_partitions.build_add_request(ids)],

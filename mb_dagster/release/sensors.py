@@ -5,6 +5,7 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Se
 
 from mb_core.lifecycle import BuildEvent
 from mb_core.models import BuildStatus
+from mb_dagster.build.metadata import run_tags
 from mb_dagster.jobs import release_job
 from mb_dagster.resources import MetaBuilderResource
 
@@ -18,7 +19,7 @@ def approvals_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource) 
         # Compare-and-set: the CLI's own driver may claim the same build; only one releases it.
         if store.transition(build.id, BuildEvent.start_release, expected={BuildStatus.approved}):
             requests.append(RunRequest(partition_key=build.id, run_key=f"release:{build.id}",
-                                       tags={"mb/build": build.id}))
+                                       tags=run_tags(build)))
     if not requests:
         return SensorResult(skip_reason="no approved builds waiting")
     return SensorResult(run_requests=requests)
