@@ -18,11 +18,13 @@ from mb_dagster.release import assets as release_assets
 from mb_dagster.release.sensors import approvals_sensor
 from mb_dagster.replay.jobs import replay_job
 from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager
+from mb_dagster.review.jobs import approve_build_job, reject_build_job
 
 defs = Definitions(
     assets=load_assets_from_modules([build_assets, release_assets]),
     asset_checks=[*eval_report_checks, golden_expectations],
-    jobs=[build_job, release_job, replay_job, repair_job, replan_job],
+    jobs=[build_job, release_job, replay_job, repair_job, replan_job, approve_build_job,
+          reject_build_job],
     sensors=[submissions_sensor, approvals_sensor, build_failure_sensor],
     resources={"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()},
 )
