@@ -35,6 +35,7 @@ from mb_core.agents.io import (
     SecurityInput,
 )
 from mb_core.agents.registry import definition_for
+from mb_core.agents.reviewer import declared_operations
 from mb_core.agents.security import effective_risk
 from mb_core.asset_files import AssetFiles
 from mb_core.chaos import corrupt_generated
@@ -496,7 +497,8 @@ def produce_artifact(env: BuildEnvironment, build: BuildRun, plan: ScaffoldPlan,
             ReviewInput(
                 plan=plan,
                 diff=DiffStats(files_changed=diff.files_changed, added_lines=diff.added_lines,
-                               removed_lines=diff.removed_lines, sha256=diff.sha256),
+                               removed_lines=diff.removed_lines, sha256=diff.sha256,
+                               operations=declared_operations(diff.patch)),
                 report=report,
                 approval_threshold=env.settings.risk_threshold,
             ),

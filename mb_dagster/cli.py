@@ -11,6 +11,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Self
 
 import click
 
@@ -18,7 +19,7 @@ from mb_core.errors import InvalidSpec, InvalidState, MBError
 from mb_core.models import BuildRun, BuildStatus, SpecMode
 from mb_core.settings import Settings
 from mb_core.submission import spec_text_from_bytes, spec_text_from_file
-from mb_dagster.terminal import json_printable, say
+from mb_dagster.terminal import json_printable, printable, say, short_title
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # Preview/beta notices (partitioned asset checks) are for developers, not for every CLI run.
@@ -26,20 +27,64 @@ warnings.filterwarnings("ignore", message=r".*(preview|beta).*")
 
 
 class StepPrinter(logging.Handler):
-    """Prints each build step as it finishes, with its time (records from mb_core.pipeline)."""
+    """Prints each build step as it starts and as it ends, with its time (records from
+    mb_core.pipeline). On a terminal a running step shows a spinner with its elapsed time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live = None
+        if sys.stdout.isatty():
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.live = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                 TimeElapsedColumn(), console=Console(highlight=False),
+                                 transient=True)
+        self.tasks: dict[str, int] = {}
+        self.accounted = 0.0  # seconds of the lines printed so far
+
+    def __enter__(self) -> Self:
+        if self.live is not None:
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+    def _line(self, text: str) -> None:
+        if self.live is not None:
+            self.live.console.print(printable(text), markup=False)
+        else:
+            say(text)
+
+    def step_started(self, step: str) -> None:
+        if self.live is not None:
+            self.tasks[step] = self.live.add_task(f"    {step:<12}", total=None)
+        else:
+            self._line(f"  ..  {step:<12} started")
+
+    def step_ended(self, step: str, mark: str, seconds: float, detail: str = "") -> None:
+        task = self.tasks.pop(step, None)
+        if task is not None and self.live is not None:
+            self.live.remove_task(task)
+        self.accounted += seconds
+        self._line(f"  {mark:<3} {step:<12} {seconds:6.2f} s" + (f"  ({detail})" if detail else ""))
 
     def emit(self, record: logging.LogRecord) -> None:
         step = getattr(record, "mb_step", None)
         if step is None:
             return
         if record.getMessage() == "started":
+            self.step_started(step)
             return
         if record.getMessage() in ("repair", "chaos"):
-            say(f"  {record.getMessage():<3} {getattr(record, 'mb_detail', '')}")
+            self._line(f"  {record.getMessage():<3} {getattr(record, 'mb_detail', '')}")
             return
-        seconds = getattr(record, "mb_seconds", 0.0)
         mark = "ok" if record.getMessage() == "succeeded" else "FAILED"
-        say(f"  {mark:<3} {step:<12} {seconds:6.2f} s")
+        # A failure's detail is the build's error, printed once at the end.
+        self.step_ended(step, mark, getattr(record, "mb_seconds", 0.0),
+                        getattr(record, "mb_detail", "") if mark == "ok" else "")
 
 
 def _environment():
@@ -60,7 +105,16 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 class MBGroup(click.Group):
-    """Turns every MBError into a one-line message and a non-zero exit."""
+    """Turns every MBError into a one-line message and a non-zero exit; `mb --help` lists each
+    command with its whole first sentence (wrapped, never cut with "...")."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = [(name, cmd.get_short_help_str(limit=1000)) for name, cmd in
+                ((n, self.get_command(ctx, n)) for n in self.list_commands(ctx))
+                if cmd is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:
@@ -69,7 +123,7 @@ class MBGroup(click.Group):
             _fail(str(exc), exc.exit_code)
 
 
-@click.group(cls=MBGroup)
+@click.group(cls=MBGroup, context_settings={"max_content_width": 200})
 @click.version_option(package_name="meta-builder")
 def main() -> None:
     """Meta-Builder: a plain-language specification in, a generated, tested scaffold out."""
@@ -169,7 +223,7 @@ def build(text, file, guided, base, repo, provider, tenant, detach, sla) -> None
 
     from mb_dagster import driver
 
-    say(f"build {build_id} ({provider})")
+    say(f"build {build_id} ({provider}): {short_title(spec_text)}")
     handler = StepPrinter()
     steps_log = logging.getLogger("mb.steps")
     steps_log.addHandler(handler)
@@ -177,9 +231,18 @@ def build(text, file, guided, base, repo, provider, tenant, detach, sla) -> None
     steps_log.propagate = False
     started = time.perf_counter()
     try:
-        instance = _instance(env)
-        _note_lost_builds(env, instance, build_id)
-        result = driver.run_build(env, instance, build_id)
+        with handler:
+            # Opening the instance and loading the definitions is time the user waits too.
+            handler.step_started("dagster")
+            instance = _instance(env)
+            driver.load_definitions()
+            _note_lost_builds(env, instance, build_id)
+            handler.step_ended("dagster", "ok", time.perf_counter() - started)
+            result = driver.run_build(env, instance, build_id)
+            rest = time.perf_counter() - started - handler.accounted
+            # What no step measures: Dagster starting and ending each run, loading the asset
+            # values between steps and writing the event log.
+            handler.step_ended("dagster runs", "ok", max(0.0, rest))
     finally:
         steps_log.removeHandler(handler)
     _print_outcome(env, result.build, result.artifact, time.perf_counter() - started)
@@ -205,7 +268,9 @@ def _print_outcome(env, build: BuildRun, artifact, seconds: float | None = None)
                    f"{report.tests_errored} errors in the sandbox ({isolation})")
     gate = env.store.get_gate(build.id)
     if gate is not None:
-        say(f"risk {gate.risk_score}/100: {gate.decision.value} ({gate.reason})")
+        why = f" ({gate.reason})" if gate.reason else ""
+        by = f" by {gate.decided_by}" if gate.decided_by and gate.decided_by != "gate" else ""
+        say(f"risk {gate.risk_score}/100: {gate.decision.value}{by}{why}")
     if artifact is not None:
         say(f"artifact:  {artifact.zip_path}")
         say(f"PR body:   {artifact.pr_body_path}")
@@ -216,11 +281,32 @@ def _print_outcome(env, build: BuildRun, artifact, seconds: float | None = None)
         say(f"{build.status.value} in {seconds:.1f} s")
 
 
+def _resolve(env, given: str | None) -> str:
+    """A build id from what the user typed: the whole id, a unique prefix of it or of its random
+    tail, or nothing for the latest build."""
+    if given is None:
+        latest = env.store.list_builds(limit=1)
+        if not latest:
+            raise InvalidState("no builds yet: mb build \"Build a CRM system with contacts and deals\"")
+        return latest[0].id
+    matches = env.store.find_build_ids(given.strip(), limit=6)
+    if given.strip() in matches:
+        return given.strip()
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        env.store.get_build(given)  # the store's own one-line "unknown build"
+    shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+    raise InvalidSpec(f"build id prefix {given!r} is ambiguous: {shown}")
+
+
 @main.command()
-@click.argument("build_id")
-def status(build_id: str) -> None:
-    """Show a build's status, steps and gate."""
+@click.argument("build_id", required=False)
+def status(build_id: str | None) -> None:
+    """Show a build's status, steps and gate (the latest build without BUILD_ID; a unique prefix
+    of an id is enough)."""
     env = _environment()
+    build_id = _resolve(env, build_id)
     build = env.store.get_build(build_id)
     say(f"build {build.id}: {build.status.value}  (provider {build.provider}, "
                f"tenant {build.tenant}, created {build.created_at:%Y-%m-%d %H:%M:%S})")
@@ -254,7 +340,9 @@ def status(build_id: str) -> None:
     gate = env.store.get_gate(build_id)
     if gate:
         by = f" by {gate.decided_by}" if gate.decided_by else ""
-        say(f"gate: {gate.decision.value}{by}: risk {gate.risk_score} "
+        when = f" at {gate.decided_at:%Y-%m-%d %H:%M:%S}" if gate.decided_at else ""
+        why = f": {gate.reason}" if gate.reason and gate.decision.value in ("approved", "rejected") else ""
+        say(f"gate: {gate.decision.value}{by}{when}{why}; risk {gate.risk_score} "
                    f"(threshold {gate.threshold})")
     artifact_dir = env.artifact_dir(build_id)
     if artifact_dir.exists():
@@ -297,17 +385,28 @@ def _print_flags(env, build_id: str) -> None:
 @main.command(name="list")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--status", "status_", type=click.Choice([s.value for s in BuildStatus]), default=None)
-def list_builds(limit: int, status_: str | None) -> None:
-    """List recent builds."""
+@click.option("--no-golden", is_flag=True, help="Leave out the builds of the golden-task suite.")
+def list_builds(limit: int, status_: str | None, no_golden: bool) -> None:
+    """List recent builds, newest first (golden-task builds marked with *)."""
+    from mb_dagster.golden import GOLDEN_TENANT
+
     env = _environment()
     builds = env.store.list_builds(limit=limit, status=BuildStatus(status_) if status_ else None)
+    if no_golden:
+        builds = [b for b in builds if b.tenant != GOLDEN_TENANT]
     if not builds:
         say("no builds yet: mb build \"Build a CRM system with contacts and deals\"")
         return
+    say(f"  {'build':<26} {'created (UTC)':<17} {'status':<18} {'risk':>4}  title")
     for b in builds:
-        first_line = b.spec_text.splitlines()[0][:60]
+        mark = "*" if b.tenant == GOLDEN_TENANT else " "
         risk = "-" if b.risk_score is None else str(b.risk_score)
-        say(f"{b.id:<24} {b.status.value:<18} risk {risk:>3}  {first_line}")
+        # `say` shows a control character of the spec escaped, so the title keeps them.
+        title = " ".join(next((ln for ln in b.spec_text.splitlines() if ln.strip()), "").split())
+        title = title if len(title) <= 60 else title[:59].rstrip() + "…"
+        say(f"{mark} {b.id:<26} {b.created_at:%Y-%m-%d %H:%M}  {b.status.value:<18} {risk:>4}  {title}")
+    if any(b.tenant == GOLDEN_TENANT for b in builds):
+        say("* a golden-task build (mb list --no-golden leaves them out)")
 
 
 SHOWABLE = {"spec": "ScaffoldSpec", "plan": "ScaffoldPlan", "diff": "DiffArtifact",
@@ -317,12 +416,14 @@ SHOWABLE = {"spec": "ScaffoldSpec", "plan": "ScaffoldPlan", "diff": "DiffArtifac
 @main.command()
 @click.argument("build_id")
 @click.argument("what", type=click.Choice(list(SHOWABLE)))
-def show(build_id: str, what: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="The raw value as JSON (spec, plan, report).")
+def show(build_id: str, what: str, as_json: bool) -> None:
     """Print a build's spec, plan, diff, eval report, artifact record or PR body."""
     from mb_core import models
+    from mb_dagster.show import RENDERERS
 
     env = _environment()
-    env.store.get_build(build_id)
+    build_id = _resolve(env, build_id)
     if what == "pr":
         path = env.artifact_dir(build_id) / "PR_BODY.md"
         if not path.exists():
@@ -335,6 +436,8 @@ def show(build_id: str, what: str) -> None:
         raise InvalidState(f"build {build_id} has no {what} (yet)")
     if what == "diff":
         say(value.patch, nl=False, raw_when_piped=True)
+    elif what in RENDERERS and not as_json:
+        say(RENDERERS[what](value), nl=False)
     else:
         click.echo(json_printable(value.model_dump_json(indent=2)))
 
@@ -349,6 +452,7 @@ def approve(build_id: str, by: str, reason: str, no_release: bool) -> None:
     from mb_dagster import driver
 
     env = _environment()
+    build_id = _resolve(env, build_id)
     instance = None if no_release else _instance(env)
     build, artifact = driver.approve(env, instance, build_id, by, reason, release_now=not no_release)
     say(f"approved {build_id} by {by}")
@@ -363,7 +467,8 @@ def reject(build_id: str, by: str, reason: str) -> None:
     """Reject a build waiting at the gate: it is never released."""
     from mb_dagster import driver
 
-    build = driver.reject(_environment(), build_id, by, reason)
+    env = _environment()
+    build = driver.reject(env, _resolve(env, build_id), by, reason)
     say(f"rejected {build.id} by {by}")
 
 
@@ -395,7 +500,11 @@ def ui(port: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    proc = subprocess.Popen(cmd, preexec_fn=reset_signals, cwd=REPO_ROOT)
+    # Started from DAGSTER_HOME: from the repository root dagster dev warns that the dagster.yaml
+    # there (the template) is not the instance's. Its notice that `dagster dev` is superseded by
+    # `dg dev` (a tool this project does not install) is silenced.
+    env = {**os.environ, "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded"}
+    proc = subprocess.Popen(cmd, preexec_fn=reset_signals, cwd=os.environ["DAGSTER_HOME"], env=env)
     try:
         sys.exit(proc.wait())
     except KeyboardInterrupt:

@@ -21,11 +21,13 @@ from mb_dagster.release import assets as release_assets
 from mb_dagster.release.sensors import approvals_sensor
 from mb_dagster.replay.jobs import replay_job
 from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager
+from mb_dagster.review.jobs import approve_build_job, reject_build_job
 
 defs = Definitions(
     assets=load_assets_from_modules([build_assets, release_assets, canary_assets]),
     asset_checks=[*eval_report_checks, golden_expectations, no_significant_regression],
-    jobs=[build_job, release_job, replay_job, repair_job, replan_job, rollback_job, canary_report_job],
+    jobs=[build_job, release_job, replay_job, repair_job, replan_job, rollback_job, canary_report_job,
+          approve_build_job, reject_build_job],
     schedules=[canary_report_schedule],
     sensors=[submissions_sensor, approvals_sensor, healing_sensor, reconciler_sensor],
     resources={"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()},

@@ -55,6 +55,13 @@ def _defs():
     return defs
 
 
+def load_definitions() -> None:
+    """Import the definitions and resolve the jobs now (a few seconds), so the first step's time
+    is the step's own."""
+    _defs().resolve_all_job_defs()
+
+
+
 def _first_error(result) -> str:
     return first_error(result.all_events)
 
@@ -68,16 +75,44 @@ def failed_blocking_checks(result) -> list[str]:
     return blocking_failures(result.all_events)
 
 
-def execute_job(instance, job_name: str, build_id: str, tags: dict[str, str] | None = None):
+def execute_job(instance, job_name: str, build_id: str, tags: dict[str, str] | None = None,
+                build: BuildRun | None = None):
+    """One run of a job for a build's partition; with `build`, the run carries its title tag."""
+    from mb_dagster.build.metadata import run_tags
+
     job = _defs().resolve_job_def(job_name)
-    return job.execute_in_process(
+    result = job.execute_in_process(
         # The CLI prints its own one-line steps; Dagster's console log stays in the event log.
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         instance=instance,
         partition_key=build_id,
         raise_on_error=False,
-        tags={"mb/build": build_id, **(tags or {})},
+        tags={"mb/build": build_id, **(run_tags(build) if build else {}), **(tags or {})},
     )
+    report_check_time(instance, result, build_id)
+    return result
+
+
+def report_check_time(instance, result, build_id: str) -> None:
+    """The quality gates run as steps of their own after eval_report (about 0.3-1 s each): say
+    how long they took, so the CLI's step times add up to the build's."""
+    from dagster import DagsterEventType
+
+    started: dict[str, float] = {}
+    seconds, count = 0.0, 0
+    for record in instance.all_logs(result.run_id, of_type={
+            DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}):
+        key = record.step_key or ""
+        if not key.startswith("eval_report_"):
+            continue
+        if record.dagster_event.event_type == DagsterEventType.STEP_START:
+            started[key] = record.timestamp
+        elif key in started:
+            seconds += record.timestamp - started.pop(key)
+            count += 1
+    if count:
+        log.info("succeeded", extra={"mb_build": build_id, "mb_step": "checks", "mb_seconds": seconds,
+                                     "mb_detail": f"{count} quality gates"})
 
 
 def ensure_partition(instance, build_id: str) -> None:
@@ -152,7 +187,7 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
             # The iteration counts this drive's attempts (a rerun starts again at 1, so a replayed
             # build asks its agents exactly what it asked when it was recorded).
             **(tags or {}), PHASE_TAG: phase.value, ITERATION_TAG: str(1 + sum(used.values())),
-            HEALING_TAG: "1"})
+            HEALING_TAG: "1"}, build=build)
         run_ids.append(result.run_id)
         outcome = judge_attempt(env, build_id, build.attempt, result)
         tokens_after, cost_after = _spend(env, build_id)
@@ -207,7 +242,7 @@ def release(env: BuildEnvironment, instance, build_id: str) -> tuple[BuildArtifa
     """Runs the release job for a build this driver has claimed (status releasing)."""
     take_lease(env.store, build_id, env.store.get_build(build_id).attempt, WorkerDriver.cli)
     try:
-        result = execute_job(instance, "release_job", build_id)
+        result = execute_job(instance, "release_job", build_id, build=env.store.get_build(build_id))
     finally:
         give_back_lease(env.store, build_id, pid=os.getpid())
     if not result.success:

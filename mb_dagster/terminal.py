@@ -45,3 +45,22 @@ def say(text: str, err: bool = False, nl: bool = True, one_line: bool = False,
     if not (raw_when_piped and not stream.isatty()):
         text = printable(text, one_line=one_line)
     click.echo(text, err=err, nl=nl)
+
+
+TITLE_CHARS = 60
+
+
+def first_line(text: str) -> str:
+    """The first non-blank line of a spec, whitespace collapsed and control characters dropped
+    (the UI's run lists and `mb list` show it)."""
+    for line in text.splitlines():
+        line = " ".join(_UNSAFE_ONE_LINE.sub(" ", line).split())
+        if line:
+            return line
+    return ""
+
+
+def short_title(text: str, limit: int = TITLE_CHARS) -> str:
+    """`first_line`, cut at `limit` characters with an ellipsis."""
+    line = first_line(text)
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

@@ -62,6 +62,9 @@ class DiffStats(Model):
     added_lines: int
     removed_lines: int
     sha256: str
+    # HTTP operations the diff's application code declares (route decorators), counted from the
+    # patch: what the service really serves, which the plan's endpoint list undercounts.
+    operations: int | None = None
 
 
 class ReviewInput(Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mb_core.agents.base import AgentDefinition, AgentRole
 from mb_core.agents.io import ReviewInput, ReviewOutput
 from mb_core.agents.security import finding_notes
@@ -24,6 +26,20 @@ def _requirements_section(report) -> list[str]:
     if left:
         lines += ["", "**Not built or not proven:**", *[f"- {unmet_line(r)}" for r in left]]
     return [*lines, "", traceability_table(rows)]
+
+
+_ROUTE = re.compile(r"^\+\s*@\w+\.(get|post|put|patch|delete)\(", re.MULTILINE)
+
+
+def declared_operations(patch: str) -> int:
+    """HTTP operations the added Python lines of a patch declare (`@router.get(`, `@app.post(`)."""
+    count, python = 0, False
+    for line in patch.splitlines():
+        if line.startswith("+++ "):
+            python = line.endswith(".py") and not line[4:].removeprefix("b/").startswith("tests/")
+        elif python and _ROUTE.match(line):
+            count += 1
+    return count
 
 
 def write_review(inp: ReviewInput) -> ReviewOutput:
@@ -56,8 +72,9 @@ def write_review(inp: ReviewInput) -> ReviewOutput:
         "### What this builds",
         _table(["entity", "fields", "PII fields"], entity_rows),
         "",
-        f"Endpoints: {len(plan.endpoints)}. Roles: {', '.join(r.name for r in plan.roles)}. "
-        f"Features: {', '.join(sorted({f'{f.kind.value} ({f.entity})' for f in plan.features})) or 'none'}.",
+        (f"Endpoints: {diff.operations if diff.operations else len(plan.endpoints)}. "
+         f"Roles: {', '.join(r.name for r in plan.roles)}. "
+         f"Features: {', '.join(sorted({f'{f.kind.value} ({f.entity})' for f in plan.features})) or 'none'}."),
         "",
         "### Risk",
         f"Score **{score}/100** (approval threshold {inp.approval_threshold}): "

@@ -12,7 +12,7 @@ import jinja2
 from mb_core.codegen import naming, rule_tests, sources
 from mb_core.codegen.blueprint import Blueprint, Column, Entity, Link, resolve
 from mb_core.codegen.errors import PlanNotRenderable
-from mb_core.codegen.versions import PINNED, TOOLS
+from mb_core.codegen.versions import DEV, PINNED, RUNTIME, TOOLS
 from mb_core.models import GeneratedFile, ImplementedElement, ScaffoldPlan
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -410,21 +410,29 @@ def _entity_test_plan(bp: Blueprint, ent: Entity) -> dict:
         update = {"col": col, "expr": expr, "compare": True, "uses_n": bool(re.search(r"\bn\b", expr))}
     invalid_col = next((c for c in creatable if c.name not in schedule_cols), None)
     invalid = {"col": invalid_col, "expr": sources.invalid_json(invalid_col)} if invalid_col else None
-    filt = None
+    # One test per filter the README lists that a create request can set (enum, boolean, parent).
+    filters = []
     for col in ent.filters:
         if not col.in_create:
+            # Set by the service (a workflow's state): every new row has the default, which the
+            # filter must find, and another value must find none of them.
+            if col.has_default and col.kind == "enum" and len(col.choices) >= 2:
+                other = next(c for c in col.choices if c != col.default)
+                filters.append({"col": col, "default": sources.literal(col.default),
+                                "other": sources.literal(other)})
             continue
         if col.kind == "enum" and len(col.choices) >= 2:
             a, b = sources.literal(col.choices[0]), sources.literal(col.choices[-1])
-            filt = {"col": col, "a": a, "b": b, "query": a}
+            filters.append({"col": col, "a": a, "b": b, "query": a})
         elif col.kind == "boolean":
-            filt = {"col": col, "a": "True", "b": "False", "query": '"true"'}
-        if filt:
-            break
-    if filt is None:
+            filters.append({"col": col, "a": "True", "b": "False", "query": '"true"'})
+        elif col.kind == "fk" and col.ref_entity != ent.name:
+            filters.append({"col": col})
+    if not any(f["col"].kind == "fk" for f in filters):
         fk = next((c for c in ent.fks if c.ref_entity != ent.name), None)
         if fk is not None:
-            filt = {"col": fk}
+            filters.append({"col": fk})
+    filt = filters[0] if filters else None
     needle = _needle_column(ent)
     unique = next((c for c in ent.unique_columns if c.in_create and c.kind != "boolean"), None)
     restrict = next(
@@ -434,9 +442,7 @@ def _entity_test_plan(bp: Blueprint, ent: Entity) -> dict:
     )
     fk_iso = next((c for c in ent.fks if c.ref_entity != ent.name), None)
     denied_role, denied_action = _denied(bp, ent)
-    factories = set()
-    if filt and filt["col"].kind == "fk":
-        factories.add(filt["col"].ref_entity)
+    factories = {f["col"].ref_entity for f in filters if f["col"].kind == "fk"}
     if restrict:
         factories.add(restrict["entity"])
     if fk_iso:
@@ -446,7 +452,7 @@ def _entity_test_plan(bp: Blueprint, ent: Entity) -> dict:
     return {
         "create_role": _role_for(bp, ent, "create"), "read_role": _role_for(bp, ent, "read"),
         "update_role": _role_for(bp, ent, "update"), "delete_role": _role_for(bp, ent, "delete"),
-        "change": update, "invalid": invalid, "filter": filt, "search": needle, "unique": unique, "restrict_child": restrict,
+        "change": update, "invalid": invalid, "filter": filt, "filters": filters, "search": needle, "unique": unique, "restrict_child": restrict,
         "fk_isolation": fk_iso, "denied_role": denied_role, "denied_action": denied_action,
         "required_missing": [c for c in creatable if c.required][:1], "extra_factories": sorted(factories),
         "uses_samples": uses_samples, "fields": rule_tests.field_checks(ent),
@@ -661,7 +667,8 @@ def _render_devops(r: _Renderer, bp: Blueprint) -> None:
     r.render(".env.example", "devops/env.example.j2")
     r.render("Dockerfile", "devops/Dockerfile.j2")
     r.render(".github/workflows/ci.yml", "devops/ci.yml.j2", versions=dict(runtime=PINNED, **TOOLS))
-    r.render("requirements.txt", "devops/requirements.txt.j2", versions={"runtime": PINNED})
+    r.render("requirements.txt", "devops/requirements.txt.j2", versions={"runtime": RUNTIME})
+    r.render("requirements-dev.txt", "devops/requirements-dev.txt.j2", versions={"dev": DEV})
     tables = ["audit_log", *[e.table for e in bp.entities], *[link.table for link in bp.links]]
     r.render("tests/test_migrations.py", "devops/test_migrations.py.j2", tables=tables)
     r.render("tests/test_seed.py", "devops/test_seed.py.j2")

@@ -385,6 +385,18 @@ class Store(HealingRecords):
         with self._reading() as conn:
             return [BuildRun.model_validate(dict(row)) for row in conn.execute(query).mappings()]
 
+    def find_build_ids(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids that start with `prefix`, or whose random tail does (`mb status 7f3a`), newest first."""
+        if not prefix:
+            return []
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (select(builds.c.id)
+                 .where(builds.c.id.like(f"{escaped}%", escape="\\")
+                        | builds.c.id.like(f"b%-%-{escaped}%", escape="\\"))
+                 .order_by(builds.c.created_at.desc(), builds.c.id.desc()).limit(limit))
+        with self._reading() as conn:
+            return [row[0] for row in conn.execute(query)]
+
     def delete_build(self, build_id: str) -> None:
         """Remove a build and everything recorded for it (steps, gate, exchanges)."""
         with self._writing() as conn:
@@ -634,6 +646,8 @@ class Store(HealingRecords):
         """Record the build's gate, replacing the one it had."""
         values = gate.model_dump(mode="python")
         values["decision"] = gate.decision.value
+        if gate.decision is not ApprovalDecision.pending and values["decided_at"] is None:
+            values["decided_at"] = self._now()  # an auto-approval is decided now, by the gate
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(approvals).values(**values)
         statement = statement.on_conflict_do_update(

@@ -18,6 +18,7 @@ from mb_dagster.build.metadata import (
     plan_metadata,
     repair_metadata,
     replay_metadata,
+    run_panel_metadata,
     spec_metadata,
     usage_metadata,
 )
@@ -131,9 +132,15 @@ def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: S
         return value
     value = produce_eval_report(env, build, diff, ctx)
     gate = decide_release(env, build, plan, value, healing=context.run.tags.get(HEALING_TAG) == "1")
-    context.add_output_metadata({**eval_metadata(value, gate.decision.value, gate.reason),
-                                 **usage_metadata(env.usage(build)),
-                                 **repair_metadata(env.store.list_attempts(build.id), _phase(context),
-                                                   value.iteration),
-                                 **variant_metadata(env.store, build.id)})
+    attempts = env.store.list_attempts(build.id)
+    usage = env.usage(build)
+    # The run panel first (the UI keeps the order), then the details it summarizes.
+    context.add_output_metadata({
+        **run_panel_metadata(build, env.assets.read("spec", build.id, ScaffoldSpec), plan, value,
+                             env.store.get_gate(build.id) or gate, env.store.get_budget(build.id),
+                             usage, attempts),
+        **repair_metadata(attempts, _phase(context), value.iteration),
+        **eval_metadata(value, gate.decision.value, gate.reason),
+        **usage_metadata(usage),
+        **variant_metadata(env.store, build.id)})
     return value

@@ -1,13 +1,32 @@
-"""What each materialization shows in the Dagster UI: the run panel of a build."""
+"""What each materialization shows in the Dagster UI; `run_panel_metadata` is the run panel of a
+build: the one eval_report materialization that says at a glance how the build went."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
-from mb_core.models import DiffArtifact, EvalReport, ScaffoldPlan, ScaffoldSpec
-from mb_core.requirements.trace import traceability_table
+from mb_core.models import (
+    ApprovalGate,
+    BuildRun,
+    DiffArtifact,
+    EvalReport,
+    RepairAttempt,
+    RunBudget,
+    ScaffoldPlan,
+    ScaffoldSpec,
+)
+from mb_dagster.terminal import first_line, short_title
 
 DIFF_PREVIEW_LINES = 120
+TITLE_TAG = "mb/title"  # every run of a build carries it, so the UI's run lists say which is which
+MESSAGE_CHARS = 300  # of a failing test's message in the tests table
+
+
+def run_tags(build: BuildRun) -> dict[str, str]:
+    """The tags every run of a build carries: its id and its title, shortened."""
+    return {"mb/build": build.id, TITLE_TAG: short_title(build.spec_text) or build.id}
 
 
 def spec_metadata(spec: ScaffoldSpec) -> dict:
@@ -87,16 +106,144 @@ def eval_metadata(report: EvalReport, gate_decision: str, gate_reason: str) -> d
         "approval": gate_decision,
         "approval_reason": gate_reason,
         # What the review of the generated tree found, and the risk the gate judged with it.
-        "risk_score": report.risk_score if report.risk_score is not None else -1,
+        **({"risk_score": report.risk_score} if report.risk_score is not None else {}),
         "risk_findings": MetadataValue.md(
             "\n".join(f"- {'refused' if f.blocking else 'held'}: {f.note}" for f in report.risk_findings)
             or "none"
         ),
         "requirements_met": sum(r.status.value == "met" for r in report.requirements),
         "requirements_total": len(report.requirements),
-        "requirements": MetadataValue.md(traceability_table(report.requirements)
-                                         if report.requirements else "no requirements extracted"),
+        "requirements": requirements_table(report),
+        "tests": tests_table(report),
     }
+
+
+def requirements_table(report: EvalReport) -> MetadataValue:
+    """The traceability table: each requirement, met or not, and why."""
+    rows = [
+        TableRecord({
+            "requirement": r.summary or r.requirement, "kind": r.kind, "status": r.status.value,
+            "reason": r.reason, "quote": r.quote, "tests": len(r.tests),
+        })
+        for r in report.requirements
+    ]
+    return MetadataValue.table(rows, schema=TableSchema(columns=[
+        TableColumn("requirement", "string"), TableColumn("kind", "string"),
+        TableColumn("status", "string", description="met, failed, untested or not_implemented"),
+        TableColumn("reason", "string"), TableColumn("quote", "string", description="what the spec says"),
+        TableColumn("tests", "int", description="generated tests that exercise it"),
+    ]))
+
+
+def tests_table(report: EvalReport) -> MetadataValue:
+    """One row per generated test the sandbox ran: outcome, time, and the message of a failure."""
+    rows = [
+        TableRecord({"test": t.nodeid, "outcome": t.outcome.value, "seconds": round(t.seconds, 3),
+                     "message": t.message[:MESSAGE_CHARS]})
+        for t in report.tests
+    ]
+    return MetadataValue.table(rows, schema=TableSchema(columns=[
+        TableColumn("test", "string"), TableColumn("outcome", "string"),
+        TableColumn("seconds", "float"), TableColumn("message", "string"),
+    ]))
+
+
+def _limit(value) -> str:
+    return "unlimited" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+
+
+def budget_rows(budget: RunBudget | None, usage: dict, now_attempt_seconds: float | None = None) -> list[dict]:
+    """Used, limit and left per resource: tokens and cost over all the build's attempts, running
+    seconds and attempts (the finished ones and, when `now_attempt_seconds` is given, the one under
+    way, which the budget counts only when it ends)."""
+    total = usage.get("total", {})
+    tokens, cost = int(total.get("total_tokens", 0)), float(total.get("cost_usd", 0.0))
+    if budget is None:
+        return [{"resource": "tokens", "used": f"{tokens:,}", "limit": "unlimited", "left": "-"},
+                {"resource": "cost (USD)", "used": f"{cost:.4f}", "limit": "unlimited", "left": "-"}]
+    seconds = budget.running_seconds + (now_attempt_seconds or 0.0)
+    attempts = budget.attempts_used + (0 if now_attempt_seconds is None else 1)
+
+    def left(limit, used):
+        return "-" if limit is None else _limit(max(0, limit - used) if isinstance(limit, int)
+                                                else round(max(0.0, limit - used), 4))
+
+    return [
+        {"resource": "tokens", "used": f"{tokens:,}", "limit": _limit(budget.max_tokens),
+         "left": left(budget.max_tokens, tokens)},
+        {"resource": "cost (USD)", "used": f"{cost:.4f}", "limit": _limit(budget.max_cost_usd),
+         "left": left(budget.max_cost_usd, cost)},
+        {"resource": "time (s)", "used": f"{seconds:.1f}", "limit": _limit(budget.max_seconds),
+         "left": left(budget.max_seconds, seconds)},
+        {"resource": "attempts", "used": str(attempts), "limit": _limit(budget.max_attempts),
+         "left": left(budget.max_attempts, attempts)},
+    ]
+
+
+def _running_seconds(attempts: list[RepairAttempt]) -> float | None:
+    running = [a for a in attempts if a.finished_at is None]
+    if not running:
+        return None
+    started = running[-1].started_at
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - started).total_seconds())
+
+
+def run_panel_metadata(build: BuildRun, spec: ScaffoldSpec | None, plan: ScaffoldPlan,
+                       report: EvalReport, gate: ApprovalGate | None, budget: RunBudget | None,
+                       usage: dict, attempts: list[RepairAttempt]) -> dict:
+    """The run panel: title and spec line, risk, confidence, requirements, budget, tests and the
+    repair timeline, in the order a reader wants them (the UI keeps the order)."""
+    title = (spec.title if spec else "") or short_title(build.spec_text)
+    risk = report.risk_score if report.risk_score is not None else plan.risk_score
+    flags = list(dict.fromkeys([f.value for f in plan.risk_flags]
+                               + [f.flag.value for f in report.risk_findings]))
+    conf = report.confidence
+    met = sum(r.status.value == "met" for r in report.requirements)
+    unmet = [r for r in report.requirements if r.status.value != "met"]
+    gate_text = "not decided"
+    if gate is not None:
+        by = f" by {gate.decided_by}" if gate.decided_by else ""
+        gate_text = f"{gate.decision.value}{by} (risk {gate.risk_score}, threshold {gate.threshold})"
+    rows = budget_rows(budget, usage, _running_seconds(attempts))
+    budget_md = "\n".join(f"| {r['resource']} | {r['used']} | {r['limit']} | {r['left']} |" for r in rows)
+    summary = "\n".join([
+        f"### {title}",
+        f"> {first_line(build.spec_text)[:300]}",
+        "",
+        "| | |", "|---|---|",
+        (f"| result | {'passed' if report.passed else 'FAILED'}: {report.tests_passed} passed, "
+         f"{report.tests_failed} failed, {report.tests_errored} errors |"),
+        f"| risk | {risk}/100{': ' + ', '.join(flags) if flags else ''} |",
+        f"| confidence | {f'{conf.score}/100 ({conf.level.value})' if conf else 'not scored'} |",
+        f"| requirements | {met} of {len(report.requirements)} met |",
+        f"| gate | {gate_text} |",
+        f"| attempts | {len(attempts) or 1} |",
+    ])
+    panel = {
+        "build": MetadataValue.md(summary),
+        "title": title,
+        "spec_first_line": first_line(build.spec_text),
+        "risk_score": risk,
+        "risk_flags": MetadataValue.json(flags),
+        "confidence_score": conf.score if conf else -1,
+        "confidence_level": conf.level.value if conf else "not scored",
+        "confidence_signals": MetadataValue.md(
+            "\n".join(f"- {s}" for s in report.risk_signals) or "none"),
+        "confidence_metrics": MetadataValue.json(conf.metrics if conf else {}),
+        "requirements": requirements_table(report),
+        "requirements_not_met": MetadataValue.md(
+            "\n".join(f"- {r.summary or r.requirement} ({r.status.value}): {r.reason}" for r in unmet)
+            or "all met"),
+        "budget": MetadataValue.md("| | used | limit | left |\n|---|---|---|---|\n" + budget_md),
+        "budget_table": MetadataValue.table(
+            [TableRecord(r) for r in rows],
+            schema=TableSchema(columns=[TableColumn(c, "string")
+                                        for c in ("resource", "used", "limit", "left")])),
+        "tests": tests_table(report),
+    }
+    return panel
 
 
 def usage_metadata(summary: dict) -> dict:

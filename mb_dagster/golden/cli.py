@@ -12,10 +12,11 @@ import click
 from mb_core.settings import Settings
 from mb_dagster.terminal import say
 
-HEADER = f"{'task':<30} {'result':<16} {'entities':>8} {'tests':>9} {'checks':>7} {'seconds':>8}"
+HEADER = (f"{'done':>7}  {'task':<30} {'result':<16} {'entities':>8} {'tests':>9} {'checks':>7} "
+          f"{'seconds':>8}")
 
 
-def _row(run) -> str:
+def _row(run, done: int = 0, total: int = 0) -> str:
     obs = run.result.observation
     mark = "ok" if run.ok else "FAIL"
     result = f"{mark} {run.result.outcome}"
@@ -24,8 +25,8 @@ def _row(run) -> str:
     if run.checks:
         passed = sum(1 for c in run.checks.values() if c["passed"])
         checks = f"{passed}/{len(run.checks)}"
-    return (f"{run.task.name[:30]:<30} {result:<16} {len(obs.entities):>8} {tests:>9} "
-            f"{checks:>7} {run.seconds:>8.1f}")
+    return (f"{f'{done}/{total}':>7}  {run.task.name[:30]:<30} {result:<16} {len(obs.entities):>8} "
+            f"{tests:>9} {checks:>7} {run.seconds:>8.1f}")
 
 
 def _why(run) -> list[str]:
@@ -61,13 +62,20 @@ def golden(only: tuple[str, ...], ci: bool, replay: bool, folder: str | None, jo
     logging.getLogger("mb.steps").propagate = False
     started = time.perf_counter()
 
+    done = 0
+
     def printed(run) -> None:
-        if not ci:
-            say(_row(run))
+        nonlocal done
+        done += 1
+        if not ci:  # each task as it finishes, in the order they finish
+            say(_row(run, done, len(tasks)))
             for line in _why(run):
                 say(line)
 
     if not ci:
+        say(f"{len(tasks)} golden tasks, {min(jobs, len(tasks))} at a time "
+            f"({'replaying their last builds' if replay else 'fresh builds'}); each row prints as "
+            "its task finishes")
         say(HEADER)
     runs = run_golden_suite(env, instance, tasks, replay=replay, on_done=printed, jobs=jobs)
     seconds = time.perf_counter() - started

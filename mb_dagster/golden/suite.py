@@ -23,6 +23,7 @@ from mb_core.store import new_build_id
 from mb_core.submission import spec_text_from_bytes
 from mb_dagster import driver
 from mb_dagster.build.assets import PROVIDER_TAG
+from mb_dagster.golden import GOLDEN_TENANT
 from mb_dagster.golden.checks import GOLDEN_TAG
 
 ATTEMPT_TAG = "mb/golden_attempt"
@@ -113,7 +114,7 @@ def run_golden_task(env: BuildEnvironment, instance, task: GoldenTask, replay: b
         env.store.create_build(BuildRun(
             id=build_id, spec_text=text, status=BuildStatus.running,
             mode=SpecMode.guided if task.guided else SpecMode.freeform,
-            provider=env.settings.provider, tenant="golden",
+            provider=env.settings.provider, tenant=GOLDEN_TENANT,
         ))
     try:
         driver.run_build(env, instance, build_id, tags=tags)

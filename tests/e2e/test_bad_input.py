@@ -194,7 +194,8 @@ def test_control_characters_from_a_spec_are_printed_escaped(mb_home):
     assert escaped in shown(mb("list"))
     status = mb("status", build_id)
     assert status.returncode == 0 and "failed" in shown(status)
-    spec = mb("show", build_id, "spec")
+    assert "ticket desk" in shown(mb("show", build_id, "spec"))  # readable, escaped
+    spec = mb("show", build_id, "spec", "--json")
     assert spec.returncode == 0 and "ticket desk" in shown(spec)
     assert TERMINAL_ATTACK in json.loads(spec.stdout)["text"]  # escaped, and still valid JSON
 

@@ -25,8 +25,12 @@ def test_a_subset_runs_through_dagster_and_replays(mb_home):
     result = mb("golden", *only(*SUBSET))
     text = result.stdout.decode()
     assert result.returncode == 0, text + result.stderr.decode()[-3000:]
-    assert text.splitlines()[0].split() == ["task", "result", "entities", "tests", "checks", "seconds"]
-    rows = {line.split()[0]: line.split() for line in text.splitlines()[1:] if line.split()}
+    lines = text.splitlines()
+    assert lines[0].startswith("3 golden tasks, 2 at a time (fresh builds)")
+    assert lines[1].split() == ["done", "task", "result", "entities", "tests", "checks", "seconds"]
+    # Each row as its task finishes: the first printed says 1/3, the last 3/3.
+    assert [line.split()[0] for line in lines[2:5]] == ["1/3", "2/3", "3/3"]
+    rows = {line.split()[1]: line.split()[1:] for line in lines[2:] if "/" in line.split()[0]}
     assert rows["crm_contacts_deals"][1:3] == ["ok", "built"]
     assert rows["crm_contacts_deals"][5] == "15/15"  # every check evaluated and passed
     assert rows["nothing_buildable_gibberish"][1:3] == ["ok", "refused"]

@@ -152,8 +152,15 @@ def test_pinned_versions_match_this_environment():
         assert metadata.version(name) == version, name
     for name, version in TOOLS.items():
         assert metadata.version(name) == version, name
-    requirements = as_dict(render_devops(crm_plan()))["requirements.txt"]
+    devops = as_dict(render_devops(crm_plan()))
+    requirements = devops["requirements.txt"]
     assert "fastapi==" in requirements and "SQLAlchemy==" in requirements and "uvicorn==" in requirements
+    assert "fastapi_offline==" in requirements and "pydantic-settings==" in requirements
+    # The service's requirements hold no test tool; the dev file adds them to the service's.
+    assert "pytest" not in requirements and "httpx" not in requirements
+    dev = devops["requirements-dev.txt"].splitlines()
+    assert "-r requirements.txt" in dev and any(line.startswith("pytest==") for line in dev)
+    assert "requirements-dev.txt" in devops[".github/workflows/ci.yml"]
 
 
 def test_env_example_has_names_only():
