@@ -1,6 +1,6 @@
 """Faults at the real seams through the in-process healing driver on a real Dagster instance: the
-seed is chosen so that the first attempt meets the fault named; the ladder then heals it (a
-provider fault is retried) or rolls the build back without a retry (a faulty Auto-Fixer's patch)."""
+seed is chosen so that the first attempt meets the fault named; a transient provider fault is
+retried by the step itself, a faulty Auto-Fixer's patch rolls the build back without a retry."""
 
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ def _chaos(monkeypatch, seams, faults, seed):
         monkeypatch.setenv(var, value)
 
 
-def test_a_provider_fault_fails_the_attempt_and_the_retry_releases(mb_home, monkeypatch):
+def test_a_provider_fault_is_retried_by_the_step_and_the_build_releases(mb_home, monkeypatch):
     build_id = "chaos-provider-1"
-    # A 500 at the second call (the System Designer) of attempt 1; attempt 2 meets nothing.
+    # A 500 at the second call (the System Designer) of attempt 1. A transient provider error is
+    # the step's own RetryPolicy's to absorb: the plan step runs again within the same attempt.
     seed = _seed(build_id, ("provider",), ("http_500",), [("provider", 1), None, "any"])
     _chaos(monkeypatch, ("provider",), ("http_500",), seed)
     env = BuildEnvironment.open(Settings.from_env())
@@ -49,13 +50,13 @@ def test_a_provider_fault_fails_the_attempt_and_the_retry_releases(mb_home, monk
         result = run_build(env, instance, build_id)
     assert result.build.status is BuildStatus.released
     attempts = env.store.list_attempts(build_id)
-    assert [(a.phase, a.failure_class) for a in attempts] == [
-        (RepairPhase.build, FailureClass.llm_transient), (RepairPhase.retry, None)]
+    assert [(a.phase, a.failure_class) for a in attempts] == [(RepairPhase.build, None)]
     [event] = env.store.list_chaos_events(build_id)
-    assert (event.seam, event.fault, event.attempt, event.recovered, event.recovery) == (
-        "provider", "http_500", 1, True, "healed by retry")
+    assert (event.seam, event.fault, event.attempt, event.recovered) == ("provider", "http_500", 1, True)
+    assert event.recovery.startswith("absorbed in attempt 1")
+    plan_steps = [(s.attempt, s.status.value) for s in env.store.list_steps(build_id) if s.name == "plan"]
+    assert plan_steps == [(1, "failed"), (1, "succeeded")]
     failed = [s for s in env.store.list_steps(build_id) if s.status.value == "failed"]
-    assert [(s.name, s.attempt) for s in failed] == [("plan", 1)]
     assert "500: injected fault" in failed[0].detail
 
 

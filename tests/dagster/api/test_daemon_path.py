@@ -25,10 +25,11 @@ def test_the_submissions_sensor_picks_up_a_run_started_through_the_api(api):
     instance = api.service.instance()
     result = submissions_sensor(build_sensor_context(instance=instance, resources={"mb": MetaBuilderResource()}))
     assert [(r.partition_key, r.run_key, r.tags["mb/tenant"]) for r in result.run_requests] == [
-        (run_id, f"build:{run_id}", "acme")]
-    assert api.service.env.store.get_build(run_id).status is BuildStatus.running
+        (run_id, f"build:{run_id}:1", "acme")]
+    # The sensor only reads: the run it asks for claims the build in its first step.
+    assert api.service.env.store.get_build(run_id).status is BuildStatus.submitted
     document = api.call("acme:viewer", "GET", f"/api/meta/v2/runs/{run_id}").json()["data"]
-    assert document["attributes"]["status"] == "running"
+    assert document["attributes"]["status"] == "submitted"
     assert document["attributes"]["spec_id"] == spec_id
     assert document["links"]["spec"] == f"/api/meta/v2/specs/{spec_id}"
     timeline = api.call("acme:viewer", "GET", f"/api/meta/v4/runs/{run_id}/timeline").json()
