@@ -63,26 +63,8 @@ def validate_samples(samples: Sequence[CanarySample], max_iterations: int = 50,
 
 def _validate(rows: list[dict[str, Any]], max_iterations: int, max_seconds: float) -> list[dict[str, Any]]:
     import great_expectations as gx
-    import pandas as pd
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    batch = (context.data_sources.add_pandas("mb_canary")
-             .add_dataframe_asset("canary_samples")
-             .add_batch_definition_whole_dataframe("all")
-             .get_batch(batch_parameters={"dataframe": frame}))
-    result = batch.validate(_suite(gx, max_iterations, max_seconds))
-    outcomes = []
-    for item in result.results:
-        config = item.expectation_config
-        detail = item.result or {}
-        outcomes.append({
-            "expectation": config.type,
-            "column": config.kwargs.get("column") or "",
-            "success": bool(item.success),
-            "unexpected_count": detail.get("unexpected_count"),
-            "sample": [str(v)[:120] for v in (detail.get("partial_unexpected_list") or [])[:5]],
-        })
-    return outcomes
+    from mb_core.evaluation.results_table import validate_rows
+
+    return validate_rows(rows, COLUMNS, "mb_canary", "canary_samples",
+                         lambda: _suite(gx, max_iterations, max_seconds))

@@ -76,17 +76,26 @@ def preload() -> None:
 
 def _validate(rows: list[dict[str, Any]], max_seconds: float) -> list[dict[str, Any]]:
     import great_expectations as gx
+
+    return validate_rows(rows, COLUMNS, "mb_eval", "test_results", lambda: _suite(gx, max_seconds))
+
+
+def validate_rows(rows: list[dict[str, Any]], columns, source: str, asset: str, make_suite) -> list[dict[str, Any]]:
+    """Run a Great Expectations suite over rows in an ephemeral context (no progress bars): one
+    outcome per expectation, with a few unexpected values. Shared by every table we validate;
+    `make_suite` builds the suite once the context exists (GX needs one first)."""
+    import great_expectations as gx
     import pandas as pd
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    batch = (context.data_sources.add_pandas("mb_eval")
-             .add_dataframe_asset("test_results")
+    frame = pd.DataFrame(rows, columns=list(columns))
+    batch = (context.data_sources.add_pandas(source)
+             .add_dataframe_asset(asset)
              .add_batch_definition_whole_dataframe("all")
              .get_batch(batch_parameters={"dataframe": frame}))
-    result = batch.validate(_suite(gx, max_seconds))
+    result = batch.validate(make_suite())
     outcomes = []
     for item in result.results:
         config = item.expectation_config
