@@ -504,7 +504,9 @@ def ui(port: int) -> None:
     # there (the template) is not the instance's. Its notice that `dagster dev` is superseded by
     # `dg dev` (a tool this project does not install) is silenced.
     env = {**os.environ, "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded"}
-    proc = subprocess.Popen(cmd, preexec_fn=reset_signals, cwd=os.environ["DAGSTER_HOME"], env=env)
+    # the CLI runs no threads yet, so preexec_fn cannot deadlock here
+    proc = subprocess.Popen(cmd, preexec_fn=reset_signals,  # noqa: PLW1509
+                            cwd=os.environ["DAGSTER_HOME"], env=env)
     try:
         sys.exit(proc.wait())
     except KeyboardInterrupt:
@@ -533,7 +535,7 @@ def doctor() -> None:
         env = BuildEnvironment.open(settings)
         env.store.list_builds(limit=1)
         line(True, "store", _redact_url(settings.database_url))
-    except Exception as exc:  # doctor reports, it does not stop at the first problem
+    except Exception as exc:  # noqa: BLE001 - doctor reports, it does not stop at the first problem
         line(False, "store", f"{_redact_url(settings.database_url)}: {exc}")
     try:
         from mb_dagster.instance import open_instance
@@ -541,7 +543,7 @@ def doctor() -> None:
         instance = open_instance(settings)
         line(True, "dagster", f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} "
                               f"({type(instance.run_storage).__name__})")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - doctor reports every problem, as above
         line(False, "dagster", str(exc))
     from mb_dagster.deploy.preflight import service_lines
 

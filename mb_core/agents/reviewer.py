@@ -97,8 +97,8 @@ def write_review(inp: ReviewInput) -> ReviewOutput:
         *_requirements_section(report),
         "",
         "### Change",
-        f"{len(diff.files_changed)} files, +{diff.added_lines} -{diff.removed_lines} lines, "
-        f"diff sha256 `{diff.sha256[:16]}`.",
+        (f"{len(diff.files_changed)} files, +{diff.added_lines} -{diff.removed_lines} lines, "
+         f"diff sha256 `{diff.sha256[:16]}`."),
         "",
         "### Review first",
         "- `app/security.py`: token checks, roles and tenant scoping.",

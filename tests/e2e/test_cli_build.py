@@ -17,7 +17,7 @@ CRM = "Build a CRM system with contacts and deals"
 
 def mb(*args: str, env_extra: dict | None = None, input: bytes | None = None):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([MB, *args], capture_output=True, env=env, input=input, timeout=600)
+    return subprocess.run([MB, *args], capture_output=True, env=env, input=input, timeout=600, check=False)
 
 
 def out(result) -> str:
@@ -45,7 +45,7 @@ def test_crm_build_end_to_end(mb_home, tmp_path):
     with zipfile.ZipFile(Path(text.split("artifact:")[1].split()[0])) as zf:
         zf.extractall(unpacked)
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                         cwd=unpacked, capture_output=True, timeout=300)
+                         cwd=unpacked, capture_output=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout.decode()[-3000:]
 
     status = mb("status", build_id)
@@ -149,7 +149,7 @@ def test_hostile_diffs_are_refused_and_the_repository_is_untouched(mb_home, tmp_
                                   "--allow-empty", "-m", "start"]):
         subprocess.run(["git", *args], cwd=repo, check=True)
     before = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repo,
-                            capture_output=True).stdout
+                            capture_output=True, check=True).stdout
     patch = tmp_path / "change.diff"
     patch.write_text(_new_file_diff(path.lstrip("/") if path.startswith("/") else path, lines)
                      .replace("b//", "b/").replace("a/etc/x", "a//etc/x").replace("b/etc/x", "b//etc/x")
@@ -158,7 +158,7 @@ def test_hostile_diffs_are_refused_and_the_repository_is_untouched(mb_home, tmp_
     err = result.stderr.decode().strip()
     assert result.returncode != 0 and message in err and len(err.splitlines()) == 1, out(result)
     after = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repo,
-                           capture_output=True).stdout
+                           capture_output=True, check=True).stdout
     assert after == before
     assert not (tmp_path / "x").exists() and not Path("/etc/x").exists()
 

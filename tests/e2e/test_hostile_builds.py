@@ -361,9 +361,9 @@ def test_a_test_that_reads_the_store_and_other_workspaces_sees_nothing(home_outs
     assert first.returncode == 0, out(first)
     other_id = out(first).split()[1]
     peek = PEEKING_TEST.replace("__HOME__", repr(str(home_outside_tmp)))
-    build_id, text = hostile_build({AgentRole.codegen: with_file("tests/test_peek.py", peek)})
-    env, build, gate, report = assert_held_or_refused(build_id, markers,
-                                                      "test_the_builders_storage_is_out_of_reach")
+    build_id, _text = hostile_build({AgentRole.codegen: with_file("tests/test_peek.py", peek)})
+    _env, _build, _gate, report = assert_held_or_refused(
+        build_id, markers, "test_the_builders_storage_is_out_of_reach")
     peeked = next(t for t in report.tests if t.nodeid.endswith("test_the_builders_storage_is_out_of_reach"))
     assert "seen:" in peeked.message
     assert "store.db: b" not in peeked.message, peeked.message  # not one byte of it was read
@@ -404,7 +404,7 @@ def test_a_memory_and_disk_hog_across_processes_is_stopped(mb_home, tmp_path, mo
     monkeypatch.setenv("META_BUILDER_MAX_ITERATIONS", "1")  # one attempt: the hog, then rollback
     markers = tmp_path / "markers"
     markers.mkdir()
-    build_id, text = hostile_build({AgentRole.codegen: with_file("tests/test_hog.py", HOG_TEST)})
-    env, build, gate, report = assert_held_or_refused(
+    build_id, _text = hostile_build({AgentRole.codegen: with_file("tests/test_hog.py", HOG_TEST)})
+    _env, build, _gate, _report = assert_held_or_refused(
         build_id, markers, "test_many_processes_together_hold_more_than_the_sandbox_has")
     assert build.status == BuildStatus.rolled_back

@@ -86,7 +86,8 @@ def ui(mb_home, monkeypatch):
     log = (mb_home / "ui.log").open("wb")
     proc = subprocess.Popen([MB, "ui", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1"},
-                            preexec_fn=_reset_signals, start_new_session=True)
+                            preexec_fn=_reset_signals,  # noqa: PLW1509 - no threads yet
+                            start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for("the Dagster UI", lambda: proc.poll() is None and _answers(f"{base}/server_info"),
