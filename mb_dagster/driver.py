@@ -35,7 +35,6 @@ from mb_core.store.platform import kept_build_flags
 from mb_core.store.workers import give_back_lease, take_lease
 from mb_dagster.build.assets import HEALING_TAG, ITERATION_TAG, PHASE_TAG
 from mb_dagster.healing.judge import AttemptResult, first_error, judge_events, strip_exception_name
-from mb_dagster.healing.judge import failed_blocking_checks as blocking_failures
 from mb_dagster.healing.requests import PHASE_JOBS
 from mb_dagster.healing.rollback import resolve_chaos
 
@@ -59,20 +58,6 @@ def load_definitions() -> None:
     """Import the definitions and resolve the jobs now (a few seconds), so the first step's time
     is the step's own."""
     _defs().resolve_all_job_defs()
-
-
-
-def _first_error(result) -> str:
-    return first_error(result.all_events)
-
-
-def _strip_exception_name(message: str) -> str:
-    return strip_exception_name(message)
-
-
-def failed_blocking_checks(result) -> list[str]:
-    """"name failed: description" of every blocking ERROR asset check that failed in the run."""
-    return blocking_failures(result.all_events)
 
 
 def execute_job(instance, job_name: str, build_id: str, tags: dict[str, str] | None = None,
@@ -246,7 +231,7 @@ def release(env: BuildEnvironment, instance, build_id: str) -> tuple[BuildArtifa
     finally:
         give_back_lease(env.store, build_id, pid=os.getpid())
     if not result.success:
-        reason = _strip_exception_name(_first_error(result))
+        reason = strip_exception_name(first_error(result.all_events))
         record_build_failure(env, build_id, reason)
         raise MBError(f"release of build {build_id} failed: {reason}")
     artifact = env.assets.read("artifact", build_id, BuildArtifact)

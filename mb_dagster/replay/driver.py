@@ -12,13 +12,8 @@ from dataclasses import dataclass
 from mb_core.errors import InvalidState
 from mb_core.models import DiffArtifact
 from mb_core.pipeline import BuildEnvironment
-from mb_dagster.driver import (
-    _first_error,
-    _strip_exception_name,
-    ensure_partition,
-    execute_job,
-    failed_blocking_checks,
-)
+from mb_dagster.driver import ensure_partition, execute_job
+from mb_dagster.healing.judge import failed_blocking_checks, first_error, strip_exception_name
 
 
 @dataclass
@@ -49,10 +44,10 @@ def replay_build(env: BuildEnvironment, instance, build_id: str) -> ReplayOutcom
     ensure_partition(instance, build_id)
     result = execute_job(instance, "replay_job", build_id)
     outcome = ReplayOutcome(build_id=build_id, original_sha256=original.sha256, run_id=result.run_id)
-    blocked = failed_blocking_checks(result)
+    blocked = failed_blocking_checks(result.all_events)
     if not result.success:
         outcome.error = (f"quality gate {blocked[0]}" if blocked
-                         else _strip_exception_name(_first_error(result)))
+                         else strip_exception_name(first_error(result.all_events)))
         # A replay that stopped at eval_report still re-made the diff: report its drift too.
     replayed = env.assets.read("diff", build_id, DiffArtifact)
     if replayed is not None:

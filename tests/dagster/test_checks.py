@@ -15,8 +15,8 @@ from mb_core.store import new_build_id
 from mb_dagster.build.assets import diff, eval_report, plan, spec
 from mb_dagster.build.checks import eval_report_checks
 from mb_dagster.definitions import defs
-from mb_dagster.driver import failed_blocking_checks
 from mb_dagster.golden.checks import golden_expectations
+from mb_dagster.healing.judge import failed_blocking_checks
 from mb_dagster.release.assets import artifact
 from mb_dagster.resources import MetaBuilderResource, PydanticJsonIOManager
 
@@ -97,7 +97,7 @@ def test_removing_tenant_scoping_fails_the_tenant_gate_and_blocks_the_release(mb
             in tenant.description
         assert evaluations["no_secrets"].passed and evaluations["bandit_clean"].passed
         assert not result.asset_materializations_for_node("artifact")  # blocked downstream
-        blocked = failed_blocking_checks(result)
+        blocked = failed_blocking_checks(result.all_events)
         assert any(b.startswith("tenant_isolation failed: tenant isolation broken") for b in blocked)
         build = env.store.get_build(build_id)
         assert build.status == BuildStatus.failed
@@ -123,7 +123,7 @@ def test_an_unmet_requirement_holds_the_build_for_approval_with_the_list(mb_home
         assert not covered.passed and covered.severity == AssetCheckSeverity.WARN
         assert "report" in covered.description and "held at the approval gate" in covered.description
         assert "--provider openai" in str(covered.metadata), covered.metadata
-        assert result.success and not failed_blocking_checks(result)
+        assert result.success and not failed_blocking_checks(result.all_events)
         assert env.store.get_build(build_id).status == BuildStatus.awaiting_approval
         gate = env.store.get_gate(build_id)
         assert "not met" in gate.reason and "chart of donations per month" in gate.reason
