@@ -1,7 +1,7 @@
 """Requirement fidelity: how much of what specs explicitly ask for is extracted, implemented and
 tested, reported as not implemented, or silently missed.
 
-Run by hand: `python bench/fidelity.py [--split dev|held|held2|all] [--build] [--external] [-j 2]`.
+Run by hand: `python bench/fidelity.py [--split dev|held|held2|held3|all] [--build] [--external] [-j 2]`.
 
 - The annotated specs (every bench/fidelity_specs*.yaml, each spec with its split) carry their
   expected requirements; an expectation is a string or {req: ..., quote: ...}. Each spec
@@ -217,7 +217,7 @@ def summarise(results: list[dict], annotated: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--split", choices=("dev", "held", "held2", "all", "none"), default="all",
+    parser.add_argument("--split", choices=("dev", "held", "held2", "held3", "all", "none"), default="all",
                         help="annotated specs to measure (none: only --external)")
     parser.add_argument("--build", action="store_true", help="build each spec in the sandbox")
     parser.add_argument("--external", action="store_true", help="also the shared external specs")
