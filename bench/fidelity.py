@@ -1,7 +1,7 @@
 """Requirement fidelity: how much of what specs explicitly ask for is extracted, implemented and
 tested, reported as not implemented, or silently missed.
 
-Run by hand: `python bench/fidelity.py [--split dev|held|held2|all] [--build] [--external] [-j 2]`.
+Run by hand: `python bench/fidelity.py [--split dev|held|held2|held3|all] [--build] [--external] [-j 2]`.
 
 - The annotated specs (every bench/fidelity_specs*.yaml, each spec with its split) carry their
   expected requirements; an expectation is a string or {req: ..., quote: ...}. Each spec
@@ -138,10 +138,17 @@ def judge(item: dict, build: bool) -> dict:
     except Exception as exc:  # noqa: BLE001 - a refused spec is a row: every expectation missed
         return {"id": item["id"], "error": f"{type(exc).__name__}: {exc}"[:200], "rows": [],
                 "expect": item.get("expect", [])}
-    if build:
-        traces = {t.requirement: t for t in _built_traces(item["text"])}
-    else:
-        traces = {t.requirement: t for t in trace_requirements(plan, None)}
+    from mb_core.codegen.errors import PlanNotRenderable
+
+    error = ""
+    try:
+        if build:
+            traces = {t.requirement: t for t in _built_traces(item["text"])}
+        else:
+            traces = {t.requirement: t for t in trace_requirements(plan, None)}
+    except PlanNotRenderable as exc:
+        # the generator refuses the plan with one error line: what was extracted is reported, not built
+        error, traces = f"{type(exc).__name__}: {exc}"[:200], {}
     rows = []
     for req in spec.requirements:
         t = traces.get(req.id)
@@ -151,9 +158,9 @@ def judge(item: dict, build: bool) -> dict:
             and t.reason == "tests not run yet")
         rows.append({"id": req.id, "kind": f"rule:{req.rule.value}" if req.rule else req.kind.value,
                      "signatures": signature(req), "tested": bool(tested),
-                     "reason": "" if tested else (t.reason if t else "not traced"),
+                     "reason": "" if tested else (t.reason if t else error or "not traced"),
                      "quote": req.span.text})
-    return {"id": item["id"], "rows": rows, "expect": item.get("expect", []), "error": ""}
+    return {"id": item["id"], "rows": rows, "expect": item.get("expect", []), "error": error}
 
 
 def summarise(results: list[dict], annotated: bool) -> str:
@@ -217,7 +224,7 @@ def summarise(results: list[dict], annotated: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--split", choices=("dev", "held", "held2", "all", "none"), default="all",
+    parser.add_argument("--split", choices=("dev", "held", "held2", "held3", "all", "none"), default="all",
                         help="annotated specs to measure (none: only --external)")
     parser.add_argument("--build", action="store_true", help="build each spec in the sandbox")
     parser.add_argument("--external", action="store_true", help="also the shared external specs")
