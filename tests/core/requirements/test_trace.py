@@ -126,3 +126,23 @@ def test_rules_the_reader_finds_are_built_with_the_generators_options():
         wanted = [r for r in trace_requirements(plan, passing(plan)) if r.kind == f"rule:{rule}"]
         assert wanted, (rule, sorted(traced))
         assert all(r.status == RequirementStatus.met for r in wanted), [(r.kind, r.reason) for r in wanted]
+
+
+def test_a_second_workflow_on_one_record_is_reported_and_leaves_the_first_intact():
+    # borrow/return read first, approve/reject second (and the other way round): the generator
+    # gives a record one status workflow; the second must not rewrite the first one's states.
+    for text, built, left in [
+        ("Keep equipment loans. Staff borrow and return loans. A manager approves or rejects loans.",
+         "borrow_return", "approve_reject"),
+        ("Keep loans. A manager approves or rejects loans. Staff borrow and return loans.",
+         "approve_reject", "borrow_return"),
+    ]:
+        plan = plan_for(text)
+        (workflow,) = [f for f in plan.features if f.kind == FeatureKind.status_workflow]
+        assert implemented_elements(plan)  # the plan renders
+        rows = trace_requirements(plan, passing(plan))
+        traced = {req.params["action"]: row for req in plan.requirements if req.kind == "workflow"
+                  for row in rows if row.requirement == req.id}
+        assert traced[built].status == RequirementStatus.met, (text, workflow.options)
+        assert traced[left].status == RequirementStatus.not_implemented
+        assert "loan workflow has no" in traced[left].reason
