@@ -115,8 +115,11 @@ def _range_elements(req, plan, entity, fields) -> Elements:
 
 def _apply_state_machine(s, req: Requirement) -> None:
     entity, field = req.entity, req.field or "status"
-    if not usable(field):
-        return
+    key = (FeatureKind.status_workflow, entity)
+    if not usable(field) or key in s.asked:
+        return  # one workflow per entity: an earlier one of the text's stays, this one is reported
+    s.features.pop(key, None)
+    s.asked.add(key)
     current = s.field(entity, field)
     states = list(dict.fromkeys([*req.values, *(current.choices if current and
                                                  current.type == FieldType.enum else [])]))
@@ -155,15 +158,19 @@ WORKFLOW_STATES = {
 
 def _workflow_states(s, entity: str, action: str) -> None:
     """approve/reject, check in/out, borrow/return: a status with exactly those moves, each made
-    by its named action, unless the entity already has a workflow. The generator gives an entity
-    one status workflow: merging a second into it would rewrite the first one's states under its
-    named actions, so the second stays out of the plan and the trace reports it not implemented."""
+    by its named action. The generator gives an entity one status workflow: one the text asked for
+    first stays (merging a second into it would leave named actions on states it lacks) and the
+    trace reports the second not implemented; a default workflow of the reader's is replaced."""
     states, moves, named = WORKFLOW_STATES[action]
-    if (FeatureKind.status_workflow, entity) in s.features:
+    key = (FeatureKind.status_workflow, entity)
+    if key in s.asked:
         return
+    current = s.features.pop(key, None)  # a default the reader gave: the text's workflow replaces it
+    s.asked.add(key)
     field = "status"
     existing = s.field(entity, field)
-    if existing is not None and existing.type == FieldType.enum and not set(states) <= set(existing.choices):
+    if current is not None or (existing is not None and existing.type == FieldType.enum
+                               and not set(states) <= set(existing.choices)):
         field = f"{action.split('_')[0]}_status"
     s.put_field(entity, FieldSpec(name=field, type=FieldType.enum, choices=states, default=states[0],
                                   description=f"{action.replace('_', '/')} as the text asks"))

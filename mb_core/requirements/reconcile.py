@@ -28,6 +28,8 @@ class _Spec:
         self.relations = list(spec.relations)
         self.roles = {r.name: r.model_copy(deep=True) for r in spec.roles}
         self.features = {(f.kind, f.entity): f.model_copy(deep=True) for f in spec.features}
+        # features a requirement of the text put there (the others are the reader's defaults)
+        self.asked: set[tuple[FeatureKind, str]] = set()
 
     def field(self, entity: str, name: str) -> FieldSpec | None:
         e = self.entities.get(entity)
