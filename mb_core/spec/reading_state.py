@@ -95,6 +95,7 @@ class Candidate:
     kinds: list[str] = field(default_factory=list)  # "(servers, switches)": choices of `kind`
     examples: list[str] = field(default_factory=list)
     parent: str | None = None  # "class reservations": class is the parent
+    compound: str | None = None  # "repair order": the whole name, when a parent took the modifier
 
 
 @dataclass
