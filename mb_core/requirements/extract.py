@@ -221,6 +221,9 @@ _PASSIVE = re.compile(
     rf"\s*{_MODALS}(?:belongs? to|(?:is|are)\s+(?:(?:always|only|usually)\s+)?(?:[a-z]+\s+)?{_PREP}|"
     rf"references?|points? to|for|of|from|by)\s+(?:{_QUANT_ONE}|a|an|the|its|their|each)?\s*",
     re.IGNORECASE)
+_AND_HAS_MANY = re.compile(
+    rf"\s*,?\s*and\s+(?:can |may |will |also |often |usually )*[a-z]+\s+{_QUANT_MANY}\s*",
+    re.IGNORECASE)
 # "..., and claims are filed against a policy": the record after "and" opens a clause of its own
 _NEW_CLAUSE = re.compile(r"\s+(?:is|are|was|were|gets?|can|may|must|will|should|has|have|belongs?)\b",
                          re.IGNORECASE)
@@ -304,6 +307,10 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
                 continue
             gap = text[a.end:b.start].lower()
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
+            if found is None and subject is not None and subject is not a and \
+                    subject.entity != b.entity and _AND_HAS_MANY.fullmatch(gap):
+                # "each book has one publisher and may have several authors": the subject's again
+                found = (subject.entity, b.entity, True, 2)
             if found is None and previous is not None and _AND.fullmatch(gap) and not \
                     _NEW_CLAUSE.match(text, b.end):
                 # "a reservation is for one room and one guest": the same claim, for b too

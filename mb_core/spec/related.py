@@ -16,7 +16,7 @@ from mb_core.models import EntitySpec, ScaffoldSpec
 from mb_core.spec.naming import label, plural, singular
 from mb_core.spec.noun_rules import entity_name, is_field_head
 from mb_core.spec.reading_state import Candidate, Reading
-from mb_core.spec.vocabulary import table, words
+from mb_core.spec.vocabulary import words
 
 # The reasons a noun may be set aside that a link to a record overrules; never an injection,
 # a service or a field.
@@ -105,13 +105,24 @@ def promote_linked_nouns(r: Reading) -> None:
             return
 
 
+# Participles by which a record is kept under, made by or led by another: "filed against a
+# policy", "managed by an agent", "taken from a patient". Others say what is done to a record
+# ("assigned to", "approved by", "emailed to"): whom they name acts, and is no record for it.
+LINKING_PARTICIPLES = frozenset({
+    "filed", "recorded", "logged", "held", "kept", "taken", "placed", "issued", "linked",
+    "attached", "tied", "connected", "related", "associated", "made", "raised", "stored",
+    "located", "housed", "registered", "owned", "managed", "led", "run", "drawn", "written",
+    "authored", "analysed", "analyzed", "grown", "built", "produced", "opened", "signed",
+    "submitted", "created", "hosted", "organised", "organized", "scheduled", "staffed", "given",
+})
+
+
 def _acted_on(text: str, claim) -> bool:
-    """ "tickets are assigned to agents", "approved by an inspector": people who act on a record
-    (a workflow, a right), not a record it belongs to."""
-    acts = {v for key in ("update", "read", "delete") for v in table("verb_actions")[key]}
+    """ "tickets are assigned to agents", "approved by an inspector", "emailed to the customer":
+    a participle that does something to the record, not one that keeps it under another."""
     said = re.findall(r"[a-z]+", text[claim.start:claim.end].lower())
-    return any(w in acts or w.rstrip("ed") in acts or w[:-1] in acts or w[:-2] in acts
-               for w in said)
+    return any(len(w) > 4 and w.endswith(("ed", "en")) and w not in LINKING_PARTICIPLES
+               for w in said[1:-1])
 
 
 def _promote(r: Reading, name: str, positions: list[int]) -> None:

@@ -87,3 +87,16 @@ def test_reports_per_parent_sum_the_children(text, report, per):
                                       ("bonuses", "bonus"), ("campus", "campus")])
 def test_singular_of_nouns_in_u(word, one):
     assert singular(word) == one
+
+
+@pytest.mark.parametrize("text,wanted", [
+    # the subject again after "and": "... and can host many Y" is the subject's
+    ("Each studio is rented by a tenant and can host many rehearsals.",
+     {"relation:studio->rehearsal", "relation:tenant->studio"}),
+    # one way said with "and may have several", the other with a count: many-to-many
+    ("Each album has one label and may have several producers, and producers make many albums.",
+     {"relation:album<->producer"}),
+])
+def test_the_subject_again_after_and(text, wanted):
+    _, found = keys(text)
+    assert wanted <= found, wanted - found
