@@ -119,6 +119,7 @@ class Reading:
     titles: list[NounPhrase] = field(default_factory=list)
     ml_mentioned: bool = False
     negated_lists: set[int] = field(default_factory=set)  # "do not use X, Y or ..."
+    linked: set[str] = field(default_factory=set)  # records kept only for a link to another
 
     def decide(self, np: NounPhrase, decision: str, reason: str) -> None:
         self.decisions.setdefault(np.position, NounDecision(

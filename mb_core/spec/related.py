@@ -131,6 +131,7 @@ def _promote(r: Reading, name: str, positions: list[int]) -> None:
         cand = r.candidates.setdefault(name, Candidate(name=name, strength=2,
                                                        position=positions[0]))
     cand.strength = max(cand.strength, 2)
+    r.linked.add(name)
     for pos in positions:
         np = r.phrases[pos]
         cand.phrases.append(np.text)
