@@ -1,7 +1,7 @@
 """Requirement fidelity: how much of what specs explicitly ask for is extracted, implemented and
 tested, reported as not implemented, or silently missed.
 
-Run by hand: `python bench/fidelity.py [--split dev|held|held2|held3|all] [--build] [--external] [-j 2]`.
+Run by hand: `python bench/fidelity.py [--split dev|held|held2|held3|dev3|dev4|all] [--build] [--external] [-j 2]`.
 
 - The annotated specs (every bench/fidelity_specs*.yaml, each spec with its split) carry their
   expected requirements; an expectation is a string or {req: ..., quote: ...}. Each spec
@@ -224,8 +224,9 @@ def summarise(results: list[dict], annotated: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--split", choices=("dev", "held", "held2", "held3", "all", "none"), default="all",
-                        help="annotated specs to measure (none: only --external)")
+    parser.add_argument("--split", default="all",
+                        help="annotated specs to measure: a split the spec files name, all, "
+                             "or none (only --external)")
     parser.add_argument("--build", action="store_true", help="build each spec in the sandbox")
     parser.add_argument("--external", action="store_true", help="also the shared external specs")
     parser.add_argument("-j", "--workers", type=int, default=2, choices=(1, 2))
@@ -233,7 +234,10 @@ def main() -> None:
     args = parser.parse_args()
     items = [item for path in SPEC_FILES
              for item in yaml.safe_load(path.read_text(encoding="utf-8"))["specs"]]
-    splits = tuple(dict.fromkeys(i["split"] for i in items)) if args.split == "all" else (
+    known = tuple(dict.fromkeys(i["split"] for i in items))
+    if args.split not in (*known, "all", "none"):
+        parser.error(f"--split {args.split!r}: the spec files name {', '.join(known)} (or all, none)")
+    splits = known if args.split == "all" else (
         () if args.split == "none" else (args.split,))
     for split in splits:
         chosen = [i for i in items if i["split"] == split and (not args.only or i["id"] in args.only)]

@@ -22,7 +22,7 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
-from mb_core.spec.naming import plural, singular
+from mb_core.spec.naming import plural, singular, spoken_name
 from mb_core.spec.vocabulary import words
 
 # Records that are an exchange with a party: when both are named, the record belongs to the party.
@@ -55,9 +55,11 @@ class Mention:
 
 
 def _forms(name: str) -> list[str]:
-    spaced = name.replace("_", " ")
-    return sorted({spaced, plural(spaced), spaced.replace(" ", "-"),
-                   plural(spaced).replace(" ", "-")}, key=len, reverse=True)
+    found: set[str] = set()
+    for said in {name, spoken_name(name)}:  # "sessions" name the record kept as work_session
+        spaced = said.replace("_", " ")
+        found |= {spaced, plural(spaced), spaced.replace(" ", "-"), plural(spaced).replace(" ", "-")}
+    return sorted(found, key=len, reverse=True)
 
 
 def _field_forms(name: str) -> list[str]:
@@ -219,6 +221,12 @@ _PASSIVE = re.compile(
     rf"\s*{_MODALS}(?:belongs? to|(?:is|are)\s+(?:(?:always|only|usually)\s+)?(?:[a-z]+\s+)?{_PREP}|"
     rf"references?|points? to|for|of|from|by)\s+(?:{_QUANT_ONE}|a|an|the|its|their|each)?\s*",
     re.IGNORECASE)
+_AND_HAS_MANY = re.compile(
+    rf"\s*,?\s*and\s+(?:can |may |will |also |often |usually )*[a-z]+\s+{_QUANT_MANY}\s*",
+    re.IGNORECASE)
+# "..., and claims are filed against a policy": the record after "and" opens a clause of its own
+_NEW_CLAUSE = re.compile(r"\s+(?:is|are|was|were|gets?|can|may|must|will|should|has|have|belongs?)\b",
+                         re.IGNORECASE)
 _AND = re.compile(rf"\s*,?\s*(?:and|or)\s+(?:{_QUANT_ONE}|a|an|the)?\s*", re.IGNORECASE)
 
 
@@ -230,10 +238,24 @@ class _Claim:
     strength: int  # 2 said outright, 1 read from an active verb
     start: int
     end: int
+    verb: str = ""  # the active verb a strength-1 claim was read from
 
 
 def _claim_from_gap(a: Mention, b: Mention, gap: str, subject: Mention | None,
                     b_plural: bool) -> tuple[str, str, bool, int] | None:
+    found = _gap_claim(a, b, gap, subject, b_plural)
+    if found is None:
+        # "claims are filed against a policy", "a property is managed by an agent": passives
+        m = re.fullmatch(rf"\s*{_MODALS}(?:is|are|gets?|get)\s+(?:(?:always|only|usually)\s+)?"
+                         rf"[a-z]+(?:ed|en)\s+{_PREP}\s+(?:{_QUANT_ONE}|a|an|the|its|their)?\s*",
+                         gap)
+        if m:
+            found = (b.entity, a.entity, False, 2)
+    return found
+
+
+def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
+               b_plural: bool) -> tuple[str, str, bool, int] | None:
     """What the words between two records say: (parent, child, many, strength) or None."""
     if re.search(r"many[- ]to[- ]many", gap) or re.search(r"[.;:!?]", gap):
         return None
@@ -267,19 +289,17 @@ def _claim_from_gap(a: Mention, b: Mention, gap: str, subject: Mention | None,
     return None
 
 
-def _relations(c: Collector) -> None:
-    """Relations between the records a sentence names, settled over the whole text: a pair said
-    to have many of each other both ways is many-to-many; otherwise the side that is said to
-    have many (or that the other belongs to) owns the key."""
+def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
+    """What each sentence says about the pairs of records it names, pair by pair."""
     claims: dict[frozenset, list[_Claim]] = {}
-    text = c.r.text
+    text = reader.text
 
     def plural(m: Mention) -> bool:
         said = text[m.start:m.end].lower()
         return said != singular(said) or said.endswith("s")
 
-    for start, sentence in c.r.sentences():
-        near = c.r.in_range(start, start + len(sentence))
+    for start, sentence in reader.sentences():
+        near = reader.in_range(start, start + len(sentence))
         subject = near[0] if near else None
         previous: _Claim | None = None
         for a, b in itertools.pairwise(near):
@@ -287,7 +307,12 @@ def _relations(c: Collector) -> None:
                 continue
             gap = text[a.end:b.start].lower()
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
-            if found is None and previous is not None and _AND.fullmatch(gap):
+            if found is None and subject is not None and subject is not a and \
+                    subject.entity != b.entity and _AND_HAS_MANY.fullmatch(gap):
+                # "each book has one publisher and may have several authors": the subject's again
+                found = (subject.entity, b.entity, True, 2)
+            if found is None and previous is not None and _AND.fullmatch(gap) and not \
+                    _NEW_CLAUSE.match(text, b.end):
                 # "a reservation is for one room and one guest": the same claim, for b too
                 if previous.child != b.entity and previous.parent == a.entity:
                     found = (b.entity, previous.child, previous.many, previous.strength)
@@ -308,10 +333,20 @@ def _relations(c: Collector) -> None:
             parent, child, many, strength = found
             if parent == child:
                 continue
-            claim = _Claim(parent, child, many, strength, a.start, b.end)
+            m = _ACTIVE.fullmatch(gap)
+            claim = _Claim(parent, child, many, strength, a.start, b.end,
+                           verb=m.group("verb").lower() if m and strength == 1 else "")
             claims.setdefault(frozenset((parent, child)), []).append(claim)
             previous = claim
-    low = text.lower()
+    return claims
+
+
+def _relations(c: Collector) -> None:
+    """Relations between the records a sentence names, settled over the whole text: a pair said
+    to have many of each other both ways is many-to-many; otherwise the side that is said to
+    have many (or that the other belongs to) owns the key."""
+    claims = relation_claims(c.r)
+    low = c.r.text.lower()
     for pair, said in claims.items():
         if len(pair) != 2:
             continue
@@ -348,6 +383,20 @@ def _ancestors(name: str, spec: ScaffoldSpec) -> set[str]:
     return seen
 
 
+def _said_ancestors(name: str, c: Collector) -> set[str]:
+    """The records above `name` by the relations the text itself states."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        child = todo.pop()
+        for r in c.items:
+            if r.kind == RequirementKind.relation and r.other == child and r.owner not in seen \
+                    and r.cardinality != RelationKind.many_to_many:
+                seen.add(r.owner)
+                todo.append(r.owner)
+    return seen
+
+
 def _implied_party_relations(c: Collector) -> None:
     """A transaction-like record (deal, order, booking) belongs to the party it is with (contact,
     customer, patient) when the text names both and says nothing else about them."""
@@ -364,8 +413,10 @@ def _implied_party_relations(c: Collector) -> None:
             continue
         if any(rel.parent == record and rel.child == party for rel in c.r.spec.relations):
             continue
-        if party in {a for p in _parents(record, c.r.spec) if p != party
-                     for a in _ancestors(p, c.r.spec)}:
+        said_parents = {r.owner for r in c.items if r.kind == RequirementKind.relation
+                        and r.other == record and r.cardinality != RelationKind.many_to_many}
+        if party in {a for p in _parents(record, c.r.spec) | said_parents if p != party
+                     for a in _ancestors(p, c.r.spec) | _said_ancestors(p, c)}:
             continue  # it reaches the party already ("invoices for deals" of a contact)
         a = next((m for m in c.r.mentions if m.entity == party), None)
         b = next((m for m in c.r.mentions if m.entity == record), None)

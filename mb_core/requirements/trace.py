@@ -8,6 +8,8 @@ the listed transitions, the parent side of a relation), not only that a name is 
 
 from __future__ import annotations
 
+import re
+
 from mb_core.models import (
     Action,
     CheckSeverity,
@@ -24,11 +26,23 @@ from mb_core.models import (
     TestOutcome,
 )
 from mb_core.requirements.catalog import CATALOG, PROVIDER_WAY
+from mb_core.spec.naming import spoken_name
 
 CHECK_NAME = "requirements_covered"
 
 
 def requirement_keys(req: Requirement) -> list[str]:
+    """The keys of `_keys`, also in the text's own words for records kept under a safe name
+    (work_session answers to entity:session too)."""
+    keys = _keys(req)
+    names = {n for n in (req.entity, req.owner, req.other) if n}
+    spoken = {n: spoken_name(n) for n in names if spoken_name(n) != n}
+    for name, said in spoken.items():
+        keys += [re.sub(rf"(?<![a-z_]){name}(?![a-z_])", said, k) for k in keys]
+    return list(dict.fromkeys(keys))
+
+
+def _keys(req: Requirement) -> list[str]:
     """The readable keys a requirement answers to (golden tasks and the fidelity bench name
     requirements by them): entity:deal, relation:contact->deal, relation:a<->b,
     value_list:ticket.priority=low,normal,urgent, role:agent:ticket=read,update,

@@ -36,10 +36,12 @@ def _reports(c: Collector, start: int, sentence: str) -> None:
         group = next((e for e in c.r.entities if any(
             re.match(rf"{re.escape(f)}\b", g) for f in _forms(e))), None) or _field_name(g)
     measured = [x.entity for x in after if x.entity != group]
-    entity = measured[0] if measured else (after[0].entity if after else None)
+    entity = measured[0] if measured else None
     if entity is None and group in c.r.entities:
-        children = [r.child for r in c.r.spec.relations if r.parent == group]
-        entity = children[0] if children else None
+        # "the total amount per employee": the numbers are on the records an employee has
+        entity = _counted_under(c, group, low[m.end():per.start() + m.start()] if per else "")
+    if entity is None:
+        entity = after[0].entity if after else None
     ui = _UI_WORDS.search(sentence)
     # a time series: "a monthly summary", "totals per month", "sales by day"
     period = ("month" if re.search(r"\bmonthly\b|\b(?:per|each|every|by|a) month\b", low) else
@@ -51,6 +53,21 @@ def _reports(c: Collector, start: int, sentence: str) -> None:
                                  "ui": ui.group().lower() if ui else None,
                                  **({"period": period} if period else {})},
           summary=f"{m.group().lower()} of {entity}" + (f" per {group}" if group else ""))
+
+
+def _counted_under(c: Collector, group: str, between: str) -> str | None:
+    """The child record of `group` a report over it sums or counts: the one with the measured
+    field ("amount"), else its only child, by the relations the spec or the text states."""
+    children = [r.child for r in c.r.spec.relations if r.parent == group]
+    children += [r.other for r in c.items if r.kind == RequirementKind.relation
+                 and r.owner == group and r.other != group]
+    children = list(dict.fromkeys(children))
+    wanted = _field_name(between)
+    with_field = [ch for ch in children if wanted and (wanted in c.r.fields.get(ch, []) or any(
+        f.endswith(f"_{wanted}") or f == wanted.split("_")[-1] for f in c.r.fields.get(ch, [])))]
+    if with_field:
+        return with_field[0]
+    return children[0] if children else None
 
 
 def _exports(c: Collector, start: int, sentence: str) -> None:

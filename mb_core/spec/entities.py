@@ -309,7 +309,26 @@ def _finish_entities(r: Reading) -> list[EntitySpec]:
                         reason=f"over the limit of {MAX_ENTITIES} entities" if limit else
                         "mentioned without a sign it is data the app manages")
     chosen.sort(key=lambda c: c.position)
+    _whole_names_back(r, chosen)
     return [_entity_spec(c, r) for c in chosen]
+
+
+def _whole_names_back(r: Reading, chosen: list[Candidate]) -> None:
+    """ "a repair order" named "order" because "repair" looked like its parent record: when
+    that parent is not kept, the record keeps its whole name."""
+    names = {c.name for c in chosen}
+    for c in chosen:
+        if not c.parent or c.parent in names or not c.compound or c.compound in names \
+                or c.compound in r.known:
+            continue
+        old = c.name
+        r.candidates.pop(old, None)
+        c.name, c.parent = c.compound, None
+        r.candidates[c.name] = c
+        names = (names - {old}) | {c.name}
+        for pos, name in list(r.by_position.items()):
+            if name == old:
+                r.by_position[pos] = c.name
 
 
 def _entity_spec(c: Candidate, r: Reading) -> EntitySpec:

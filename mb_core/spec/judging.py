@@ -52,6 +52,7 @@ def _add_candidate(r: Reading, np: NounPhrase, name_words: list[str], strength: 
     name = entity_name(name_words, known)
     if not name:
         return None
+    compound = None
     # a modifier that is itself an entity elsewhere is a parent: "class reservations"
     parent = None
     if len(name_words) > 1:
@@ -60,6 +61,7 @@ def _add_candidate(r: Reading, np: NounPhrase, name_words: list[str], strength: 
         mentioned = r.single_word_names[modifier] > itself  # by a phrase other than this one
         if (mentioned or modifier in r.known) and not is_field_head(name_words[:1]):
             parent = modifier
+            compound = name
             name = entity_name(name_words[1:], known)
     title_words = {w for t in r.titles if t is not np for w in t.words}
     if len(name_words) > 1 and strength < 3 and title_words and all(
@@ -71,11 +73,13 @@ def _add_candidate(r: Reading, np: NounPhrase, name_words: list[str], strength: 
         strength = 1  # a common record noun ("a simple check-in") is worth keeping
     cand = r.candidates.get(name)
     if cand is None:
-        cand = Candidate(name=name, strength=strength, position=np.position, parent=parent)
+        cand = Candidate(name=name, strength=strength, position=np.position, parent=parent,
+                         compound=compound)
         r.candidates[name] = cand
     else:
         cand.strength = max(cand.strength, strength)
         cand.parent = cand.parent or parent
+        cand.compound = cand.compound or compound
     cand.phrases.append(np.text)
     r.by_position[np.position] = name
     r.decide(np, "entity", reason)

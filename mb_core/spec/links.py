@@ -66,8 +66,10 @@ def _relations(r: Reading, entities: list[EntitySpec]) -> list[RelationSpec]:
         if "tag" in np.verbs and r.by_position.get(np.position) and "tag" in names:
             add("tag", r.by_position[np.position], RelationKind.many_to_many)
     # records attach to what they record
+    # (a party kept only because records are linked to it is not what the text is about)
     primary = next((e.name for e in entities if e.name not in words("record_entities")
-                    and e.name.split("_")[-1] not in words("record_entities")), None)
+                    and e.name.split("_")[-1] not in words("record_entities")
+                    and e.name not in r.linked), None)
     for e in entities:
         is_record = e.name in words("record_entities") or e.name.split("_")[-1] in words(
             "record_entities")

@@ -22,6 +22,9 @@ _UNCOUNTABLE = frozenset({
     "health", "fitness", "nutrition", "maintenance", "access", "stock", "sms", "gps", "os",
 })
 _KEEP_ENDINGS = ("ss", "us", "is", "ics", "sis")
+# Nouns ending in -u, whose plurals end in -us like the Latin singulars kept above (status, bonus)
+_U_NOUNS = frozenset({"menu", "guru", "emu", "tofu", "haiku", "tutu", "gnu", "bayou", "sudoku",
+                      "tiramisu", "kudzu", "caribou", "bijou", "zebu"})
 
 
 @cache
@@ -31,6 +34,8 @@ def singular(word: str) -> str:
     head, _, last = word.rpartition("_")
     lowered = last.lower()
     if re.fullmatch(r"[A-Z]{2,}s", last):  # acronyms: SKUs, VMs
+        one = lowered[:-1]
+    elif lowered.endswith("us") and lowered[:-1] in _U_NOUNS:
         one = lowered[:-1]
     elif lowered in _UNCOUNTABLE or lowered.endswith(_KEEP_ENDINGS) and not lowered.endswith("uses") \
             or len(lowered) <= 3 and not lowered.endswith("s"):
@@ -98,6 +103,15 @@ def safe_entity_name(name: str) -> str:
     if keyword.iskeyword(renamed):
         renamed = f"{renamed}_item"
     return shortened(renamed, MAX_ENTITY_NAME)
+
+
+def spoken_name(name: str) -> str:
+    """The word of the text a reserved rename stands for: `work_session` -> `session`; other names
+    as they are. The requirements speak the text's words, the generated code the safe ones."""
+    for word, renamed in table("reserved_names").items():
+        if renamed == name and word == singular(word):
+            return word
+    return name
 
 
 def safe_field_name(name: str) -> str:

@@ -95,6 +95,7 @@ class Candidate:
     kinds: list[str] = field(default_factory=list)  # "(servers, switches)": choices of `kind`
     examples: list[str] = field(default_factory=list)
     parent: str | None = None  # "class reservations": class is the parent
+    compound: str | None = None  # "repair order": the whole name, when a parent took the modifier
 
 
 @dataclass
@@ -118,6 +119,7 @@ class Reading:
     titles: list[NounPhrase] = field(default_factory=list)
     ml_mentioned: bool = False
     negated_lists: set[int] = field(default_factory=set)  # "do not use X, Y or ..."
+    linked: set[str] = field(default_factory=set)  # records kept only for a link to another
 
     def decide(self, np: NounPhrase, decision: str, reason: str) -> None:
         self.decisions.setdefault(np.position, NounDecision(
