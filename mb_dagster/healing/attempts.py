@@ -34,12 +34,24 @@ REASON_TAG = "mb/reason"  # the ladder's reason for this run
 PHASE_TAG = "mb/phase"
 ITERATION_TAG = "mb/iteration"
 HEALING_TAG = "mb/healing"
+# "superseded": the run found its build moved on and did nothing; it ends skipped, not failed.
+OUTCOME_TAG = "mb/outcome"
+SUPERSEDED = "superseded"
 
 _begun: set[tuple[str, int]] = set()  # (run id, pid): the bookkeeping runs once per run worker
 
 
 class RunSuperseded(InvalidState):
     """The run's build moved on before the run started: it has nothing to do."""
+
+
+def mark_superseded(instance, run_id: str, reason: str) -> None:
+    """Tag a run that stopped because its build moved on (what the UI and the sensors read)."""
+    instance.add_run_tags(run_id, {OUTCOME_TAG: SUPERSEDED, REASON_TAG: reason[:200]})
+
+
+def is_superseded(tags) -> bool:
+    return tags.get(OUTCOME_TAG) == SUPERSEDED
 
 
 def is_sensor_run(tags) -> bool:
@@ -156,8 +168,8 @@ def end_run(env, run, step_key: str) -> None:
     """After the step that ends a sensor-requested run succeeded: close the attempt when the build
     moved on, and give the lease back. A build still running after its evaluation waits for the
     healing sensor's judgement, which the next run settles."""
-    if not is_sensor_run(run.tags):
-        return
+    if not is_sensor_run(run.tags) or is_superseded(run.tags):
+        return  # a superseded run took no lease and closes nothing
     build_id = run.tags.get(BUILD_TAG) or run.tags.get("dagster/partition")
     build = env.store.get_build(build_id)
     if step_key == "artifact" or build.status not in (BuildStatus.running,):
