@@ -185,6 +185,9 @@ def one_kill(n: int, seed: int, base: Path, kinds: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--start", type=int, default=1,
+                        help="first kill to carry out (kill n draws from (seed, n) alone: a run of "
+                             "kills 1-5 and one of 6-10 make the same ten)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", nargs="+", default=["cli", "run"], choices=["cli", "run"])
     parser.add_argument("--jobs", type=int, default=1, help="kills carried out at once")
@@ -194,7 +197,7 @@ def main() -> None:
     rows = []
     # Processes, not threads: each kill opens its own store, whose migrations are not thread-safe.
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(one_kill, n, args.seed, home, args.workers): n for n in range(1, args.kills + 1)}
+        futures = {pool.submit(one_kill, n, args.seed, home, args.workers): n for n in range(args.start, args.kills + 1)}
         for future in as_completed(futures):
             try:
                 rows.append(future.result())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 from mb_core.ladder import RungLimits
@@ -76,22 +77,48 @@ def current_drive(attempts: list[RepairAttempt]) -> list[RepairAttempt]:
 
 
 def rungs_used(attempts: list[RepairAttempt], limits: RungLimits,
-               exhausted: RepairPhase | None = None) -> dict[RepairPhase, int]:
+               exhausted: RepairPhase | None = None,
+               failure: FailureClass | None = None) -> dict[RepairPhase, int]:
     """How often each rung ran in the current drive; a rung that found nothing to change counts
-    as used up."""
-    used = Counter(a.phase for a in current_drive(attempts) if a.phase is not RepairPhase.build)
+    as used up. With `failure`: only the rungs run to repair that class (the attempt before each
+    failed with it). A rung is bounded per class: a retry spent on another, independent fault (a
+    hung sandbox, then a corrupt hunk) says nothing of whether retrying this one helps; all of
+    them together stay within the build's attempts budget."""
+    drive = current_drive(attempts)
+    if failure is None:
+        used = Counter(a.phase for a in drive if a.phase is not RepairPhase.build)
+    else:
+        used = Counter(after.phase for before, after in pairwise(drive)
+                       if after.phase is not RepairPhase.build and before.failure_class is failure)
     if exhausted is not None and exhausted is not RepairPhase.build:
         used[exhausted] = max(used[exhausted], limits.of(exhausted))
     return dict(used)
 
 
-def with_pending_attempt(budget: RunBudget, attempts: list[RepairAttempt], now: datetime) -> RunBudget:
+def lost_worker_last_seen(attempt: RepairAttempt, steps, lease=None) -> datetime:
+    """When a lost worker was last seen working on `attempt`: the latest start or end of a step
+    of that attempt, or its lease, and never before the attempt began. A lost attempt is charged
+    up to there: the time the build then sat with no worker, until the reconciler noticed, is not
+    running time (and would grow with every look until the attempt was settled)."""
+    seen = [attempt.started_at]
+    for step in steps:
+        if step.attempt == attempt.attempt:
+            seen += [t for t in (step.started_at, step.finished_at) if t is not None]
+    if lease is not None and lease.attempt == attempt.attempt:
+        seen.append(lease.updated_at)
+    return max(seen)
+
+
+def with_pending_attempt(budget: RunBudget, attempts: list[RepairAttempt], now: datetime,
+                         lost_at: datetime | None = None) -> RunBudget:
     """The budget as it will be once the attempt still open is closed: one more attempt and its
-    running time (from its start, never from when its run was queued)."""
+    running time (from its start, never from when its run was queued; up to `lost_at`, its
+    worker's last sign of life, when the worker was lost)."""
     open_ = [a for a in attempts if a.outcome is AttemptOutcome.running]
     if not open_:
         return budget
-    seconds = sum(max(0.0, (now - a.started_at).total_seconds()) for a in open_)
+    until = now if lost_at is None else min(now, lost_at)
+    seconds = sum(max(0.0, (until - a.started_at).total_seconds()) for a in open_)
     return budget.model_copy(update={"attempts_used": budget.attempts_used + len(open_),
                                      "running_seconds": budget.running_seconds + seconds})
 

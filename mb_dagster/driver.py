@@ -158,7 +158,8 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
     # With v4 off a build gets no healing: a failed first attempt rolls back.
     limits = limits or (RungLimits() if flags.v4_enabled else NO_REPAIRS)
     phase, why = RepairPhase.build, "the first attempt"
-    used: Counter[RepairPhase] = Counter()
+    # Rungs run so far, per failure class they repaired (the ladder bounds each rung per class).
+    used: dict[FailureClass, Counter[RepairPhase]] = {}
     last_failure: FailureClass | None = None
     run_ids: list[str] = []
     while True:
@@ -171,7 +172,7 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
         result = execute_job(instance, PHASE_JOBS[phase], build_id, {
             # The iteration counts this drive's attempts (a rerun starts again at 1, so a replayed
             # build asks its agents exactly what it asked when it was recorded).
-            **(tags or {}), PHASE_TAG: phase.value, ITERATION_TAG: str(1 + sum(used.values())),
+            **(tags or {}), PHASE_TAG: phase.value, ITERATION_TAG: str(1 + sum(sum(c.values()) for c in used.values())),
             HEALING_TAG: "1"}, build=build)
         run_ids.append(result.run_id)
         outcome = judge_attempt(env, build_id, build.attempt, result)
@@ -191,15 +192,16 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
             # No rung helps with it (a refused key, a bug): the build fails as it is.
             record_build_failure(env, build_id, outcome.reason)
             raise MBError(f"build {build_id} failed: {store.get_build(build_id).error or outcome.reason}")
+        rungs = used.setdefault(outcome.failure, Counter())
         if outcome.rung_exhausted:
-            used[phase] = max(used[phase], limits.of(phase))
+            rungs[phase] = max(rungs[phase], limits.of(phase))
         budget = store.get_budget(build_id)
         breaker, reopens = BreakerState.closed, None
         if outcome.failure.value in BREAKER_NAMES:
             breaker, reopens = breaker_state(store, outcome.failure)
             record_outcome(store, outcome.failure, False)
         decision = next_phase(LadderInput(
-            failure=outcome.failure, reason=outcome.reason, attempts=dict(used), limits=limits,
+            failure=outcome.failure, reason=outcome.reason, attempts=dict(rungs), limits=limits,
             budget=budget_left(budget, tokens_after, cost_after), breaker=breaker,
             breaker_reopens_at=reopens))
         log.info("repair", extra={"mb_build": build_id, "mb_step": "repair",
@@ -212,7 +214,7 @@ def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] |
             reason = f"{first}; {decision.reason}"
             roll_back_build(env, build_id, reason, outcome.failure)
             raise MBError(f"build {build_id} rolled back: {reason}")
-        used[decision.phase] += 1
+        rungs[decision.phase] += 1
         store.transition(build_id, BuildEvent.retry, failure_class=outcome.failure,
                          expected={BuildStatus.running})
         phase, why, last_failure = decision.phase, decision.reason, outcome.failure

@@ -550,19 +550,6 @@ class PlatformStore:
             values_json=json.dumps(flags.values), sources_json=json.dumps(flags.sources)))
         self._put_budget_limits(conn, flags)
 
-    def claim_submitted(self, limit: int = 10, env=None) -> list[BuildRun]:
-        """The submissions path's claim: each submitted build's flags are kept first, then a tenant
-        starts no more builds than its META_V4_MAX_WORKERS allows; the rest stay queued."""
-        with self.store._reading() as conn:
-            waiting = conn.execute(
-                select(builds).outerjoin(build_flags, build_flags.c.build_id == builds.c.id)
-                .where(builds.c.status == BuildStatus.submitted.value, build_flags.c.build_id.is_(None))
-                .order_by(builds.c.created_at).limit(500)
-            ).mappings().all()
-        for row in waiting:
-            self.freeze_build_flags(BuildRun.model_validate(dict(row)), env)
-        return self.store.claim_submitted(limit, admit=self._admit)
-
     def admitted(self, submitted: list[BuildRun]) -> list[BuildRun]:
         """Read only (the submissions sensor's view): the submitted builds, in the order given,
         that their tenants may start now under META_V4_MAX_WORKERS. A build that kept no flags

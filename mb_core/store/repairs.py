@@ -8,7 +8,7 @@ once: a second close of the same attempt (a driver and the reconciler both notic
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -33,6 +33,10 @@ class UnknownBreaker(MBError):
 
 def _seconds(started: datetime, finished: datetime) -> float:
     return round(max(0.0, (finished - started).total_seconds()), 6)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class HealingRecords:
@@ -70,9 +74,12 @@ class HealingRecords:
         failure_class: FailureClass | str | None = None,
         cost_usd: float = 0.0,
         tokens: int = 0,
+        ended_at: datetime | None = None,
     ) -> tuple[RepairAttempt, bool]:
         """Close an attempt and charge its running time to the run budget. Returns the record and
-        whether this call closed it (False: it was closed already, nothing charged again)."""
+        whether this call closed it (False: it was closed already, nothing charged again).
+        `ended_at`: when the attempt really ended, if before now (a lost worker's last sign of
+        life); it is charged up to there, never before its start nor after now."""
         outcome = AttemptOutcome(outcome)
         if outcome is AttemptOutcome.running:
             raise InvalidState("an attempt finishes as succeeded or failed, not running")
@@ -88,6 +95,8 @@ class HealingRecords:
             closed_now = False
             if row["outcome"] == AttemptOutcome.running.value:
                 now = self._now()
+                if ended_at is not None:
+                    now = min(now, max(_as_utc(row["started_at"]), _as_utc(ended_at)))
                 seconds = _seconds(row["started_at"], now)
                 closed_now = conn.execute(
                     update(repair_attempts)

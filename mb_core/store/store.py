@@ -497,39 +497,6 @@ class Store(HealingRecords):
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
             raise InvalidRecord(f"a risk score is a whole number from 0 to 100, not {score!r}")
 
-    def claim_submitted(self, limit: int = 10, admit=None, scan: int = 500) -> list[BuildRun]:
-        """Move up to `limit` submitted builds (oldest first) to running and return them. Two
-        claimers never get the same build. `admit(conn, [(id, tenant), ...])`, when given, picks
-        which of the (up to `scan`) oldest submitted builds may start now, inside the claim's
-        transaction (the platform's per-tenant worker limit); the others stay submitted."""
-        if limit < 1:
-            return []
-        submitted = BuildStatus.submitted.value
-        claimed_status = next_status(BuildStatus.submitted, BuildEvent.claim).value
-        with self._writing() as conn:
-            rows = conn.execute(
-                select(builds.c.id, builds.c.tenant)
-                .where(builds.c.status == submitted)
-                .order_by(builds.c.created_at, builds.c.id)
-                .limit(limit if admit is None else max(limit, scan))
-                # PostgreSQL: a concurrent claimer passes over rows this one holds.
-                .with_for_update(skip_locked=True)
-            ).all()
-            pairs = [(row.id, row.tenant) for row in rows]
-            candidates = [i for i, _ in pairs] if admit is None else list(admit(conn, pairs))[:limit]
-            now = self._now()
-            claimed = [
-                build_id
-                for build_id in candidates
-                if conn.execute(
-                    update(builds)
-                    .where(builds.c.id == build_id, builds.c.status == submitted)
-                    .values(status=claimed_status, updated_at=now)
-                ).rowcount
-                == 1
-            ]
-            return [self._get_build(conn, build_id) for build_id in claimed]
-
     # -----------------------------------------------------------------------------------------
     # Steps
     # -----------------------------------------------------------------------------------------

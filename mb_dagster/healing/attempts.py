@@ -15,10 +15,11 @@ moved on (cancelled, claimed by another driver, already at a later attempt) stop
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 from mb_core.breakers import BREAKER_NAMES, record_outcome
 from mb_core.errors import InvalidState
-from mb_core.healing import remove_release_scratch, restore_workspace
+from mb_core.healing import lost_worker_last_seen, remove_release_scratch, restore_workspace
 from mb_core.lifecycle import BuildEvent
 from mb_core.models import AttemptOutcome, BuildStatus, FailureClass, RepairPhase
 from mb_core.reconcile import WorkerDriver, lease_alive
@@ -34,12 +35,24 @@ REASON_TAG = "mb/reason"  # the ladder's reason for this run
 PHASE_TAG = "mb/phase"
 ITERATION_TAG = "mb/iteration"
 HEALING_TAG = "mb/healing"
+# "superseded": the run found its build moved on and did nothing; it ends skipped, not failed.
+OUTCOME_TAG = "mb/outcome"
+SUPERSEDED = "superseded"
 
 _begun: set[tuple[str, int]] = set()  # (run id, pid): the bookkeeping runs once per run worker
 
 
 class RunSuperseded(InvalidState):
     """The run's build moved on before the run started: it has nothing to do."""
+
+
+def mark_superseded(instance, run_id: str, reason: str) -> None:
+    """Tag a run that stopped because its build moved on (what the UI and the sensors read)."""
+    instance.add_run_tags(run_id, {OUTCOME_TAG: SUPERSEDED, REASON_TAG: reason[:200]})
+
+
+def is_superseded(tags) -> bool:
+    return tags.get(OUTCOME_TAG) == SUPERSEDED
 
 
 def is_sensor_run(tags) -> bool:
@@ -54,6 +67,11 @@ def _attempt_tokens(env, build_id: str, attempt: int) -> tuple[int, float]:
             max(0.0, total["cost_usd"] - sum(a.cost_usd for a in closed)))
 
 
+def lost_at(env, build_id: str, attempt) -> datetime:
+    """The last sign of life of the worker lost on `attempt` (what it is charged up to)."""
+    return lost_worker_last_seen(attempt, env.store.list_steps(build_id), get_lease(env.store, build_id))
+
+
 def settle_failed_attempt(env, build_id: str, attempt: int, failure: FailureClass | None) -> bool:
     """Close the build's failed `attempt` with its class and feed that class's breaker, once.
     Returns whether this call closed it."""
@@ -61,8 +79,9 @@ def settle_failed_attempt(env, build_id: str, attempt: int, failure: FailureClas
     if not records or records[0].outcome is not AttemptOutcome.running:
         return False
     tokens, cost = _attempt_tokens(env, build_id, attempt)
+    ended_at = lost_at(env, build_id, records[0]) if failure is FailureClass.worker_lost else None
     _, closed = env.store.finish_attempt(build_id, attempt, AttemptOutcome.failed, failure_class=failure,
-                                         tokens=tokens, cost_usd=cost)
+                                         tokens=tokens, cost_usd=cost, ended_at=ended_at)
     if closed and failure is not None and failure.value in BREAKER_NAMES:
         record_outcome(env.store, failure, False)
     return closed
@@ -156,8 +175,8 @@ def end_run(env, run, step_key: str) -> None:
     """After the step that ends a sensor-requested run succeeded: close the attempt when the build
     moved on, and give the lease back. A build still running after its evaluation waits for the
     healing sensor's judgement, which the next run settles."""
-    if not is_sensor_run(run.tags):
-        return
+    if not is_sensor_run(run.tags) or is_superseded(run.tags):
+        return  # a superseded run took no lease and closes nothing
     build_id = run.tags.get(BUILD_TAG) or run.tags.get("dagster/partition")
     build = env.store.get_build(build_id)
     if step_key == "artifact" or build.status not in (BuildStatus.running,):

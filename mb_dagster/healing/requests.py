@@ -14,7 +14,7 @@ from dagster import RunConfig, RunRequest
 from mb_core.breakers import BREAKER_NAMES, breaker_state
 from mb_core.healing import current_drive, rungs_used, with_pending_attempt
 from mb_core.ladder import Decision, LadderInput, RungLimits, next_phase
-from mb_core.models import BuildRun, FailureClass, RepairPhase
+from mb_core.models import AttemptOutcome, BuildRun, FailureClass, RepairPhase
 from mb_core.scheduling import run_tags_for
 from mb_core.slo import budget_left, run_budget_from_env
 from mb_dagster.build.metadata import run_tags as build_tags
@@ -28,6 +28,7 @@ from mb_dagster.healing.attempts import (
     PHASE_TAG,
     REASON_TAG,
     SENSOR_DRIVER,
+    lost_at,
 )
 from mb_dagster.healing.rollback import RollbackConfig
 
@@ -59,11 +60,14 @@ def decide(env, build: BuildRun, failure: FailureClass, reason: str, *,
     limits = limits or RungLimits()
     attempts = store.list_attempts(build.id)
     budget = store.get_budget(build.id) or run_budget_from_env(build.id)
-    budget = with_pending_attempt(budget, attempts, now or datetime.now(UTC))
+    open_ = [a for a in attempts if a.attempt == build.attempt and a.outcome is AttemptOutcome.running]
+    # A lost attempt counts up to its worker's last sign of life, as settling it will charge it.
+    lost = lost_at(env, build.id, open_[0]) if failure is FailureClass.worker_lost and open_ else None
+    budget = with_pending_attempt(budget, attempts, now or datetime.now(UTC), lost_at=lost)
     total = store.usage_totals(build.id)["total"]
     breaker, reopens = ((breaker_state(store, failure)) if failure.value in BREAKER_NAMES
                         else (None, None))
-    state = LadderInput(failure=failure, reason=reason, attempts=rungs_used(attempts, limits, exhausted),
+    state = LadderInput(failure=failure, reason=reason, attempts=rungs_used(attempts, limits, exhausted, failure),
                         limits=limits, budget=budget_left(budget, total["total_tokens"], total["cost_usd"]),
                         **({"breaker": breaker, "breaker_reopens_at": reopens} if breaker else {}))
     return next_phase(state)

@@ -36,6 +36,7 @@ from mb_dagster.healing.attempts import (
     PHASE_TAG,
     REASON_TAG,
     is_sensor_run,
+    is_superseded,
 )
 from mb_dagster.healing.judge import error_names, judge_events, run_events, strip_exception_name
 from mb_dagster.healing.requests import ladder_request, release_run_request, rollback_request
@@ -65,7 +66,7 @@ def judge_finished_run(env, instance, record):
     if str(build.attempt) != run.tags.get(ATTEMPT_TAG):
         return None, f"the build is at attempt {build.attempt} now"
     events = run_events(instance, run.run_id)
-    if "RunSuperseded" in error_names(events):
+    if is_superseded(run.tags) or "RunSuperseded" in error_names(events):
         return None, "the run found its build moved on"
     if run.job_name == "release_job":
         if run.status != DagsterRunStatus.FAILURE or build.status != BuildStatus.releasing:

@@ -3,11 +3,12 @@
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
-from mb_core.models import BuildArtifact, DiffArtifact, EvalReport, ScaffoldPlan
+from mb_core.models import DiffArtifact, EvalReport, ScaffoldPlan
 from mb_core.pipeline import produce_artifact
 from mb_dagster.build.assets import _build_and_context
+from mb_dagster.healing.attempts import RunSuperseded, mark_superseded
 from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
 
@@ -23,13 +24,21 @@ def sla_metadata(env, build) -> dict:
                 "\n".join(f"- {v.text}" for v in report.violations) or "none")}
 
 
+# Output not required: a duplicate release run (its build released or being released by another
+# run) ends as a skipped materialization and a superseded run, not as a failure.
 @asset(partitions_def=builds_partitions, group_name="release", io_manager_key="mb_io",
-       kinds={"zip"}, description="Zip of the generated project, PR body and manifest.")
+       kinds={"zip"}, output_required=False,
+       description="Zip of the generated project, PR body and manifest.")
 def artifact(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan,
-             diff: DiffArtifact, eval_report: EvalReport) -> BuildArtifact:
-    env, build, ctx = _build_and_context(context, mb)
+             diff: DiffArtifact, eval_report: EvalReport):
+    try:
+        env, build, ctx = _build_and_context(context, mb)
+    except RunSuperseded as exc:
+        mark_superseded(context.instance, context.run_id, str(exc))
+        context.log.info(f"nothing to release: {exc}")
+        return
     value = produce_artifact(env, build, plan, diff, eval_report, ctx)
-    context.add_output_metadata({
+    yield Output(value, metadata={
         "zip": MetadataValue.path(value.zip_path),
         "zip_sha256": value.zip_sha256,
         "pr_body": MetadataValue.md(Path(value.pr_body_path).read_text(encoding="utf-8")),
@@ -38,4 +47,3 @@ def artifact(context: AssetExecutionContext, mb: MetaBuilderResource, plan: Scaf
         "approved_by": value.approval.decided_by or "",
         **sla_metadata(env, build),
     })
-    return value

@@ -9,9 +9,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mb_core.healing import current_drive, rungs_used, with_pending_attempt
-from mb_core.ladder import RungLimits
-from mb_core.models import AttemptOutcome, BuildStatus, RepairAttempt, RepairPhase, RunBudget
+from mb_core.healing import current_drive, lost_worker_last_seen, rungs_used, with_pending_attempt
+from mb_core.ladder import BudgetLeft, LadderInput, RungLimits, next_phase
+from mb_core.models import (
+    AttemptOutcome,
+    BuildStatus,
+    BuildStep,
+    FailureClass,
+    RepairAttempt,
+    RepairPhase,
+    RunBudget,
+    StepStatus,
+)
 from mb_core.reconcile import (
     ReconcileInput,
     RunState,
@@ -90,6 +99,27 @@ def test_rungs_used_count_the_current_drive_and_an_exhausted_rung_is_used_up():
         RepairPhase.retry: 1, RepairPhase.patch: 3}
 
 
+def test_each_rung_is_bounded_per_failure_class_it_repairs():
+    # A hung sandbox, retried into a corrupt hunk, retried into a hung sandbox again.
+    attempts = [_attempt(1, RepairPhase.build).model_copy(update={"failure_class": FailureClass.sandbox_error}),
+                _attempt(2, RepairPhase.retry).model_copy(update={"failure_class": FailureClass.diff_apply}),
+                _attempt(3, RepairPhase.retry, AttemptOutcome.running)]
+    limits = RungLimits()
+    assert rungs_used(attempts, limits, failure=FailureClass.sandbox_error) == {RepairPhase.retry: 1}
+    assert rungs_used(attempts, limits, failure=FailureClass.diff_apply) == {RepairPhase.retry: 1}
+    assert rungs_used(attempts, limits, failure=FailureClass.tests_failed) == {}
+    assert rungs_used(attempts, limits) == {RepairPhase.retry: 2}
+    decision = next_phase(LadderInput(failure=FailureClass.sandbox_error, limits=limits,
+                                      attempts=rungs_used(attempts, limits, failure=FailureClass.sandbox_error),
+                                      budget=BudgetLeft(attempts=1)))
+    assert (decision.phase, decision.reason) == (RepairPhase.retry, "sandbox error: retry 2 of 2")
+    # Still bounded: a third sandbox error in a row has used its two retries.
+    attempts[2] = attempts[2].model_copy(update={"failure_class": FailureClass.sandbox_error,
+                                                  "outcome": AttemptOutcome.failed})
+    attempts.append(_attempt(4, RepairPhase.retry, AttemptOutcome.running))
+    assert rungs_used(attempts, limits, failure=FailureClass.sandbox_error) == {RepairPhase.retry: 2}
+
+
 def test_the_open_attempt_is_charged_from_its_start_not_from_its_queueing():
     budget = RunBudget(build_id="b1", max_attempts=4, running_seconds=30.0, attempts_used=1)
     attempts = [_attempt(1, RepairPhase.build),
@@ -97,3 +127,25 @@ def test_the_open_attempt_is_charged_from_its_start_not_from_its_queueing():
     pending = with_pending_attempt(budget, attempts, NOW)
     assert (pending.attempts_used, pending.running_seconds) == (2, 42.0)
     assert with_pending_attempt(budget, attempts[:1], NOW) == budget
+
+
+def _step(name, attempt, started, finished=None):
+    return BuildStep(build_id="b1", name=name, attempt=attempt, started_at=started, finished_at=finished,
+                     status=StepStatus.succeeded if finished else StepStatus.running)
+
+
+def test_a_lost_attempt_is_charged_up_to_its_workers_last_sign_of_life_however_late_it_is_noticed():
+    start = NOW - timedelta(minutes=30)
+    lost = _attempt(2, RepairPhase.retry, AttemptOutcome.running, started=start)
+    steps = [_step("spec", 1, start - timedelta(minutes=5), start - timedelta(minutes=4)),  # attempt 1's
+             _step("spec", 2, start, start + timedelta(seconds=20)),
+             _step("plan", 2, start + timedelta(seconds=20))]  # the worker died in here
+    seen = lost_worker_last_seen(lost, steps)
+    assert seen == start + timedelta(seconds=20)
+    later = lease(attempt=2).model_copy(update={"updated_at": start + timedelta(seconds=25)})
+    assert lost_worker_last_seen(lost, steps, later) == start + timedelta(seconds=25)
+    assert lost_worker_last_seen(lost, [], lease(attempt=1)) == start  # another attempt's lease
+    budget = RunBudget(build_id="b1", max_attempts=4, running_seconds=30.0, attempts_used=1)
+    for now in (NOW, NOW + timedelta(hours=2)):  # the same charge, whenever it is looked at
+        pending = with_pending_attempt(budget, [_attempt(1, RepairPhase.build), lost], now, lost_at=seen)
+        assert (pending.attempts_used, pending.running_seconds) == (2, 50.0)

@@ -104,9 +104,15 @@ def test_the_daemon_path_claims_builds_and_releases_them_in_runs_not_in_ticks(mb
         assert execute_request(instance, release.run_requests[0]).success
         assert env.store.get_build(build_id).status == BuildStatus.released
         assert (env.artifact_dir(build_id) / "PR_BODY.md").exists()
-        # Launched again, the release run stops: one artifact, released once.
-        assert not execute_request(instance, release.run_requests[0]).success
+        # Launched again, the release run does nothing and ends superseded, not failed: one
+        # artifact, released once, and the healing sensor asks for nothing after it.
+        again = execute_request(instance, release.run_requests[0])
+        assert again.success
+        assert instance.get_run_by_id(again.run_id).tags["mb/outcome"] == "superseded"
+        assert not again.asset_materializations_for_node("artifact")
         assert env.store.get_build(build_id).status == BuildStatus.released
+        assert len(env.store.list_attempts(build_id)) == 1
+        assert not _tick(healing_sensor, instance).run_requests
 
 
 def _code_fault(monkeypatch, attempts: int) -> None:

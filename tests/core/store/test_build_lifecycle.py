@@ -127,6 +127,29 @@ def test_repair_attempts_charge_the_run_budget_once(store, add_build, clock):
     assert (budget.max_attempts, budget.max_seconds, budget.attempts_used) == (6, None, 2)
 
 
+def test_a_lost_attempt_is_charged_once_up_to_when_its_worker_was_last_seen(store, add_build, clock):
+    add_build("b1", status=BuildStatus.running)
+    store.put_budget(RunBudget(build_id="b1", max_attempts=4))
+    lost = store.start_attempt("b1", RepairPhase.build)
+    last_seen = clock.advance(40)
+    clock.advance(600)  # the worker is dead; the reconciler notices ten minutes later
+    closed, charged = store.finish_attempt("b1", lost.attempt, AttemptOutcome.failed,
+                                           failure_class="worker_lost", ended_at=last_seen)
+    assert charged and closed.seconds == 40 and closed.finished_at == last_seen
+    clock.advance(60)
+    _, again = store.finish_attempt("b1", lost.attempt, AttemptOutcome.failed, failure_class="worker_lost",
+                                    ended_at=clock.now)
+    assert again is False
+    assert (store.get_budget("b1").running_seconds, store.get_budget("b1").attempts_used) == (40, 1)
+    # An end before the start or in the future is held to the attempt's span.
+    store.transition("b1", "retry")
+    second = store.start_attempt("b1", RepairPhase.retry)
+    clock.advance(7)
+    early, _ = store.finish_attempt("b1", second.attempt, AttemptOutcome.failed, ended_at=lost.started_at)
+    assert early.seconds == 0
+    assert store.get_budget("b1").running_seconds == 40
+
+
 def test_breakers_are_shared_and_reset(store, open_store, clock):
     other = open_store()
     other.update_breaker("tests_failed", increment={"fail_counter": 1})

@@ -190,20 +190,3 @@ def test_set_risk(store, add_build):
         with pytest.raises(InvalidRecord, match="risk score"):
             store.set_risk("b1", bad)
     assert store.get_build("b1").risk_score == 73
-
-
-def test_claim_submitted_takes_oldest_submitted_first(store, add_build):
-    add_build("b1")
-    add_build("b2")
-    store.transition("b2", "fail")
-    add_build("b3")
-    add_build("b4")
-
-    first = store.claim_submitted(2)
-    assert [b.id for b in first] == ["b1", "b3"]
-    assert all(b.status is BuildStatus.running for b in first)
-    assert store.get_build("b1").status is BuildStatus.running
-    assert [b.id for b in store.claim_submitted(10)] == ["b4"]
-    assert store.claim_submitted(10) == []
-    assert store.claim_submitted(0) == []
-    assert store.get_build("b2").status is BuildStatus.failed

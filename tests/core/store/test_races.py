@@ -26,32 +26,6 @@ def run_together(calls):
         return list(pool.map(go, calls))
 
 
-def test_two_claimers_never_share_a_build(store, add_build, open_store):
-    others = [open_store(), open_store()]
-    for round_ in range(5):
-        ids = {add_build(f"r{round_}-{i}").id for i in range(6)}
-        first, second = run_together(
-            [lambda: others[0].claim_submitted(6), lambda: others[1].claim_submitted(6)]
-        )
-        got_first, got_second = {b.id for b in first}, {b.id for b in second}
-        assert got_first.isdisjoint(got_second)
-        assert got_first | got_second == ids
-        assert all(store.get_build(i).status is BuildStatus.running for i in ids)
-
-
-def test_many_claimers_with_small_limits(store, add_build, open_store):
-    racers = [open_store() for _ in range(4)]
-    ids = {add_build(f"b{i}").id for i in range(10)}
-    claimed: list[str] = []
-    while True:
-        results = run_together([lambda r=r: r.claim_submitted(2) for r in racers])
-        batch = [b.id for result in results for b in result]
-        if not batch:
-            break
-        claimed += batch
-    assert sorted(claimed) == sorted(ids)  # every build once, none twice
-
-
 def test_compare_and_set_has_one_winner(store, add_build, open_store):
     racers = [open_store() for _ in range(4)]
     for round_ in range(5):

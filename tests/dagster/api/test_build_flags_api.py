@@ -5,13 +5,28 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from mb_core.lifecycle import BuildEvent
 from mb_core.models import BuildStatus
-from mb_core.store.platform import PlatformStore
+from mb_core.store.platform import PlatformStore, kept_build_flags
 
 
 def _flag(api, who, key, value, scope="tenant", run_id=""):
     return api.call(who, "PUT", f"/api/meta/v4/flags/{key}",
                     json={"data": {"type": "flag", "attributes": {"scope": scope, "value": value, "run_id": run_id}}})
+
+
+def _start_admitted(platform) -> list[str]:
+    """What the daemon does: the submissions sensor's admitted builds (oldest first), each then
+    claimed by its run (submitted -> running) after keeping its flags."""
+    store = platform.store
+    submitted = sorted(store.list_builds(limit=200, status=BuildStatus.submitted),
+                       key=lambda b: (b.created_at, b.id))
+    started = []
+    for build in platform.admitted(submitted):
+        kept_build_flags(store, build.id)
+        if store.transition(build.id, BuildEvent.claim, expected={BuildStatus.submitted}):
+            started.append(build.id)
+    return started
 
 
 def _flags(document) -> dict[str, tuple]:
@@ -45,7 +60,7 @@ def test_run_flags_are_set_while_the_run_waits_and_refused_once_it_started(api):
     assert _flags(api.call("acme:viewer", "GET", f"/api/meta/v2/runs/{run}").json())[
         "META_V4_BUDGET_ATTEMPTS"] == (1, "run")
     assert api.service.env.store.get_budget(run).max_attempts == 1
-    assert [b.id for b in api.service.platform.claim_submitted(10)] == [run]
+    assert _start_admitted(api.service.platform) == [run]
     refused = _flag(api, "acme:owner", "META_V4_BUDGET_ATTEMPTS", 3, scope="run", run_id=run)
     assert refused.status_code == 409 and "fixed when it started" in refused.json()["errors"][0]["detail"]
     assert api.service.env.store.get_budget(run).max_attempts == 1
@@ -60,12 +75,12 @@ def test_a_tenant_starts_no_more_builds_than_its_max_workers(api, advance):
     platform = api.service.platform
     store = api.service.env.store
     # acme: one at a time; globex: the default two.
-    assert [b.id for b in platform.claim_submitted(10)] == [acme[0], *globex]
-    assert platform.claim_submitted(10) == []
+    assert _start_admitted(platform) == [acme[0], *globex]
+    assert _start_admitted(platform) == []
     assert store.get_build(acme[1]).status is BuildStatus.submitted
     # A build waiting at the gate holds no worker: the next one starts.
     assert store.set_status(acme[0], BuildStatus.awaiting_approval)
-    assert [b.id for b in platform.claim_submitted(10)] == [acme[1]]
+    assert _start_admitted(platform) == [acme[1]]
     queued = [s.value for family in text_string_to_metric_families(api.client.get("/metrics").text)
               for s in family.samples if s.name == "meta_builder_queue_depth" and s.labels == {"tenant": "acme"}]
     assert queued == [1]
@@ -78,6 +93,6 @@ def test_a_build_submitted_without_the_api_is_resolved_when_first_read(api):
     api.service.platform.set_flag("META_V4_MAX_WORKERS", 5, "tenant", tenant="acme")
     store.create_build(BuildRun(id="b-cli-1", tenant="acme", spec_text="Build a todo app", status=BuildStatus.submitted))
     assert PlatformStore(store).build_flags("b-cli-1") is None
-    assert [b.id for b in api.service.platform.claim_submitted(10)] == ["b-cli-1"]
+    assert _start_admitted(api.service.platform) == ["b-cli-1"]
     kept = PlatformStore(store).build_flags("b-cli-1")
     assert (kept.max_workers, kept.sources["META_V4_MAX_WORKERS"]) == (5, "tenant")
