@@ -42,6 +42,14 @@ def test_assets_and_jobs_are_the_designed_graph():
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"build_job", "release_job"}
 
 
+def test_every_job_runs_in_process():
+    # A Celery run worker executes each run in its daemonic pool process, which cannot start the
+    # multiprocess executor's step processes: a job on that executor fails on every worker.
+    jobs = defs.resolve_all_job_defs()
+    assert {j.name for j in jobs} >= {"rollback_job", "__ASSET_JOB"}
+    assert {j.name: j.executor_def.name for j in jobs} == {j.name: "in_process" for j in jobs}
+
+
 def _env() -> BuildEnvironment:
     return BuildEnvironment.open(Settings.from_env())
 
