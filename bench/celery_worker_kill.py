@@ -122,9 +122,11 @@ def one_fault(n: int, args, settings, mbenv) -> dict:
     done = None
     if lease is not None:
         if fault == "postgres":
+            # The new server logs to a file: given our pipe, it would hold it open for good.
             restart = subprocess.run(["runuser", "-u", "postgres", "--", PG_CTL, "-D", args.pg_data,
-                                      "restart", "-m", "fast", "-w"], capture_output=True, text=True,
-                                     check=False)
+                                      "restart", "-m", "fast", "-w", "-l",
+                                      str(Path(args.pg_data).parent / "log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             done = f"pg_ctl restart rc={restart.returncode}"
         else:
             number = _worker_number(settings, lease.pid)
