@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -58,15 +59,13 @@ def _wait_for_worker(store, build_id: str, step: str, timeout: float):
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(Exception):  # the database may be restarting under us
             if store.get_build(build_id).status in TERMINAL_STATUSES:
                 return None
             lease = get_lease(store, build_id)
             if lease and lease.driver is WorkerDriver.run and any(
                     s.name == step for s in store.list_steps(build_id)):
                 return lease
-        except Exception:  # noqa: BLE001 - the database may be restarting under us
-            pass
         time.sleep(0.1)
     return None
 
@@ -98,14 +97,15 @@ def _overlapping_runs(instance, build_id: str) -> int:
         if times:
             spans.append((min(times), max(times)))
     spans.sort()
-    return sum(1 for (_, a1), (b0, _) in zip(spans, spans[1:], strict=False) if b0 < a1)
+    return sum(1 for (_, a1), (b0, _) in itertools.pairwise(spans) if b0 < a1)
 
 
 def one_fault(n: int, args, settings, mbenv) -> dict:
+    from worker_kill import build_verdict
+
     from mb_core.models import TERMINAL_STATUSES
     from mb_dagster.deploy import processes
     from mb_dagster.instance import open_instance
-    from worker_kill import build_verdict
 
     rng = random.Random(f"{args.seed}:{n}")
     fault, step = rng.choice(args.faults), rng.choice(STEPS)
@@ -144,11 +144,9 @@ def one_fault(n: int, args, settings, mbenv) -> dict:
     killed_at = time.perf_counter()
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(Exception):  # the database may be coming back
             if mbenv.store.get_build(build_id).status in TERMINAL_STATUSES:
                 break
-        except Exception:  # noqa: BLE001 - the database may be coming back
-            pass
         time.sleep(2)
     # The last run's bookkeeping (lease given back, run record closed) follows the status by a moment.
     time.sleep(3)

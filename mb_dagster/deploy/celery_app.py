@@ -49,4 +49,4 @@ def _check_before_taking_runs(**_kwargs) -> None:
         check_run_worker(Settings.from_env())
     except MBError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
-        os._exit(1)  # noqa: SLF001 - Celery's start-up would turn SystemExit into a traceback
+        os._exit(1)  # at once: nothing of the worker has started yet
