@@ -48,3 +48,27 @@ def test_a_step_failing_with_an_unknown_error_is_not_called_a_lost_worker(mb_hom
         outcome = judge_events(env, build_id, 1, run_events(instance, result.run_id), success=False)
     assert outcome.failure is None
     assert "a bug in the step" in outcome.reason
+
+
+def test_a_failed_run_that_another_run_already_follows_is_left_alone(mb_home):
+    # The reconciler found the dead worker first and requested the next attempt: the healing
+    # sensor must not request a second one for the same failure.
+    from dagster import RunsFilter
+
+    from mb_dagster.definitions import defs
+    from mb_dagster.healing.sensors import judge_finished_run
+
+    env = BuildEnvironment.open(Settings.from_env())
+    build_id = _build(env)
+    build_job = defs.resolve_job_def("build_job")
+    tags = {"mb/build": build_id, "mb/attempt": "1", "mb/driver": "sensor"}
+    with instance_for_test() as instance:
+        failed = instance.create_run_for_job(job_def=build_job, tags=tags)
+        instance.report_run_failed(failed, message="Celery task failed.")
+        [record] = instance.get_run_records(RunsFilter(run_ids=[failed.run_id]))
+        request, why = judge_finished_run(env, instance, record)
+        assert request is not None and why.startswith("worker lost: ")  # alone, it is retried
+        follower = instance.create_run_for_job(job_def=build_job, tags=tags)
+        request, why = judge_finished_run(env, instance, record)
+    assert request is None
+    assert why == f"run {follower.run_id[:8]} already follows it"
