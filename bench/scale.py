@@ -7,6 +7,18 @@
 With --postgres a throwaway database per size holds both the store and the instance (the
 one-database layout), dropped at the end. Prints a table of medians and the 10,000 / 10 ratio
 (target: at most 1.5).
+
+Throughput of the distributed path (`make up`'s daemon and N Celery workers, dagster.celery.yaml,
+one throwaway database for the store and the instance, a Redis database emptied first):
+
+    nice -n 10 .venv/bin/python bench/scale.py --throughput 50 --workers 1,2,4 \
+        --postgres postgresql+psycopg2://postgres@127.0.0.1:5433/postgres --redis redis://127.0.0.1:6379/11
+
+submits the builds at once (SLA tiers alternating fast and normal: the `high` and `cpu` queues
+hold 2 runs each, so 4 workers can all be busy), and times the first submission to the last end:
+builds per minute, the ratio to 1 worker, the median build latency, and the CPU seconds per build
+of every process (daemon, workers, runs, sandboxes). `--in-process K` runs K `mb build` processes
+one after another for the in-process cost. The load average is printed alongside.
 """
 
 from __future__ import annotations
@@ -128,13 +140,134 @@ def measure(count: int, postgres_admin: str | None, repeat: int, cli_repeat: int
             admin.close()
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def throughput(builds: int, workers: int, postgres_admin: str, broker: str, timeout: float) -> dict:
+    """`builds` submitted at once to the daemon and `workers` Celery workers; times to the last end."""
+    import psycopg2
+    import redis
+    from sqlalchemy.engine import make_url
+
+    from mb_core.models import TERMINAL_STATUSES, BuildRun, BuildStatus
+    from mb_core.pipeline import BuildEnvironment
+    from mb_core.settings import Settings
+    from mb_core.store import new_build_id
+    from mb_dagster.deploy import processes
+
+    home = Path(tempfile.mkdtemp(prefix=f"mb-throughput-{workers}-"))
+    admin_url = make_url(postgres_admin)
+    database = f"mb_throughput_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(host=admin_url.host, port=admin_url.port or 5432, user=admin_url.username,
+                             dbname=admin_url.database)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{database}"')
+    url = admin_url.set(database=database).render_as_string(hide_password=False)
+    redis.Redis.from_url(broker).flushdb()
+    os.environ.update(MB_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), MB_DATABASE_URL=url,
+                      MB_DAGSTER_POSTGRES_URL=url, MB_CELERY_BROKER_URL=broker)
+    settings = Settings.from_env()
+    load_before = _load()
+    cpu_before = _children_cpu()
+    try:
+        processes.up(settings, workers=workers, port=0, webserver=False)
+        env = BuildEnvironment.open(settings)
+        started = time.time()
+        ids = []
+        for n in range(builds):  # what `mb build --detach` writes; the submissions sensor claims them
+            build_id = new_build_id()
+            env.store.create_build(BuildRun(id=build_id, spec_text=SPEC, status=BuildStatus.submitted,
+                                            sla="fast" if n % 2 == 0 else "normal"))
+            ids.append(build_id)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ended = [b for b in (env.store.get_build(i) for i in ids) if b.status in TERMINAL_STATUSES]
+            if len(ended) == len(ids):
+                break
+            time.sleep(2)
+        elapsed = time.time() - started
+        latencies = sorted((b.updated_at.timestamp() - b.created_at.timestamp()) for b in ended)
+        statuses = {}
+        for b in ended:
+            statuses[b.status.value] = statuses.get(b.status.value, 0) + 1
+        env.store.dispose()
+    finally:
+        processes.down(settings)
+        redis.Redis.from_url(broker).flushdb()
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.close()
+    return {"workers": workers, "builds": builds, "ended": len(ended), "statuses": statuses,
+            "seconds": round(elapsed, 1), "builds_per_minute": round(len(ended) / elapsed * 60, 2),
+            "median_latency_s": round(latencies[len(latencies) // 2], 1) if latencies else None,
+            "cpu_s_per_build": round((_children_cpu() - cpu_before) / max(1, len(ended)), 1),
+            "load_before": load_before, "load_after": _load()}
+
+
+def in_process(builds: int) -> dict:
+    """`builds` `mb build` processes one after another (SQLite store and instance)."""
+    home = Path(tempfile.mkdtemp(prefix="mb-throughput-inprocess-"))
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "MB_DATABASE_URL", "MB_DAGSTER_POSTGRES_URL", "MB_CELERY_BROKER_URL")}
+    env.update(MB_HOME=str(home), DAGSTER_HOME=str(home / "dagster"))
+    mb = str(REPO / ".venv" / "bin" / "mb")
+    load_before, cpu_before, walls, released = _load(), _children_cpu(), [], 0
+    for _ in range(builds):
+        started = time.perf_counter()
+        done = subprocess.run([mb, "build", SPEC], check=False, capture_output=True, text=True, env=env)
+        walls.append(time.perf_counter() - started)
+        released += done.returncode == 0
+    return {"workers": "in-process", "builds": builds, "released": released,
+            "seconds": round(sum(walls), 1), "builds_per_minute": round(builds / sum(walls) * 60, 2),
+            "median_latency_s": round(sorted(walls)[len(walls) // 2], 1),
+            "cpu_s_per_build": round((_children_cpu() - cpu_before) / builds, 1),
+            "load_before": load_before, "load_after": _load()}
+
+
+def main_throughput(args) -> None:
+    import json
+
+    if not args.postgres:
+        raise SystemExit("error: --throughput needs --postgres (the shared store and instance)")
+    rows = []
+    if args.in_process:
+        rows.append(in_process(args.in_process))
+        print(json.dumps(rows[-1]), flush=True)
+    for workers in (int(w) for w in args.workers.split(",")):
+        rows.append(throughput(args.throughput, workers, args.postgres, args.redis, args.timeout))
+        print(json.dumps(rows[-1]), flush=True)
+    base = next((r for r in rows if r["workers"] == 1), None)
+    print(f"{'workers':<11} {'builds':>6} {'seconds':>8} {'per min':>8} {'ratio':>6} {'latency':>8} "
+          f"{'cpu/build':>9}  load before -> after")
+    for r in rows:
+        ratio = f"{r['builds_per_minute'] / base['builds_per_minute']:.2f}" if base else "-"
+        print(f"{r['workers']!s:<11} {r['builds']:>6} {r['seconds']:>8} {r['builds_per_minute']:>8} "
+              f"{ratio:>6} {r['median_latency_s']!s:>7}s {r['cpu_s_per_build']:>8}s  "
+              f"{r['load_before']} -> {r['load_after']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server for the one-database layout")
     parser.add_argument("--sizes", default="10,10000")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--cli-repeat", type=int, default=3, help="runs of the whole `mb list` process")
+    parser.add_argument("--throughput", type=int, help="builds per run of the distributed path")
+    parser.add_argument("--workers", default="1,2,4", help="Celery worker counts (with --throughput)")
+    parser.add_argument("--in-process", type=int, default=0, help="`mb build` processes for the baseline")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/11", help="broker (emptied)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds one throughput run may take")
     args = parser.parse_args()
+    if args.throughput:
+        main_throughput(args)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {n: measure(n, args.postgres, args.repeat, args.cli_repeat) for n in sizes}
     small, large = sizes[0], sizes[-1]

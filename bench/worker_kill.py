@@ -91,14 +91,11 @@ def _wait_for(store, build_id: str | None, step: str, worker: subprocess.Popen, 
 
 def one_kill(n: int, seed: int, base: Path, kinds: list[str]) -> dict:
     """Kill n: its own storage root and Dagster instance, its draws from (seed, n)."""
-    from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, EventRecordsFilter
+    from dagster import DagsterInstance
 
-    from mb_core.healing import read_base_commit
-    from mb_core.models import BuildStatus, StepStatus
+    from mb_core.models import BuildStatus
     from mb_core.pipeline import BuildEnvironment
     from mb_core.settings import Settings
-    from mb_core.store.workers import get_lease
-    from mb_core.workspace import Workspace
 
     rng = random.Random(f"{seed}:{n}")
     kind, step, delay = rng.choice(kinds), rng.choice(STEPS), round(rng.uniform(0.0, 3.0), 2)
@@ -134,10 +131,26 @@ def one_kill(n: int, seed: int, base: Path, kinds: list[str]) -> dict:
             BuildStatus.released, BuildStatus.rolled_back, BuildStatus.failed) and rounds < 4:
         _mb("reconcile", env=env)
         rounds += 1
+    row = {"n": n, "worker": kind, "step": step, "delay_s": delay, "killed": killed,
+           "reconcile_rounds": rounds, "status_said": status_line[:120],
+           **build_verdict(mbenv, DagsterInstance.from_config(env["DAGSTER_HOME"]), build_id),
+           "seconds": round(time.perf_counter() - started, 1)}
+    return row
+
+
+def build_verdict(mbenv, instance, build_id: str) -> dict:
+    """What one build left behind: its end, its attempts, and whether anything was written or
+    charged twice or left in flight (`ok` when it ended released or rolled back with none)."""
+    from dagster import AssetKey, DagsterEventType, DagsterRunStatus, EventRecordsFilter
+
+    from mb_core.healing import read_base_commit
+    from mb_core.models import BuildStatus, StepStatus
+    from mb_core.store.workers import get_lease
+    from mb_core.workspace import Workspace
+
     build = mbenv.store.get_build(build_id)
     attempts = mbenv.store.list_attempts(build_id)
     budget = mbenv.store.get_budget(build_id)
-    instance = DagsterInstance.from_config(env["DAGSTER_HOME"])
     materialized = len(instance.get_event_records(EventRecordsFilter(
         event_type=DagsterEventType.ASSET_MATERIALIZATION, asset_key=AssetKey("artifact"),
         asset_partitions=[build_id])))
@@ -156,11 +169,10 @@ def one_kill(n: int, seed: int, base: Path, kinds: list[str]) -> dict:
     scratch = list(artifact_dir.parent.glob(f".{build_id}.*")) if artifact_dir.parent.exists() else []
     released = build.status == BuildStatus.released
     row = {
-        "n": n, "worker": kind, "step": step, "delay_s": delay, "killed": killed, "build": build_id,
+        "build": build_id,
         "status": build.status.value, "attempts": len(attempts),
         "phases": "->".join(f"{a.phase.value}:{a.failure_class.value if a.failure_class else a.outcome.value}"
                             for a in attempts),
-        "reconcile_rounds": rounds, "status_said": status_line[:120],
         "duplicate_artifact": materialized > 1 or (not released and (materialized > 0 or artifact_dir.exists()))
         or (released and not artifact_dir.exists()),
         "charged_twice": budget is not None and (
@@ -174,7 +186,6 @@ def one_kill(n: int, seed: int, base: Path, kinds: list[str]) -> dict:
             "release_scratch": len(scratch),
             "processes": len(_processes_mentioning(str(workspace))),
         },
-        "seconds": round(time.perf_counter() - started, 1),
     }
     row["ok"] = (build.status in (BuildStatus.released, BuildStatus.rolled_back)
                  and not row["duplicate_artifact"] and not row["charged_twice"]

@@ -68,8 +68,15 @@ _PROVIDER_KINDS = {"transient": FailureClass.llm_transient, "invalid_output": Fa
 def classify_failure(exc: BaseException) -> FailureClass | None:
     """The class of a step's error, or None when the ladder has no rung for it (a permanent
     provider error such as a refused key, a cancelled build, a bug): such a build just fails."""
+    from mb_core.store.store import StoreUnavailable  # the store imports the models this module does
+
     if isinstance(exc, (BreakerOpen, NothingToRepair)):
         return exc.failure_class
+    if isinstance(exc, StoreUnavailable):
+        # The store was there when the attempt began (a build row exists): losing it mid-step is
+        # its server restarting or a dropped link, and the worker lost its footing like a killed
+        # one; the retry rung is bounded, so a store that stays down still ends the build.
+        return FailureClass.worker_lost
     if isinstance(exc, ProviderError):
         return _PROVIDER_KINDS.get(exc.kind)
     for kind, failure in _BY_ERROR:

@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
-from dagster import Definitions, load_assets_from_modules
+from dagster import Definitions, in_process_executor, load_assets_from_modules
 
 from mb_dagster.build import assets as build_assets
 from mb_dagster.build.checks import eval_report_checks
@@ -31,4 +31,7 @@ defs = Definitions(
     schedules=[canary_report_schedule],
     sensors=[submissions_sensor, approvals_sensor, healing_sensor, reconciler_sensor],
     resources={"mb": MetaBuilderResource(), "mb_io": PydanticJsonIOManager()},
+    # Also for runs launched from the UI's asset graph (the implicit asset job): a Celery run
+    # worker's pool process is daemonic and cannot start the multiprocess executor's children.
+    executor=in_process_executor,
 )

@@ -8,6 +8,10 @@ from mb_dagster.partitions import builds_partitions
 
 # A run the sensors requested closes its own attempt and gives its lease back when it ends.
 _HOOKS = {end_sensor_run}
+# What follows a failed attempt or release is the ladder's call (healing and reconciler sensors,
+# one attempt record and one budget charge each): Dagster's run retries would relaunch the same
+# run beside the ladder's next one. Only the rollback job keeps them.
+_NO_RUN_RETRIES = {"dagster/max_retries": "0"}
 
 # In-process: on a small machine a multiprocess step re-imports everything (about 4x slower).
 build_job = define_asset_job(
@@ -16,6 +20,7 @@ build_job = define_asset_job(
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
     hooks=_HOOKS,
+    tags=_NO_RUN_RETRIES,
     description="spec -> plan -> diff -> eval_report for one build partition",
 )
 
@@ -25,6 +30,7 @@ release_job = define_asset_job(
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
     hooks=_HOOKS,
+    tags=_NO_RUN_RETRIES,
     description="the artifact of one approved build",
 )
 
@@ -36,6 +42,7 @@ repair_job = define_asset_job(
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
     hooks=_HOOKS,
+    tags=_NO_RUN_RETRIES,
     description="Patch: the Auto-Fixer's patch as the next diff, then the evaluation again",
 )
 
@@ -45,5 +52,6 @@ replan_job = define_asset_job(
     partitions_def=builds_partitions,
     executor_def=in_process_executor,
     hooks=_HOOKS,
+    tags=_NO_RUN_RETRIES,
     description="Re-plan: a simpler plan with the failure as context, then diff and evaluation",
 )

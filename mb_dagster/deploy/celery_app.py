@@ -8,7 +8,9 @@ the in-process executor), against the instance of the worker's DAGSTER_HOME."""
 from __future__ import annotations
 
 import os
+import sys
 
+from celery.signals import worker_init
 from dagster_celery.config import DEFAULT_CONFIG
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_execute_job_task, create_resume_job_task
@@ -32,3 +34,19 @@ app = make_app(app_args={
 })
 execute_job = create_execute_job_task(app)
 resume_job = create_resume_job_task(app)
+
+
+@worker_init.connect
+def _check_before_taking_runs(**_kwargs) -> None:
+    """A wrong PostgreSQL or Redis URL, or a worker on another instance, is one line and exit 1:
+    Celery itself would retry the broker a hundred times, and a foreign instance would fail every
+    run it took."""
+    from mb_core.errors import MBError
+    from mb_core.settings import Settings
+    from mb_dagster.deploy.preflight import check_run_worker
+
+    try:
+        check_run_worker(Settings.from_env())
+    except MBError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        os._exit(1)  # at once: nothing of the worker has started yet

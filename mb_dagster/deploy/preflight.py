@@ -106,3 +106,86 @@ def service_lines(settings) -> list[tuple[bool, str, str]]:
         else:
             lines.append((True, what, _redis_shown(url)))
     return lines
+
+
+def _same_database(a: str, b: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    ua, ub = make_url(psycopg2_url(a)), make_url(psycopg2_url(b))
+    return ((ua.host or "127.0.0.1"), ua.port or 5432, ua.database) == \
+        ((ub.host or "127.0.0.1"), ub.port or 5432, ub.database)
+
+
+def _instance_postgres_url(config) -> str | None:
+    """The database URL an instance file names outright (None: it reads MB_DAGSTER_POSTGRES_URL)."""
+    import yaml
+
+    postgres = ((yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("storage") or {}) \
+        .get("postgres") or {}
+    url = postgres.get("postgres_url")
+    if isinstance(url, str):
+        return url
+    db = postgres.get("postgres_db")
+    if isinstance(db, dict) and all(isinstance(db.get(k), str) for k in ("hostname", "db_name")):
+        return f"postgresql://{db.get('username') or 'postgres'}@{db['hostname']}:{db.get('port') or 5432}/{db['db_name']}"
+    return None
+
+
+def check_run_worker(settings) -> None:
+    """A Celery run worker's start-up: the services it needs answer, and its store and Dagster
+    instance are the shared ones the daemon queues runs from. A worker on another instance would
+    take runs off the broker that its instance has never heard of and fail each one."""
+    from mb_dagster.instance import prepare_dagster_home
+
+    if not settings.celery_broker_url:
+        raise InvalidSettings("a run worker needs the Redis broker: set MB_CELERY_BROKER_URL")
+    if not settings.dagster_postgres_url:
+        raise InvalidSettings("a run worker needs the shared Dagster instance: set MB_DAGSTER_POSTGRES_URL")
+    if not settings.database_url.startswith(("postgresql", "postgres:")):
+        raise InvalidSettings("a run worker needs the shared store: MB_DATABASE_URL is a local SQLite "
+                              "file, where the daemon's builds are not")
+    check_services(settings)
+    config = prepare_dagster_home(settings) / "dagster.yaml"
+    named = _instance_postgres_url(config)
+    if named and not _same_database(named, settings.dagster_postgres_url):
+        raise InvalidSettings(f"{config} names another instance's database "
+                              f"({psycopg2_url(named).split('@')[-1]}) than MB_DAGSTER_POSTGRES_URL "
+                              f"({psycopg2_url(settings.dagster_postgres_url).split('@')[-1]})")
+    _check_store_matches_instance(settings)
+
+
+def _check_store_matches_instance(settings) -> None:
+    """The store's latest launched builds must be partitions of the instance: a store and an
+    instance of two deployments share no build."""
+    import sqlalchemy as sa
+
+    from mb_core.store.tables import builds
+    from mb_dagster.partitions import builds_partitions
+
+    store = sa.create_engine(psycopg2_url(settings.database_url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    dagster = sa.create_engine(psycopg2_url(settings.dagster_postgres_url),
+                               connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    try:
+        with store.connect() as conn:
+            if not sa.inspect(conn).has_table("builds"):
+                return  # a new store: nothing to compare yet
+            launched = [r.id for r in conn.execute(
+                sa.select(builds.c.id).where(builds.c.status != "submitted")
+                .order_by(builds.c.created_at.desc()).limit(20))]
+        if not launched:
+            return
+        with dagster.connect() as conn:
+            if not sa.inspect(conn).has_table("dynamic_partitions"):
+                known = 0
+            else:
+                known = conn.execute(sa.text(
+                    "SELECT count(*) FROM dynamic_partitions WHERE partitions_def_name = :name "
+                    "AND partition = ANY(:keys)"), {"name": builds_partitions.name, "keys": launched}).scalar()
+    finally:
+        store.dispose()
+        dagster.dispose()
+    if not known:
+        shown = psycopg2_url(settings.dagster_postgres_url).split("@")[-1]
+        raise InvalidSettings(f"the Dagster instance at {shown} has never run any of the store's "
+                              f"{len(launched)} latest builds: the store and the instance belong to "
+                              "two deployments (check MB_DATABASE_URL and MB_DAGSTER_POSTGRES_URL)")

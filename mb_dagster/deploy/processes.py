@@ -110,18 +110,26 @@ def up(settings: Settings, workers: int, port: int, webserver: bool = True) -> d
     if launcher != "CeleryRunLauncher":
         raise MBError(f"{settings.dagster_home / 'dagster.yaml'} launches runs with {launcher}, not "
                       f"Celery: copy {CELERY_INSTANCE_YAML.name} there")
+    return {name: _spawn(settings, name, cmd)
+            for name, cmd in commands(settings, workers, port, webserver).items()}
+
+
+def _spawn(settings: Settings, name: str, cmd: list[str]) -> int:
     folder = run_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    started = {}
     env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home), "MB_HOME": str(settings.home)}
-    for name, cmd in commands(settings, workers, port, webserver).items():
-        log = open(folder / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True, preexec_fn=_reset_signals)  # noqa: PLW1509
-        log.close()
-        (folder / f"{name}.pid").write_text(f"{proc.pid}\n")
-        started[name] = proc.pid
-    return started
+    log = open(folder / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            env=env, start_new_session=True, preexec_fn=_reset_signals)  # noqa: PLW1509
+    log.close()
+    (folder / f"{name}.pid").write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def restart_worker(settings: Settings, n: int) -> int:
+    """Starts worker `n` again (what a supervisor does after it died); returns its pid."""
+    name = f"worker-{n}"
+    return _spawn(settings, name, commands(settings, n, 0, webserver=False)[name])
 
 
 def down(settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> list[str]:

@@ -94,6 +94,12 @@ def judge_events(env, build_id: str, attempt: int, events: list, success: bool) 
         failed = [s for s in env.store.list_steps(build_id)
                   if s.attempt == attempt and s.status == StepStatus.failed]
         failure = failed[-1].failure_class if failed else None
+        if failure is None and "StoreUnavailable" in error_names(events):
+            failure = FailureClass.worker_lost  # the step lost its database (a restart): retried
+        elif failure is None and not any(e.is_step_failure for e in events):
+            # No step failed, the run did: its worker died under it (run monitoring marks the run
+            # failed when a Celery task was lost), which the ladder retries like any lost worker.
+            failure, reason = FailureClass.worker_lost, f"worker lost: {reason or 'the run failed'}"
         return AttemptResult(failure, reason, rung_exhausted="NothingToRepair" in error_names(events))
     build = env.store.get_build(build_id)
     if build.status == BuildStatus.running:  # the gate refused a failed evaluation

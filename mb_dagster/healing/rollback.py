@@ -5,7 +5,7 @@ compare-and-set: run twice, it changes nothing the second time."""
 
 # No `from __future__ import annotations`: Dagster reads the op's annotations as types.
 
-from dagster import Config, OpExecutionContext, job, op
+from dagster import Config, OpExecutionContext, in_process_executor, job, op
 
 from mb_core.healing import remove_release_scratch, restore_workspace
 from mb_core.lifecycle import ACTIVE, BuildEvent
@@ -61,6 +61,9 @@ def roll_back_build(context: OpExecutionContext, config: RollbackConfig, mb: Met
     return moved
 
 
-@job(description="The ladder's last rung: a build's workspace back at its base, the build ended.")
+# In process, like every job: a Celery run worker's pool process is daemonic and may not start the
+# multiprocess executor's step processes (every rollback failed there).
+@job(executor_def=in_process_executor,
+     description="The ladder's last rung: a build's workspace back at its base, the build ended.")
 def rollback_job():
     roll_back_build()

@@ -75,6 +75,12 @@ def judge_finished_run(env, instance, record):
         return rollback_request(build, None, reason, end="failed"), reason
     if run.job_name not in ATTEMPT_JOBS or build.status not in (BuildStatus.running, BuildStatus.failed):
         return None, f"the build is {build.status.value}"
+    if run.status == DagsterRunStatus.FAILURE:
+        newest = instance.get_runs(RunsFilter(tags={BUILD_TAG: build_id}), limit=1)
+        if newest and newest[0].run_id != run.run_id:
+            # The reconciler saw the dead worker first and already asked for the next run (a
+            # Celery pool process killed: its lease is gone before run monitoring fails the run).
+            return None, f"run {newest[0].run_id[:8]} already follows it"
     outcome = judge_events(env, build.id, build.attempt, events, run.status == DagsterRunStatus.SUCCESS)
     if outcome.reason is None:
         return None, "the attempt succeeded"

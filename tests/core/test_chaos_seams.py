@@ -165,6 +165,19 @@ def test_a_store_that_stays_down_is_unavailable_after_three_tries(tmp_path):
         store.create_build(BuildRun(id="x1", spec_text=SPEC, status=BuildStatus.running))
 
 
+def test_a_store_lost_in_the_middle_of_an_attempt_is_retried_not_failed():
+    # A PostgreSQL restart under a running step: the attempt lost its database, not its way;
+    # the ladder's retry rung (bounded) runs it again once the server is back.
+    from mb_core.store import Store
+    from mb_core.store.store import StoreUnavailable
+
+    store = Store.from_url("postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    with pytest.raises(StoreUnavailable) as caught:
+        store.start_step("x1", "spec")
+    assert classify_failure(caught.value) is FailureClass.worker_lost
+    assert _rung(FailureClass.worker_lost) is RepairPhase.retry
+
+
 @pytest.mark.parametrize("fault", SEAM_FAULTS["patch"])
 def test_a_faulty_auto_fixers_patch_never_reaches_the_workspace(env, fault):
     from mb_core.codegen import render_application

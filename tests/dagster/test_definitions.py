@@ -42,6 +42,14 @@ def test_assets_and_jobs_are_the_designed_graph():
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"build_job", "release_job"}
 
 
+def test_every_job_runs_in_process():
+    # A Celery run worker executes each run in its daemonic pool process, which cannot start the
+    # multiprocess executor's step processes: a job on that executor fails on every worker.
+    jobs = defs.resolve_all_job_defs()
+    assert {j.name for j in jobs} >= {"rollback_job", "__ASSET_JOB"}
+    assert {j.name: j.executor_def.name for j in jobs} == {j.name: "in_process" for j in jobs}
+
+
 def _env() -> BuildEnvironment:
     return BuildEnvironment.open(Settings.from_env())
 
@@ -102,3 +110,11 @@ def test_submissions_sensor_adds_partitions_and_requests_runs_once(mb_home):
         # The same run keys again (Dagster launches each once); the partitions exist now.
         assert sorted(r.run_key for r in again.run_requests) == sorted(r.run_key for r in result.run_requests)
         assert not again.dynamic_partitions_requests
+
+
+def test_the_ladder_alone_follows_a_failed_attempt_or_release():
+    # Dagster's run retries would relaunch a failed attempt beside the healing sensor's next run.
+    tags = {j.name: j.tags.get("dagster/max_retries") for j in defs.resolve_all_job_defs()}
+    assert {n: tags[n] for n in ("build_job", "release_job", "repair_job", "replan_job")} == dict.fromkeys(
+        ("build_job", "release_job", "repair_job", "replan_job"), "0")
+    assert tags["rollback_job"] is None  # the last rung keeps the instance's run retries
