@@ -3,6 +3,8 @@ runs in the store and with 10,000.
 
 Run by hand (`python bench/api.py`, options: --clients, --requests, --many). Each scenario uses a
 fresh storage root, a real `mb serve` (one uvicorn worker) and the SQLite store.
+Besides p50/p99 it prints the server's CPU per request, which a loaded shared machine does not
+inflate the way it inflates latency.
 """
 
 from __future__ import annotations
@@ -89,6 +91,13 @@ async def hammer(base: str, token: str, ids: list[str], clients: int, requests: 
     return latencies
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used (Linux /proc): what a request costs the server,
+    whatever else the machine is doing (latency on a shared machine mostly measures the queue)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scenario(runs: int, clients: int, requests: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="mb-bench-api-") as home:
         token, ids = seed(home, runs)
@@ -106,7 +115,7 @@ def scenario(runs: int, clients: int, requests: int) -> dict:
                 except httpx.TransportError:
                     time.sleep(0.25)
             asyncio.run(hammer(base, token, ids, 5, 50))  # warm-up: imports, the Dagster instance
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), _cpu_seconds(server.pid)
             try:
                 latencies = asyncio.run(hammer(base, token, ids, clients, requests))
             except httpx.HTTPError:
@@ -116,13 +125,14 @@ def scenario(runs: int, clients: int, requests: int) -> dict:
                 sys.stderr.write((Path(home) / "serve.log").read_text()[-3000:])
                 raise
             wall = time.perf_counter() - started
+            cpu = _cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=30)
     ordered = sorted(latencies)
     return {"runs": runs, "requests": len(ordered), "p50_ms": 1000 * statistics.median(ordered),
             "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
-            "throughput_rps": len(ordered) / wall}
+            "throughput_rps": len(ordered) / wall, "server_cpu_ms": 1000 * cpu / len(ordered)}
 
 
 def main() -> None:
@@ -137,7 +147,8 @@ def main() -> None:
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
         print(f"[load {load}] "
               f"{result['runs']:>6} runs in the store: GET run p50 {result['p50_ms']:.1f} ms, "
-              f"p99 {result['p99_ms']:.1f} ms, {result['throughput_rps']:.0f} req/s "
+              f"p99 {result['p99_ms']:.1f} ms, {result['throughput_rps']:.0f} req/s, "
+              f"server CPU {result['server_cpu_ms']:.1f} ms/request "
               f"({result['requests']} requests, {args.clients} clients)")
 
 

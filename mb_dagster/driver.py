@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from mb_core.breakers import BREAKER_NAMES, breaker_state, record_outcome
-from mb_core.canary.recording import assign_build, record_sample
+from mb_core.canary.recording import assign_build
 from mb_core.canary.variants import VARIANT_TAG, rung_limits
 from mb_core.errors import InvalidState, MBError
 from mb_core.healing import record_build_failure, rollback_workspace
@@ -36,7 +36,7 @@ from mb_core.store.workers import give_back_lease, take_lease
 from mb_dagster.build.assets import HEALING_TAG, ITERATION_TAG, PHASE_TAG
 from mb_dagster.healing.judge import AttemptResult, first_error, judge_events, strip_exception_name
 from mb_dagster.healing.requests import PHASE_JOBS
-from mb_dagster.healing.rollback import resolve_chaos
+from mb_dagster.healing.rollback import close_drive
 
 log = logging.getLogger("mb.steps")
 
@@ -144,8 +144,7 @@ def run_build(env: BuildEnvironment, instance, build_id: str,
     finally:
         # A killed process never gets here: its lease outlives it, and the reconciler sees that.
         give_back_lease(env.store, build_id, pid=os.getpid())
-        resolve_chaos(env, build_id)
-        record_sample(env.store, build_id)
+        close_drive(env, build_id)
 
 
 def _heal(env: BuildEnvironment, instance, build_id: str, tags: dict[str, str] | None,
@@ -250,7 +249,10 @@ def approve(env: BuildEnvironment, instance, build_id: str, by: str, reason: str
     artifact = None
     if release_now and env.store.transition(build_id, BuildEvent.start_release,
                                             expected={BuildStatus.approved}):
-        artifact, _ = release(env, instance, build_id)
+        try:
+            artifact, _ = release(env, instance, build_id)
+        finally:
+            close_drive(env, build_id)
     return env.store.get_build(build_id), artifact
 
 

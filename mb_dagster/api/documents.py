@@ -1,11 +1,16 @@
-"""JSON:API-style documents: what every endpoint answers, as pydantic models (the OpenAPI schemas)."""
+"""JSON:API-style documents: what every endpoint answers, as pydantic models (the OpenAPI schemas).
+
+Every body has one of a few shapes: a request `{"data": {"type", "attributes"}}`, a resource
+`{"type", "id", "attributes", "links"}`, and a document holding one resource or a list of them with
+`meta`. Each shape is made by one function below, so only the attributes are written per resource
+(the schema names stay those of the OpenAPI description: SpecCreate, SpecResource, ...)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from mb_core.models import SpecMode
 
@@ -14,6 +19,42 @@ MAX_SPEC_CHARS = 256 * 1024
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------------------------
+# The shapes
+# ---------------------------------------------------------------------------------------------
+
+def free_meta() -> tuple:
+    """A document's meta when a shape says nothing else: optional and free-form."""
+    return (dict[str, Any], Field(default_factory=dict))
+
+
+def request_document(name: str, type_name: str, attributes: type[BaseModel]) -> type[BaseModel]:
+    """`{"data": {"type": type_name, "attributes": ...}}`, nothing else allowed."""
+    stem = attributes.__name__.removesuffix("AttributesIn")
+    data = create_model(f"{stem}DataIn", __base__=Strict, type=(Literal[type_name], ...),
+                        attributes=(attributes, ...))
+    return create_model(name, __base__=Strict, data=(data, ...))
+
+
+def resource(type_name: str, attributes: type[BaseModel], links: bool = True) -> type[BaseModel]:
+    """`{"type": type_name, "id", "attributes", "links"}` (named after its attributes)."""
+    fields: dict[str, Any] = {"type": (Literal[type_name], type_name), "id": (str, ...),
+                              "attributes": (attributes, ...)}
+    if links:
+        fields["links"] = (dict[str, str], ...)
+    return create_model(attributes.__name__.removesuffix("Attributes") + "Resource", **fields)
+
+
+def document(name: str, data: type[BaseModel], meta: tuple | None = None) -> type[BaseModel]:
+    """`{"data": one resource}`, with `meta` when given."""
+    return create_model(name, data=(data, ...), **({"meta": meta} if meta else {}))
+
+
+def list_document(name: str, data: type[BaseModel], meta: tuple | None = None) -> type[BaseModel]:
+    """`{"data": [resources], "meta": {...}}`."""
+    return create_model(name, data=(list[data], ...), meta=meta or free_meta())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -26,26 +67,8 @@ class SpecAttributesIn(Strict):
     mode: SpecMode = SpecMode.freeform
 
 
-class SpecDataIn(Strict):
-    type: Literal["spec"]
-    attributes: SpecAttributesIn
-
-
-class SpecCreate(Strict):
-    data: SpecDataIn
-
-
 class DecisionAttributesIn(Strict):
     reason: str = Field(default="", max_length=2000)
-
-
-class DecisionDataIn(Strict):
-    type: Literal["decision"]
-    attributes: DecisionAttributesIn
-
-
-class DecisionIn(Strict):
-    data: DecisionDataIn
 
 
 class FlagAttributesIn(Strict):
@@ -54,54 +77,19 @@ class FlagAttributesIn(Strict):
     run_id: str = Field(default="", max_length=64)
 
 
-class FlagDataIn(Strict):
-    type: Literal["flag"]
-    attributes: FlagAttributesIn
-
-
-class FlagSet(Strict):
-    data: FlagDataIn
-
-
 class KeyAttributesIn(Strict):
     user_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class KeyDataIn(Strict):
-    type: Literal["key"]
-    attributes: KeyAttributesIn
-
-
-class KeyCreate(Strict):
-    data: KeyDataIn
+SpecCreate = request_document("SpecCreate", "spec", SpecAttributesIn)
+DecisionIn = request_document("DecisionIn", "decision", DecisionAttributesIn)
+FlagSet = request_document("FlagSet", "flag", FlagAttributesIn)
+KeyCreate = request_document("KeyCreate", "key", KeyAttributesIn)
 
 
 # ---------------------------------------------------------------------------------------------
 # Responses
 # ---------------------------------------------------------------------------------------------
-
-
-class KeyAttributes(BaseModel):
-    user_id: str
-    created_at: datetime
-    revoked_at: datetime | None = None
-    token: str | None = None  # only in the answer that created the key: it is never shown again
-
-
-class KeyResource(BaseModel):
-    type: Literal["key"] = "key"
-    id: str
-    attributes: KeyAttributes
-    links: dict[str, str]
-
-
-class KeyDocument(BaseModel):
-    data: KeyResource
-
-
-class KeyListDocument(BaseModel):
-    data: list[KeyResource]
-    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 class ErrorObject(BaseModel):
@@ -116,23 +104,19 @@ class ErrorDocument(BaseModel):
     errors: list[ErrorObject]
 
 
+class KeyAttributes(BaseModel):
+    user_id: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    token: str | None = None  # only in the answer that created the key: it is never shown again
+
+
 class SpecAttributes(BaseModel):
     text: str
     mode: SpecMode
     created_by: str
     created_at: datetime
     planned: bool
-
-
-class SpecResource(BaseModel):
-    type: Literal["spec"] = "spec"
-    id: str
-    attributes: SpecAttributes
-    links: dict[str, str]
-
-
-class SpecDocument(BaseModel):
-    data: SpecResource
 
 
 class PlanAttributes(BaseModel):
@@ -147,17 +131,6 @@ class PlanAttributes(BaseModel):
     planned_by: str
     planned_at: datetime
     plan: dict[str, Any]
-
-
-class PlanResource(BaseModel):
-    type: Literal["plan"] = "plan"
-    id: str
-    attributes: PlanAttributes
-    links: dict[str, str]
-
-
-class PlanDocument(BaseModel):
-    data: PlanResource
 
 
 class DagsterRunLink(BaseModel):
@@ -198,39 +171,12 @@ class RunAttributes(BaseModel):
     flags: list[RunFlag] = Field(default_factory=list)
 
 
-class RunResource(BaseModel):
-    type: Literal["run"] = "run"
-    id: str
-    attributes: RunAttributes
-    links: dict[str, str]
-
-
-class RunDocument(BaseModel):
-    data: RunResource
-
-
-class RunListDocument(BaseModel):
-    data: list[RunResource]
-    meta: dict[str, int]
-
-
 class TimelineAttributes(BaseModel):
     at: datetime
     kind: str
     name: str
     status: str
     detail: str
-
-
-class TimelineResource(BaseModel):
-    type: Literal["timeline-event"] = "timeline-event"
-    id: str
-    attributes: TimelineAttributes
-
-
-class TimelineDocument(BaseModel):
-    data: list[TimelineResource]
-    meta: dict[str, str]
 
 
 class BreakerAttributes(BaseModel):
@@ -241,28 +187,31 @@ class BreakerAttributes(BaseModel):
     updated_at: datetime | None
 
 
-class BreakerResource(BaseModel):
-    type: Literal["circuit-breaker"] = "circuit-breaker"
-    id: str
-    attributes: BreakerAttributes
-
-
-class BreakerListDocument(BaseModel):
-    data: list[BreakerResource]
-    meta: dict[str, int]
-
-
-class GenericResource(BaseModel):
+class GenericResource(BaseModel):  # any type, free-form attributes (stats, flags, audit entries)
     type: str
     id: str
     attributes: dict[str, Any]
 
 
-class GenericDocument(BaseModel):
-    data: GenericResource
-    meta: dict[str, Any] = Field(default_factory=dict)
+KeyResource = resource("key", KeyAttributes)
+KeyDocument = document("KeyDocument", KeyResource)
+KeyListDocument = list_document("KeyListDocument", KeyResource)
 
+SpecResource = resource("spec", SpecAttributes)
+SpecDocument = document("SpecDocument", SpecResource)
 
-class GenericListDocument(BaseModel):
-    data: list[GenericResource]
-    meta: dict[str, Any] = Field(default_factory=dict)
+PlanResource = resource("plan", PlanAttributes)
+PlanDocument = document("PlanDocument", PlanResource)
+
+RunResource = resource("run", RunAttributes)
+RunDocument = document("RunDocument", RunResource)
+RunListDocument = list_document("RunListDocument", RunResource, meta=(dict[str, int], ...))
+
+TimelineResource = resource("timeline-event", TimelineAttributes, links=False)
+TimelineDocument = list_document("TimelineDocument", TimelineResource, meta=(dict[str, str], ...))
+
+BreakerResource = resource("circuit-breaker", BreakerAttributes, links=False)
+BreakerListDocument = list_document("BreakerListDocument", BreakerResource, meta=(dict[str, int], ...))
+
+GenericDocument = document("GenericDocument", GenericResource, meta=free_meta())
+GenericListDocument = list_document("GenericListDocument", GenericResource)

@@ -3,7 +3,8 @@
 A sensor only reads the store and asks for a run (tagged `mb/driver=sensor`, `mb/attempt=N`). The
 run's first step then does the bookkeeping, each write a compare-and-set so a repeated or retried
 run changes nothing twice:
-- a first build run claims its submitted build (submitted -> running);
+- a first build run claims its submitted build (submitted -> running) and draws its canary
+  variant, as the CLI driver does when it starts a build;
 - a repair run closes the failed attempt before it with its failure class (charging its running
   time once), feeds the breaker, starts attempt N (`retry`), and, after a lost worker, puts the
   workspace back at its base;
@@ -18,6 +19,7 @@ import os
 from datetime import datetime
 
 from mb_core.breakers import BREAKER_NAMES, record_outcome
+from mb_core.canary.recording import assign_build
 from mb_core.errors import InvalidState
 from mb_core.healing import lost_worker_last_seen, remove_release_scratch, restore_workspace
 from mb_core.lifecycle import BuildEvent
@@ -25,6 +27,7 @@ from mb_core.models import AttemptOutcome, BuildStatus, FailureClass, RepairPhas
 from mb_core.reconcile import WorkerDriver, lease_alive
 from mb_core.slo import run_budget_from_env
 from mb_core.store.workers import get_lease, give_back_lease, take_lease
+from mb_dagster.healing.rollback import close_drive
 
 BUILD_TAG = "mb/build"
 DRIVER_TAG = "mb/driver"  # "sensor": a run the daemon's sensors requested (its writes are its own)
@@ -135,6 +138,9 @@ def begin_run(env, instance, run) -> None:
     if phase is RepairPhase.build:
         if build.status == BuildStatus.submitted:
             store.transition(build_id, BuildEvent.claim, expected={BuildStatus.submitted})
+        if store.get_build(build_id).status == BuildStatus.running:
+            # The canary's variant, decided where the CLI driver decides it: when the build starts.
+            assign_build(store, build_id)
     elif build.status == BuildStatus.running and build.attempt == target - 1:
         settle_failed_attempt(env, build_id, target - 1, after)
         store.transition(build_id, BuildEvent.retry, failure_class=after, expected={BuildStatus.running})
@@ -173,8 +179,9 @@ def _begin_release(env, instance, build_id: str, attempt: int, run) -> None:
 
 def end_run(env, run, step_key: str) -> None:
     """After the step that ends a sensor-requested run succeeded: close the attempt when the build
-    moved on, and give the lease back. A build still running after its evaluation waits for the
-    healing sensor's judgement, which the next run settles."""
+    moved on, give the lease back and close the drive (chaos outcome, canary sample). A build still
+    running after its evaluation waits for the healing sensor's judgement, which the next run
+    settles."""
     if not is_sensor_run(run.tags) or is_superseded(run.tags):
         return  # a superseded run took no lease and closes nothing
     build_id = run.tags.get(BUILD_TAG) or run.tags.get("dagster/partition")
@@ -184,3 +191,4 @@ def end_run(env, run, step_key: str) -> None:
                             BuildStatus.released):
             settle_succeeded_attempt(env, build_id, build.attempt)
         give_back_lease(env.store, build_id, pid=os.getpid())
+        close_drive(env, build_id)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from dagster import RunConfig, RunRequest
 
 from mb_core.breakers import BREAKER_NAMES, breaker_state
+from mb_core.canary.variants import Variant, rung_limits
 from mb_core.healing import current_drive, rungs_used, with_pending_attempt
 from mb_core.ladder import Decision, LadderInput, RungLimits, next_phase
 from mb_core.models import AttemptOutcome, BuildRun, FailureClass, RepairPhase
@@ -52,12 +53,21 @@ def release_run_request(build: BuildRun) -> RunRequest:
                             ATTEMPT_TAG: str(build.attempt), **build_tags(build), **run_tags_for(build, "release_job")})
 
 
+def variant_limits(store, build_id: str) -> RungLimits:
+    """What the ladder may do for the build's canary variant, as the CLI driver allows it (a build
+    without a variant gets the whole ladder)."""
+    from mb_core.store.canary import CanaryStore
+
+    assignment = CanaryStore(store).variant_of(build_id)
+    return RungLimits() if assignment is None else rung_limits(Variant(assignment.variant))
+
+
 def decide(env, build: BuildRun, failure: FailureClass, reason: str, *,
            exhausted: RepairPhase | None = None, limits: RungLimits | None = None,
            now: datetime | None = None) -> Decision:
     """The ladder's next rung for the build's failed current attempt (nothing written)."""
     store = env.store
-    limits = limits or RungLimits()
+    limits = limits or variant_limits(store, build.id)
     attempts = store.list_attempts(build.id)
     budget = store.get_budget(build.id) or run_budget_from_env(build.id)
     open_ = [a for a in attempts if a.attempt == build.attempt and a.outcome is AttemptOutcome.running]

@@ -29,6 +29,17 @@ def resolve_chaos(env, build_id: str) -> None:
     resolve_events(env.store, build_id)
 
 
+def close_drive(env, build_id: str) -> None:
+    """What every driver does where its drive of a build ends (the CLI's run_build and release, the
+    end of a daemon run, the rollback job): its injected faults say whether it recovered, and a
+    finished build writes its canary sample, one per build (a later drive that moves it on, say
+    approved -> released, replaces it). A build still running gets neither."""
+    from mb_core.canary.recording import record_sample
+
+    resolve_chaos(env, build_id)
+    record_sample(env.store, build_id)
+
+
 def roll_back(env, instance, config: RollbackConfig, run_id: str | None = None) -> bool:
     """Returns whether this call ended the build."""
     from mb_dagster.healing.attempts import cancel_orphaned_runs, settle_failed_attempt
@@ -50,7 +61,7 @@ def roll_back(env, instance, config: RollbackConfig, run_id: str | None = None) 
         moved = store.transition(build.id, BuildEvent.roll_back, error=config.reason,
                                  failure_class=failure, expected=ACTIVE | {BuildStatus.failed})
     give_back_lease(store, build.id)
-    resolve_chaos(env, build.id)
+    close_drive(env, build.id)
     return moved
 
 

@@ -14,10 +14,13 @@ from datetime import UTC, datetime
 from dagster import DagsterRunStatus, build_sensor_context, instance_for_test
 from sqlalchemy import event
 
+from mb_core.canary.variants import Variant
 from mb_core.healing import mark_base_commit, read_base_commit
 from mb_core.models import AttemptOutcome, BuildRun, BuildStatus, FailureClass, RepairPhase
 from mb_core.reconcile import WorkerDriver
 from mb_core.store import new_build_id
+from mb_core.store.canary import CanaryStore
+from mb_core.store.platform import PlatformStore
 from mb_core.store.workers import get_lease, take_lease
 from mb_core.workspace import Workspace
 from mb_dagster.build.sensors import submissions_sensor
@@ -88,6 +91,13 @@ def test_the_daemon_path_claims_builds_and_releases_them_in_runs_not_in_ticks(mb
         assert (attempt.started_at - queued_at).total_seconds() >= 1.5
         assert env.store.get_budget(build_id).running_seconds == attempt.seconds
         assert get_lease(env.store, build_id) is None  # given back when the run ended
+        # The run drew the build's variant when it claimed it, and the gate ended the drive: the
+        # same canary sample the CLI driver writes.
+        [sample] = CanaryStore(env.store).list_samples()
+        assert (sample.build_id, sample.variant, sample.success, sample.status) == (
+            build_id, Variant.v4, True, "approved")
+        assert (sample.iterations, sample.duration_s) == (1, round(attempt.seconds, 6))
+        assert sample.tokens == env.store.usage_totals(build_id)["total"]["total_tokens"] > 0
 
         # The same request launched twice: the second run finds the build claimed and stops.
         duplicate = execute_request(instance, request)
@@ -113,6 +123,9 @@ def test_the_daemon_path_claims_builds_and_releases_them_in_runs_not_in_ticks(mb
         assert env.store.get_build(build_id).status == BuildStatus.released
         assert len(env.store.list_attempts(build_id)) == 1
         assert not _tick(healing_sensor, instance).run_requests
+    # Released: the build's one sample now says so (replaced, not added).
+    [sample] = CanaryStore(env.store).list_samples()
+    assert (sample.build_id, sample.status, sample.success) == (build_id, "released", True)
 
 
 def _code_fault(monkeypatch, attempts: int) -> None:
@@ -176,6 +189,28 @@ def test_a_build_out_of_attempts_is_rolled_back_by_the_rollback_job(mb_home, mon
     assert Workspace(workspace).head() == read_base_commit(workspace)
     [attempt] = env.store.list_attempts(build_id)
     assert attempt.outcome is AttemptOutcome.failed and env.store.get_budget(build_id).attempts_used == 1
+    [sample] = CanaryStore(env.store).list_samples()  # written once, though the job ran twice
+    assert (sample.build_id, sample.success, sample.status, sample.iterations) == (
+        build_id, False, "rolled_back", 1)
+
+
+def test_a_baseline_build_gets_no_repair_from_the_daemon_and_writes_its_sample(mb_home, monkeypatch):
+    _code_fault(monkeypatch, attempts=3)  # the whole ladder would patch it
+    env = _env()
+    PlatformStore(env.store).set_flag("FEATURE_META_V4_CANARY_PERCENT", 0, "platform")
+    build_id = _submit(env)
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions("builds", [build_id])
+        assert not execute_request(instance, _tick(submissions_sensor, instance).run_requests[0]).success
+        # Baseline is the builder without the ladder, as the CLI driver runs it: no patch run.
+        [rollback] = _tick(healing_sensor, instance).run_requests
+        assert rollback.job_name == "rollback_job"
+        assert execute_request(instance, rollback).success
+    assert env.store.get_build(build_id).status == BuildStatus.rolled_back
+    [sample] = CanaryStore(env.store).list_samples()
+    assert (sample.build_id, sample.variant, sample.randomized, sample.canary_percent) == (
+        build_id, Variant.baseline, False, 0)
+    assert (sample.success, sample.status, sample.iterations) == (False, "rolled_back", 1)
 
 
 def _dead_pid() -> int:
