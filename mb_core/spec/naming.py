@@ -33,9 +33,7 @@ def singular(word: str) -> str:
     multi-word name only."""
     head, _, last = word.rpartition("_")
     lowered = last.lower()
-    if re.fullmatch(r"[A-Z]{2,}s", last):  # acronyms: SKUs, VMs
-        one = lowered[:-1]
-    elif lowered.endswith("us") and lowered[:-1] in _U_NOUNS:
+    if re.fullmatch(r"[A-Z]{2,}s", last) or lowered.endswith("us") and lowered[:-1] in _U_NOUNS:  # acronyms: SKUs, VMs
         one = lowered[:-1]
     elif lowered in _UNCOUNTABLE or lowered.endswith(_KEEP_ENDINGS) and not lowered.endswith("uses") \
             or len(lowered) <= 3 and not lowered.endswith("s"):

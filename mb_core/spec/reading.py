@@ -42,8 +42,8 @@ from mb_core.spec.links import _features, _relations, _roles
 from mb_core.spec.naming import app_name_from, label
 from mb_core.spec.noun_rules import _title_case, drop_reason, entity_name, is_person, strip_heads
 from mb_core.spec.phrases import noun_phrases
-from mb_core.spec.related import promote_linked_nouns
 from mb_core.spec.reading_state import MAX_ENTITIES, MAX_FIELDS, PROVIDER_HINT, Reading
+from mb_core.spec.related import promote_linked_nouns
 from mb_core.spec.services import find_services
 
 # what other modules import from the reader
