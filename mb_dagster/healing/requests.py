@@ -46,9 +46,22 @@ def first_run_request(build: BuildRun) -> RunRequest:
               ATTEMPT_TAG: str(build.attempt), HEALING_TAG: "1", **build_tags(build), **run_tags_for(build)})
 
 
-def release_run_request(build: BuildRun) -> RunRequest:
+# How often a release run that never claimed its build (it failed to launch or to start, and the
+# build is still approved) is asked for again before the build is left for a person.
+MAX_RELEASE_LAUNCHES = 3
+
+
+def release_relaunch(unclaimed_ends: int) -> int | None:
+    """Which launch of the release run to ask for, given how many release runs of the build's
+    attempt ended without claiming it; None once they are spent."""
+    return unclaimed_ends if unclaimed_ends < MAX_RELEASE_LAUNCHES else None
+
+
+def release_run_request(build: BuildRun, launch: int = 0) -> RunRequest:
+    # launch 0 keeps the plain key, so a tick repeated before the run starts asks for nothing new
+    suffix = f":r{launch}" if launch else ""
     return RunRequest(job_name="release_job", partition_key=build.id,
-                      run_key=f"release:{build.id}:{build.attempt}",
+                      run_key=f"release:{build.id}:{build.attempt}{suffix}",
                       tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
                             ATTEMPT_TAG: str(build.attempt), **build_tags(build), **run_tags_for(build, "release_job")})
 

@@ -2,15 +2,36 @@
 
 The sensor only reads: the release run claims its build (approved -> releasing, compare and set)
 in its first step, so when the CLI's own driver claimed it first the run stops without releasing.
+A release run that ended while its build is still approved never claimed it (it failed to launch
+or to start, a code server that timed out, a worker that never took it): the sensor asks for the
+next launch under a new run key, up to MAX_RELEASE_LAUNCHES, and then says why it stopped.
 """
 
 
-from dagster import DefaultSensorStatus, SensorEvaluationContext, SensorResult, sensor
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
 
 from mb_core.models import BuildStatus
-from mb_dagster.healing.requests import release_run_request
+from mb_dagster.healing.attempts import ATTEMPT_TAG, BUILD_TAG
+from mb_dagster.healing.requests import MAX_RELEASE_LAUNCHES, release_relaunch, release_run_request
 from mb_dagster.jobs import release_job
 from mb_dagster.resources import MetaBuilderResource
+
+_ENDED = [DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
+
+
+def unclaimed_release_ends(instance, build) -> int:
+    """Release runs of the build's current attempt that ended; the build being approved still
+    says none of them claimed it."""
+    return len(instance.get_run_records(filters=RunsFilter(
+        job_name=release_job.name, statuses=_ENDED,
+        tags={BUILD_TAG: build.id, ATTEMPT_TAG: str(build.attempt)})))
 
 
 @sensor(job=release_job, minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
@@ -19,4 +40,15 @@ def approvals_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource) 
     approved = mb.environment().store.list_builds(limit=50, status=BuildStatus.approved)
     if not approved:
         return SensorResult(skip_reason="no approved builds waiting")
-    return SensorResult(run_requests=[release_run_request(b) for b in approved])
+    requests = []
+    for build in approved:
+        launch = release_relaunch(unclaimed_release_ends(context.instance, build))
+        if launch is None:
+            context.log.warning(f"build {build.id}: {MAX_RELEASE_LAUNCHES} release runs ended without "
+                                "starting; launch release_job for its partition from the Dagster "
+                                f"UI once runs can start again, or `mb cancel {build.id}`")
+            continue
+        requests.append(release_run_request(build, launch))
+    if not requests:
+        return SensorResult(skip_reason="every approved build's release runs failed to start")
+    return SensorResult(run_requests=requests)

@@ -106,3 +106,34 @@ def test_a_build_not_at_the_gate_is_refused_before_any_write(env):
     assert _failure_line(result) == f"build {build_id} is running, not waiting for approval"
     assert env.store.get_gate(build_id) is None
     assert env.store.get_build(build_id).status == BuildStatus.running
+
+
+def test_a_release_run_that_never_started_is_asked_for_again_a_few_times(env):
+    from dagster import DagsterRunStatus
+
+    from mb_dagster.healing.requests import MAX_RELEASE_LAUNCHES
+
+    build_id = _waiting_build(env)
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions("builds", [build_id])
+        assert _launch(instance, "approve_build_job", build_id, "ana", "fine").success
+
+        def tick():
+            return approvals_sensor(build_sensor_context(instance=instance,
+                                                         resources={"mb": MetaBuilderResource()}))
+
+        keys = []
+        for _ in range(MAX_RELEASE_LAUNCHES):
+            [request] = tick().run_requests
+            assert request.run_key not in keys  # a new launch, not the spent key
+            keys.append(request.run_key)
+            # The launch fails before the run claims the build (a code server that timed out).
+            run = instance.create_run_for_job(defs.resolve_job_def("release_job"),
+                                              tags={**request.tags, "dagster/partition": build_id})
+            instance.report_run_failed(run)
+            assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+            assert env.store.get_build(build_id).status == BuildStatus.approved
+        assert keys[0] == f"release:{build_id}:{env.store.get_build(build_id).attempt}"
+        spent = tick()
+        assert not spent.run_requests and "failed to start" in spent.skip_reason.skip_message
+        assert env.store.get_build(build_id).status == BuildStatus.approved  # nothing written
