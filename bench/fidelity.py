@@ -217,7 +217,7 @@ def summarise(results: list[dict], annotated: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--split", choices=("dev", "held", "held2", "all", "none"), default="all",
+    parser.add_argument("--split", choices=("dev", "held", "held2", "dev3", "all", "none"), default="all",
                         help="annotated specs to measure (none: only --external)")
     parser.add_argument("--build", action="store_true", help="build each spec in the sandbox")
     parser.add_argument("--external", action="store_true", help="also the shared external specs")
