@@ -117,6 +117,11 @@ class Reader:
     def owner_and_field(self, phrase: str, near: list[Mention]) -> tuple[str | None, str]:
         """ "patient email" -> (patient, email) when the phrase opens with an entity's name."""
         low = phrase.lower().strip()
+        of = re.fullmatch(r"(?P<f>.+?)\s+of\s+(?:an?|the|each|every)?\s*(?P<e>[a-z][\w-]*)", low)
+        if of:  # "the condition of an artwork"
+            owner = next((n for n in self.entities if of.group("e") in _forms(n)), None)
+            if owner is not None and _field_name(of.group("f")):
+                return owner, _field_name(of.group("f"))
         for name in sorted(self.entities, key=len, reverse=True):
             for form in _forms(name):
                 if low.startswith((form + " ", form + "'s ")):

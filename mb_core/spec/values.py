@@ -26,7 +26,9 @@ _LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*,?\s*(?:or|and)\s+{_ITEM})"
 # after "one of" the words are values whatever joins them: "one of open, approved, rejected"
 _ANY_LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*(?:,\s*|,?\s*(?:or|and)\s+){_ITEM})"
 # a field phrase, possibly owned: "a ticket's priority", "the claim status"
-FIELD_PHRASE = r"(?:[A-Za-z][\w-]*['\u2019]s\s+)?[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?"
+# or named with its owner after "of": "the condition of an artwork"
+FIELD_PHRASE = (r"(?:[A-Za-z][\w-]*['\u2019]s\s+)?[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?"
+                r"(?: of (?:an? |the |each |every )?[A-Za-z][\w-]*)?")
 _BE = r"(?:is|are|can be|must be|may be|should be|has to be|is always)"
 VALUE_LIST = re.compile(
     rf"(?<![\w'\u2019])(?P<field>{FIELD_PHRASE})\s*(?:\(\s*({_ITEM}(?:\s*,\s*{_ITEM})+)\s*\)|"
@@ -48,12 +50,22 @@ class ListedValues:
 
 
 def _head(phrase: str) -> str:
+    phrase = re.sub(r"\s+of\s+.*$", "", phrase)
     kept = [w for w in re.findall(r"[a-z][a-z0-9]*", phrase.lower()) if w not in _STOP_WORDS]
     return kept[-1] if kept else ""
 
 
 def _items(raw: str) -> list[str]:
-    return [p.strip().lower() for p in re.split(r"\s*,\s*|\s+(?:or|and)\s+", raw.strip()) if p.strip()]
+    """The values, up to the first that opens with an article: in "matte, gloss or plain and a
+    due date" the list has ended and the sentence goes on with another field."""
+    items = []
+    for p in re.split(r"\s*,\s*|\s+(?:or|and)\s+", raw.strip()):
+        p = p.strip().lower()
+        if re.match(r"(?:an?|the|its|their|each|every)\b", p):
+            break
+        if p:
+            items.append(p)
+    return items
 
 
 def listed_values(sentence: str) -> Iterator[ListedValues]:

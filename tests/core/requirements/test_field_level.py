@@ -24,6 +24,10 @@ def _field(spec, entity, name):
      "ticket", "urgency", ["minor", "major", "blocker"]),
     ("Keep flats. Every flat has a flat type of studio, loft or duplex.",
      "flat", "flat_type", ["studio", "loft", "duplex"]),
+    ("Keep vases. The colour of a vase is glazed, raw or painted.",
+     "vase", "colour", ["glazed", "raw", "painted"]),
+    ("Keep mugs. Every mug has a glaze type of satin, matte or gloss and a price.",
+     "mug", "glaze_type", ["satin", "matte", "gloss"]),
 ])
 def test_a_clause_that_lists_values_makes_them_the_fields_choices(text, entity, field, values):
     spec = read_spec(text)
