@@ -61,7 +61,7 @@ def _items(raw: str) -> list[str]:
     items = []
     for p in re.split(r"\s*,\s*|\s+(?:or|and)\s+", raw.strip()):
         p = p.strip().lower()
-        if re.match(r"(?:an?|the|its|their|each|every)\b", p):
+        if re.match(r"(?:an?|the|its|their|each|every)\s+\w", p):  # "a due date", not "A"
             break
         if p:
             items.append(p)
