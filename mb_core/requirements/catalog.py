@@ -256,7 +256,8 @@ def _date_order_options(s, req: Requirement) -> dict | None:
 
 def _overdue_options(s, req: Requirement) -> dict | None:
     due = next((f.name for f in s.entities[req.entity].fields if f.type in _DATED
-                and (f.name.startswith("due") or f.name.endswith("due_date"))), None)
+                and (f.name.startswith(("due", "deadline"))
+                                          or f.name.endswith(("due_date", "deadline")))), None)
     return {"due": due} if due else {}
 
 

@@ -10,6 +10,7 @@ import re
 from mb_core.models import RequirementKind, RuleKind
 from mb_core.requirements.extract import Collector, _field_name, _value
 from mb_core.spec.naming import plural, singular
+from mb_core.spec.values import FIELD_PHRASE
 from mb_core.spec.vocabulary import words
 
 _STATE_FIELDS = {"status", "stage", "state", "phase"}
@@ -54,11 +55,14 @@ def _state_machines(c: Collector, start: int, sentence: str) -> None:
 
 
 
+_WHICH = r"(?:,?\s+(?:that|which))?"
 _UNIQUE = re.compile(
-    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:must|should|has to|have to|needs? to)\s+be\s+unique|"
+    rf"(?<![\w'\u2019])(?P<a>{FIELD_PHRASE}){_WHICH}\s+(?:must|should|has to|have to|needs? to|"
+    rf"will|shall)\s+(?:always\s+)?be\s+unique|"
     r"\bunique\s+(?P<b>[\w-]+(?: [\w-]+)?)|no two\s+[\w-]+(?: [\w-]+)?\s+(?:may|can|should|"
     r"shall)\s+(?:share|have|use)\s+the same\s+(?P<c>[\w-]+(?: [\w-]+)?)|"
-    r"(?P<d>[\w-]+(?: [\w-]+)?)\s+(?:is|are)\s+unique", re.IGNORECASE)
+    rf"(?<![\w'\u2019])(?P<d>{FIELD_PHRASE}){_WHICH}\s+(?:is|are)\s+(?:always\s+)?unique|"
+    rf"(?<![\w'\u2019])(?P<e>{FIELD_PHRASE})\s*\(\s*unique\s*\)", re.IGNORECASE)
 
 
 def _unique(c: Collector, start: int, sentence: str) -> None:
@@ -154,7 +158,7 @@ def _overdue(c: Collector, start: int, sentence: str) -> None:
     if not m:
         return
     near = c.r.near(start, start + len(sentence))
-    entity = next((x.entity for x in near if any(f.startswith("due") or f.endswith("due_date")
+    entity = next((x.entity for x in near if any(f.startswith(("due", "deadline")) or f.endswith(("due_date", "deadline"))
                                                   for f in c.r.fields.get(x.entity, []))), None)
     entity = entity or (near[0].entity if near else None)
     c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("overdue", entity),

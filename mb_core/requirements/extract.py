@@ -23,6 +23,7 @@ from mb_core.models import (
     TextSpan,
 )
 from mb_core.spec.naming import plural, singular, spoken_name
+from mb_core.spec.values import listed_values
 from mb_core.spec.vocabulary import words
 
 # Records that are an exchange with a party: when both are named, the record belongs to the party.
@@ -39,10 +40,6 @@ PARTY_HEADS = frozenset({
     "attendee", "participant", "volunteer", "resident", "household",
 })
 
-_ENUM_FIELD_HINT = {"status", "stage", "state", "phase", "priority", "type", "kind", "category",
-                    "level", "severity", "tier", "size", "grade", "rating", "condition", "method",
-                    "channel", "source", "frequency", "mode", "role", "plan", "gender", "color",
-                    "colour", "class", "difficulty", "urgency", "visibility", "outcome", "result"}
 _STOP = words("determiners") | words("prepositions") | words("conjunctions") | words(
     "pronouns") | words("auxiliaries") | words("quantifiers") | {"with", "has", "have", "its"}
 
@@ -122,10 +119,19 @@ class Reader:
     def owner_and_field(self, phrase: str, near: list[Mention]) -> tuple[str | None, str]:
         """ "patient email" -> (patient, email) when the phrase opens with an entity's name."""
         low = phrase.lower().strip()
+        of = re.fullmatch(r"(?P<f>.+?)\s+of\s+(?:an?|the|each|every)?\s*(?P<e>[a-z][\w-]*)", low)
+        if of:  # "the condition of an artwork"
+            owner = next((n for n in self.entities if of.group("e") in _forms(n)), None)
+            if owner is not None and _field_name(of.group("f")):
+                return owner, _field_name(of.group("f"))
         for name in sorted(self.entities, key=len, reverse=True):
             for form in _forms(name):
                 if low.startswith((form + " ", form + "'s ")):
                     rest = _field_name(re.sub(r"^'s\b", "", low[len(form):]).strip())
+                    whole = f"{name}_{rest}"
+                    if rest and whole in self.fields.get(name, []) and not low.startswith(
+                            form + "'s "):
+                        return name, whole  # "room number" when the room has a room_number
                     if rest:
                         return name, rest
         field = _field_name(phrase)
@@ -156,7 +162,8 @@ class Collector:
 
 
 def _field_name(phrase: str) -> str:
-    kept = [w for w in re.findall(r"[a-z][a-z0-9]*", phrase.lower()) if w not in _STOP]
+    phrase = re.sub(r"['\u2019]s\b", "", phrase.lower())  # "a ticket's priority"
+    kept = [w for w in re.findall(r"[a-z][a-z0-9]*", phrase) if w not in _STOP]
     kept = kept[-2:]
     if not kept:
         return ""
@@ -171,15 +178,6 @@ def _value(raw: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", raw.strip().lower()).strip("_")
 
 
-_ITEM = r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*){0,2}"
-_LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*,?\s*(?:or|and)\s+{_ITEM})"
-_VALUE_LIST = re.compile(
-    rf"(?P<field>[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?)\s*(?:\(\s*({_ITEM}(?:\s*,\s*{_ITEM})+)\s*\)|"
-    rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|"
-    rf"\s+(?:is|are|can be|must be|may be|should be)(?: (?:one of|either|any of))?\s+{_LIST}|"
-    rf"\s+(?:of|with values|values|options)\s+(?:either\s+)?{_LIST})", re.IGNORECASE)
-
-
 def _split_list(raw: str) -> list[str]:
     parts = re.split(r"\s*,\s*|\s+(?:or|and)\s+", raw.strip())
     return [p for p in (_value(x) for x in parts) if p]
@@ -187,21 +185,16 @@ def _split_list(raw: str) -> list[str]:
 
 def _value_lists(c: Collector, start: int, sentence: str) -> None:
     near = c.r.near(start, start + len(sentence))
-    for m in _VALUE_LIST.finditer(sentence):
-        before = [x for x in near if x.start <= start + m.start()][::-1] or near
-        entity, field = c.r.owner_and_field(m.group("field"), before)
-        raw = next(g for g in m.groups()[1:] if g)
-        # "a floor: ground, middle or top": a colon before a list joined by "or" offers choices
-        # whatever the field is called; other forms need a word that names a kind of choice
-        offered = re.match(r"[^:]*:\s*", m.group()[len(m.group("field")):]) and re.search(
-            r"\bor\b", raw)
-        if not field or field.split("_")[-1] not in _ENUM_FIELD_HINT and not offered:
+    for listed in listed_values(sentence):
+        before = [x for x in near if x.start <= start + listed.start][::-1] or near
+        entity, field = c.r.owner_and_field(listed.field, before)
+        if not field:
             continue
-        values = _split_list(raw)
-        if len(values) < 2 or any(len(v) > 30 for v in values):
+        values = [v for v in (_value(x) for x in listed.values) if v]
+        if len(values) < 2:
             continue
-        c.add(RequirementKind.value_list, start + m.start(), start + m.end(), (entity, field),
-              entity=entity, field=field, type=FieldType.enum, values=values,
+        c.add(RequirementKind.value_list, start + listed.start, start + listed.end,
+              (entity, field), entity=entity, field=field, type=FieldType.enum, values=values,
               summary=f"{entity}.{field} is one of {', '.join(values)}")
 
 

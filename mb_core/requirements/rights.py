@@ -29,7 +29,8 @@ _MODAL = (r"(?:can|may|are able to|is able to|should be able to|must be able to|
 _DENY = (r"(?:cannot|can't|can not|may not|must not|mustn't|should not|shouldn't|shall not|"
          r"will not|won't|are not allowed to|is not allowed to|are not able to|is not able to|"
          r"are not permitted to|never|do not|does not|don't|doesn't)")
-_VERBS = r"[a-z]+(?:\s*(?:,|and|or|,\s*and|,\s*or)\s*[a-z]+)*"
+# items joined by a comma or by "and"/"or" as whole words ("record" holds an "or", "handle" an "and")
+_VERBS = r"[a-z]+(?:(?:\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)[a-z]+)*"
 # "<people> [can|cannot] [only] <verbs> [<records> ...]", tried at every word (the subject may be
 # one or two words: "sales reps", "warehouse staff")
 _ROLES = tuple(re.compile(
@@ -49,7 +50,7 @@ _AGENT = re.compile(r"[a-z]{3,}(?:ers|ors|ists|ians|ants|ents|ees|iers|eers)$")
 
 def _verb_actions(phrase: str) -> set[Action]:
     actions: set[Action] = set()
-    for verb in (v for v in re.split(r"\s*(?:,|and|or)\s*", phrase.lower()) if v):
+    for verb in (v for v in re.split(r"\s*,\s*|\s+(?:and|or)\s+|\s+", phrase.lower().strip()) if v):
         actions |= _VERB_ACTIONS.get(verb, set()) | _VERB_ACTIONS.get(singular(verb), set()) | (
             _VERB_ACTIONS.get(verb[:-1], set()) if verb.endswith("s") else set())
     return actions

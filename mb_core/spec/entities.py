@@ -22,6 +22,7 @@ from mb_core.spec.naming import (
 )
 from mb_core.spec.noun_rules import entity_name, is_field_head
 from mb_core.spec.phrases import NounPhrase, tokenize
+from mb_core.spec.values import listed_values
 from mb_core.spec.reading_state import (
     _LOG_VERBS,
     KIND,
@@ -39,26 +40,34 @@ _CHOICES_AFTER_COLON = re.compile(
 
 
 def _drop_listed_values(r: Reading) -> None:
-    """ "a channel: email, phone or chat": after a colon, a list joined by "or" offers the
-    choices of the field before it; its words are values, not fields or records."""
+    """ "a channel: email, phone or chat", "Species is one of dog, cat or rabbit": the words a
+    clause offers as a field's values are values, not fields or records."""
     values: set[str] = set()
     for m in _CHOICES_AFTER_COLON.finditer(r.english):
         values |= {v.strip().lower() for v in re.split(r",|\bor\b", m.group("values")) if v.strip()}
-    if not values:
+    by_clause: set[str] = set()
+    for sentence in re.split(r"[.!?;\n]+", r.english):
+        for listed in listed_values(sentence):
+            by_clause |= set(listed.values)
+    if not values and not by_clause:
         return
     for phrases in r.by_sentence.values():
-        if len(phrases) < 2 or not all(p.text.lower() in values for p in phrases):
+        if len(phrases) >= 2 and all(p.text.lower() in values for p in phrases):
+            listed = phrases
+        else:  # the values of a "one of" clause, whatever else the sentence names
+            listed = [p for p in phrases if p.text.lower() in by_clause]
+        if not listed:
             continue
-        at = {p.position for p in phrases}
+        at = {p.position for p in listed}
         r.orphans = [o for o in r.orphans if o.position not in at]
-        for p in phrases:
+        for p in listed:
             name = r.by_position.pop(p.position, None)
             if name is not None and name in r.candidates and not any(
                     n == name for n in r.by_position.values()):
                 r.candidates.pop(name)
             r.decisions[p.position] = NounDecision(
                 phrase=p.text, decision="dropped",
-                reason="a value of the choice listed after a colon")
+                reason="a value of the choice the text lists for a field")
 
 
 def _merge_distributed(r: Reading) -> None:
@@ -240,6 +249,11 @@ def _read_state_flows(r: Reading) -> None:
             reason=f"the states of '{owner}': a status field with a workflow"))
 
 
+# identifiers and kinds a record's name is part of: a "room number" is not any number
+_NAMED_WITH_OWNER = frozenset({"number", "code", "id", "type", "kind", "class", "category",
+                               "reference", "no"})
+
+
 def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
     cand = r.candidates.get(owner)
     if cand is None:
@@ -258,6 +272,9 @@ def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
             cand.kinds.append(snake(spec.description))
         return
     for prefix in {owner, owner.split("_")[-1]}:  # "car colours" on car -> colour
+        rest = spec.name[len(prefix) + 1:]
+        if orphan.explicit and rest in _NAMED_WITH_OWNER:
+            continue  # "each room has a room number": the list says the field's whole name
         if spec.name.startswith(f"{prefix}_") and len(spec.name) > len(prefix) + 1:
             spec = infer_field(spec.name[len(prefix) + 1:], owner, spec.description)
     existing = {f.name for f in cand.fields}  # at most MAX_FIELDS: linear over the text

@@ -145,6 +145,13 @@ def _judge(r: Reading, np: NounPhrase) -> None:
     if w[-1] in _FILLER and len(w) == 1:
         r.decide(np, "dropped", "greeting or filler word")
         return
+    includer = _includer(r, np)
+    if includer is not None and reason and len(w) == 1 and r.by_position.get(
+            includer.position) is not None and "ML" not in reason:
+        # "each course has a code, a title": what a record has is its field, even a word that
+        # alone would name the app, a page or a login ("code", "section", "registration")
+        _explicit_field(r, np, includer, "listed as part of")
+        return
     if (low_text in dropped or " ".join(np.all_words) in dropped) and (
             reason or counted_drop_reason(np) == drop_reason(w)):
         r.decide(np, "dropped", f"'{low_text}': {dropped.get(low_text) or dropped[' '.join(np.all_words)]}")

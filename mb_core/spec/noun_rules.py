@@ -16,7 +16,7 @@ from mb_core.spec.vocabulary import (
 )
 
 _FIELD_CANON = {"completion": "is_completed", "expiry": "expiry_date", "expiration":
-                "expiry_date", "deadline": "due_date", "due": "due_date", "availability":
+                "expiry_date", "due": "due_date", "availability":
                 "is_available", "birthday": "birthday", "start": "starts_at", "end": "ends_at"}
 _KEEP_PLURAL = {"ingredients", "instructions", "notes", "details", "meanings", "readings",
                 "tags", "comments", "steps", "hours", "minutes", "symptoms", "remarks", "skills",

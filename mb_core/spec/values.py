@@ -1,0 +1,91 @@
+"""Clauses that list the values a field may take, in the ways English says it: "a priority:
+low, normal or urgent", "a plan (basic, plus or premium)", "Species is one of dog, cat or rabbit",
+"a status that is one of open, closed", "a room type of single, double or suite".
+
+One definition serves two readers: the noun reader, for which the listed words are values and
+never records ("dog", "cat"), and the requirement extractor, which makes them the field's choices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# words that name a kind of choice: a list after them is values even without "one of"
+ENUM_FIELD_HINT = frozenset({
+    "status", "stage", "state", "phase", "priority", "type", "kind", "category", "level",
+    "severity", "tier", "size", "grade", "rating", "condition", "method", "channel", "source",
+    "frequency", "mode", "role", "plan", "gender", "color", "colour", "class", "difficulty",
+    "urgency", "visibility", "outcome", "result", "section", "species", "breed", "genre",
+    "format", "unit", "currency", "department", "shift", "season", "variety", "grade", "band",
+    "flavour", "flavor", "material", "medium", "language", "region", "sector", "division"})
+
+_ITEM = r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*){0,2}"
+_LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*,?\s*(?:or|and)\s+{_ITEM})"
+# after "one of" the words are values whatever joins them: "one of open, approved, rejected"
+_ANY_LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*(?:,\s*|,?\s*(?:or|and)\s+){_ITEM})"
+# a field phrase, possibly owned: "a ticket's priority", "the claim status"
+# or named with its owner after "of": "the condition of an artwork"
+FIELD_PHRASE = (r"(?:[A-Za-z][\w-]*['\u2019]s\s+)?[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?"
+                r"(?: of (?:an? |the |each |every )?[A-Za-z][\w-]*)?")
+_BE = r"(?:is|are|can be|must be|may be|should be|has to be|is always)"
+VALUE_LIST = re.compile(
+    rf"(?<![\w'\u2019])(?P<field>{FIELD_PHRASE})\s*(?:\(\s*({_ITEM}(?:\s*,\s*{_ITEM})+)\s*\)|"
+    rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|"
+    rf"(?:,?\s+(?:that|which))?\s+(?:{_BE}|takes?|holds?)\s+(?P<oneof>one of|either|any of)\s+"
+    rf"(?:the (?:values?|options?)\s+)?{_ANY_LIST}|"
+    rf"(?:,?\s+(?:that|which))?\s+{_BE}\s+{_LIST}|"
+    rf"\s+(?:of|with values|values|options)\s+(?:either\s+)?{_LIST})", re.IGNORECASE)
+_STOP_WORDS = frozenset({"a", "an", "the", "its", "their", "his", "her", "our", "each", "every",
+                         "that", "which", "and", "or", "of", "with"})
+
+
+@dataclass(frozen=True)
+class ListedValues:
+    start: int
+    end: int
+    field: str  # the field phrase as written
+    values: list[str]  # as written, lower case
+
+
+def _head(phrase: str) -> str:
+    phrase = re.sub(r"\s+of\s+.*$", "", phrase)
+    kept = [w for w in re.findall(r"[a-z][a-z0-9]*", phrase.lower()) if w not in _STOP_WORDS]
+    return kept[-1] if kept else ""
+
+
+def _items(raw: str) -> list[str]:
+    """The values, up to the first that opens with an article: in "matte, gloss or plain and a
+    due date" the list has ended and the sentence goes on with another field."""
+    items = []
+    for p in re.split(r"\s*,\s*|\s+(?:or|and)\s+", raw.strip()):
+        p = p.strip().lower()
+        if re.match(r"(?:an?|the|its|their|each|every)\s+\w", p):  # "a due date", not "A"
+            break
+        if p:
+            items.append(p)
+    return items
+
+
+def listed_values(sentence: str) -> Iterator[ListedValues]:
+    """Each clause of the sentence that offers a field's values: "one of" or a colon before a
+    list joined by "or" does whatever the field is called; other forms need a word that names a
+    kind of choice (status, type, level, ...)."""
+    pos = 0
+    while (m := VALUE_LIST.search(sentence, pos)) is not None:
+        # a clause that offers no values may still hold one that does: "a number, which is
+        # unique, and a room type of single, double or suite"
+        pos = m.start() + 1
+        raw = next(g for g in m.groups()[1:] if g and g != m.group("oneof"))
+        offered = bool(m.group("oneof")) or bool(re.match(
+            r"[^:]*:\s*", m.group()[len(m.group("field")):]) and re.search(r"\bor\b", raw))
+        head = _head(m.group("field"))
+        if not head or (head.rstrip("s") not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
+                        and not offered):
+            continue
+        values = _items(raw)
+        if len(values) < 2 or any(len(v) > 30 for v in values):
+            continue
+        pos = m.end()
+        yield ListedValues(m.start(), m.end(), m.group("field"), values)
