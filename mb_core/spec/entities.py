@@ -22,7 +22,6 @@ from mb_core.spec.naming import (
 )
 from mb_core.spec.noun_rules import entity_name, is_field_head
 from mb_core.spec.phrases import NounPhrase, tokenize
-from mb_core.spec.values import listed_values
 from mb_core.spec.reading_state import (
     _LOG_VERBS,
     KIND,
@@ -32,6 +31,7 @@ from mb_core.spec.reading_state import (
     Orphan,
     Reading,
 )
+from mb_core.spec.values import listed_values
 from mb_core.spec.vocabulary import table, vocabulary, words
 
 _CHOICES_AFTER_COLON = re.compile(

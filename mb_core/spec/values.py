@@ -18,7 +18,7 @@ ENUM_FIELD_HINT = frozenset({
     "severity", "tier", "size", "grade", "rating", "condition", "method", "channel", "source",
     "frequency", "mode", "role", "plan", "gender", "color", "colour", "class", "difficulty",
     "urgency", "visibility", "outcome", "result", "section", "species", "breed", "genre",
-    "format", "unit", "currency", "department", "shift", "season", "variety", "grade", "band",
+    "format", "unit", "currency", "department", "shift", "season", "variety", "band",
     "flavour", "flavor", "material", "medium", "language", "region", "sector", "division"})
 
 _ITEM = r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*){0,2}"
