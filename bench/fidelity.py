@@ -88,6 +88,10 @@ def reported_as_not_understood(expect: str, quote: str | None, rows: list[dict])
     if quote is not None:
         return any(quote.lower() in span.lower() for span in spans)
     kind = expectation_kind(expect)
+    if kind == "relation":  # a reported clause that names both records
+        ends = [e.replace("_", " ") for e in expect.split(":")[1].split("->")]
+        return any(all(re.search(rf"\b{re.escape(e)}", span, re.IGNORECASE) for e in ends)
+                   for span in spans)
     target = expect.split(":")[2] if kind.startswith("rule:") or kind == "workflow" else \
         expect.split(":")[1] if kind != "role" else expect.split(":")[2]
     record = target.split("=")[0].split(".")[0].replace("_", " ")
