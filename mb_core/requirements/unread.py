@@ -32,6 +32,10 @@ _MARKER = re.compile(
     r"able to|no two|not be|unless|whenever|up to \d+|between \S+ and|one of)\b", re.IGNORECASE)
 # a list of choices: "matte, gloss or plain", "light, medium or dark"
 _CHOICES = re.compile(r"\b\w+(?: \w+){0,2},\s*\w+(?: \w+){0,2},?\s+or\s+\w+")
+# a list of what a record holds: "a serial number, a daily rate and a state", "the title, the
+# artist and the year"
+_FIELDS = re.compile(r",\s*(?:the|a|an|its|their)\s+[a-z].*?\b(?:and|or)\s+(?:the|a|an|its|their)\s+"
+                     r"[a-z]", re.IGNORECASE)
 # a phrase that always ties a record to another, whether or not the other is a known record
 _TIES = re.compile(r"\b(?:belongs? to|belonging to|(?:is|are) for (?:a|an|one|each)|given to|"
                    r"assigned to|allocated to|linked to|covers? (?:many|several|one|a|an)|"
@@ -74,6 +78,14 @@ _PLAIN = frozenset({
     "modified", "stored", "recorded", "tracked", "kept", "saved", "managed", "browsed", "entered",
     "logged", "seen", "held", "owned",
 })
+# the unit a field is given in ("a duration in minutes", "a weight in kilograms") says its type
+_UNITS = frozenset({
+    "second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
+    "month", "months", "year", "years", "gram", "grams", "kilogram", "kilograms", "kg", "tonne",
+    "tonnes", "litre", "litres", "liter", "liters", "metre", "metres", "meter", "meters", "km",
+    "kilometres", "kilometers", "mile", "miles", "euro", "euros", "dollar", "dollars", "pound",
+    "pounds", "cent", "cents", "percent", "percentage", "integer", "integers", "decimal",
+})
 _PEOPLE = words("person_nouns") | words("generic_people") | {"staff", "we", "you", "i", "us"}
 
 
@@ -93,6 +105,10 @@ def _explained(c: Collector, start: int, clause: str) -> bool:
         for f in c.r.fields.get(name, []):
             for form in _field_forms(f):
                 masked = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", " ", masked)
+    masked = re.sub(r"\b(?:in|per)\s+(?:[a-z]+)\b", lambda m: " " if m.group(0).split()[-1] in
+                    _UNITS else m.group(0), masked)
+    masked = re.sub(r"\((?:[a-z]+)\)", lambda m: " " if m.group(0)[1:-1] in _UNITS else
+                    m.group(0), masked)
     left = [w for w in _content_words(masked) if w not in _PLAIN and w not in _PEOPLE
             and singular(w) not in _PEOPLE and not w.endswith("'s")]
     return not left
@@ -187,11 +203,18 @@ def unread_requirements(c: Collector) -> None:
                       summary=f"not understood: \"{clause[:80]}\"")
                 continue
             if not (_MARKER.search(clause) or _CHOICES.search(clause) or _TIES.search(clause)
+                    or _FIELDS.search(clause)
                     or (asks_whole and raw_start == s_start)):
                 continue
-            if any(a < end and start < b for a, b in read):
+            met = [(max(a, start) - start, min(b, end) - start) for a, b in read
+                   if a < end and start < b]
+            if met and not _FIELDS.search(clause):
                 continue
-            if _explained(c, start, clause):
+            # a list of fields a rule read part of: what no rule read must still be explained
+            rest = clause
+            for a, b in met:
+                rest = rest[:a] + " " * (b - a) + rest[b:]
+            if _explained(c, start, rest):
                 continue
             entity = c.r.entity_at(start, end)
             c.add(RequirementKind.not_understood, start, end, ("unread", start),

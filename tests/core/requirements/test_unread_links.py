@@ -53,3 +53,23 @@ def test_a_tie_to_a_record_the_reader_did_not_keep_is_reported():
 ])
 def test_a_clause_fully_read_is_not_flagged(text):
     assert unread(text) == []
+
+
+@pytest.mark.parametrize("text,clause", [
+    # a list of what a record holds that rules read only part of
+    (("A gallery tracks sculptures. For each sculpture we record the catalogue number (unique), "
+      "the material, the maker and the year."),
+     ("For each sculpture we record the catalogue number (unique), the material, the maker and "
+      "the year")),
+])
+def test_a_field_list_read_only_in_part_is_reported(text, clause):
+    assert clause in [span for span, _ in unread(text)]
+
+
+@pytest.mark.parametrize("text", [
+    # the unit of a field says its type: nothing more to read
+    "A venue runs quizzes. Each quiz has a topic, a level and a length in minutes.",
+    "A farm keeps sacks. Each sack has a label, a crop and a weight (kilograms).",
+])
+def test_a_field_list_fully_read_is_not_flagged(text):
+    assert unread(text) == []
