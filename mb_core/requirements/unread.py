@@ -47,7 +47,8 @@ _LINK = re.compile(
     r"\b(?:has|have|having|owns?|owned|belongs? to|belonging to|is for|are for|given to|assigned to|allocated to|linked to|attached to|"
     r"tied to|part of|covers?|covered by|includes?|included in|contains?|made up of|consists? of|"
     r"kept in|held in|stored in|located in|placed in|takes? place in|many|several|multiple|"
-    r"one or more|a number of|go(?:es)? to|sent to|issued to|lent to)\b", re.IGNORECASE)
+    r"one or more|a number of|go(?:es)? to|sent to|issued to|lent to|comes? from|came from|"
+    r"[a-z]+ed by|run by|made by|written by|drawn by)\b", re.IGNORECASE)
 # a sentence that opens with a verb asks for something ("Send a reminder", "Show the total")
 _IMPERATIVE = re.compile(
     r"^\s*(?:also\s+|please\s+|then\s+)?(?:show|display|list|send|notify|remind|email|alert|"
