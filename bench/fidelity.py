@@ -88,6 +88,16 @@ def reported_as_not_understood(expect: str, quote: str | None, rows: list[dict])
     if quote is not None:
         return any(quote.lower() in span.lower() for span in spans)
     kind = expectation_kind(expect)
+    if kind == "relation":  # a reported clause that names both records
+        ends = [e.replace("_", " ") for e in expect.split(":")[1].split("->")]
+        return any(all(re.search(rf"\b{re.escape(e)}", span, re.IGNORECASE) for e in ends)
+                   for span in spans)
+    if kind in ("field", "value_list"):  # a reported clause that names the field (and values)
+        target = expect.split(":", 1)[1]
+        field = target.split("=")[0].split(".")[1].replace("_", " ")
+        values = [v.replace("_", " ") for v in target.split("=")[1].split(",")] if "=" in target else []
+        return any(all(re.search(rf"\b{re.escape(w)}\b", span, re.IGNORECASE)
+                       for w in (field, *values)) for span in spans)
     target = expect.split(":")[2] if kind.startswith("rule:") or kind == "workflow" else \
         expect.split(":")[1] if kind != "role" else expect.split(":")[2]
     record = target.split("=")[0].split(".")[0].replace("_", " ")

@@ -1,12 +1,14 @@
 """Never a silent drop: a clause of the spec that states a requirement (an obligation, permission
-or constraint marker: must, should, can, cannot, may, only, never, at most, ...; or an imperative
+or constraint marker: must, should, can, cannot, may, only, never, at most, up to N, between A and
+B, a list of choices "a, b or c", a phrase that ties one record to another; or an imperative
 such as "send", "show", "calculate") from which no rule read anything is itself a requirement,
 one the offline builder did not understand. It is traced as not implemented, with the reason and
 the way to get it built, like any unmet requirement.
 
 Precise both ways: a clause a rule read (a requirement's span meets it) or whose every content
 word is explained (the records it names, their fields, the people in it, plain CRUD verbs) is
-understood and gives nothing.
+understood and gives nothing. A clause that ties two records together ("collectors own paintings",
+"each box sits on a shelf") with no relation read between them is reported as such.
 """
 
 from __future__ import annotations
@@ -20,13 +22,33 @@ from mb_core.spec.vocabulary import words
 
 UNREAD_REASON = ("the offline builder did not understand what this asks; an LLM provider "
                  "(--provider openai) can read and build it")
+_WAY = "an LLM provider (--provider openai) can read and build it"
 
 # obligation, permission and constraint markers of English
 _MARKER = re.compile(
     r"\b(?:must|mustn't|should|shouldn't|shall|can|cannot|can't|could|may|only|never|always|"
     r"at most|at least|no more than|not more than|no less than|fewer than|more than|exactly|"
     r"required|requires?|has to|have to|needs? to|allowed|permitted|forbidden|prohibited|"
-    r"able to|no two|not be|unless|whenever)\b", re.IGNORECASE)
+    r"able to|no two|not be|unless|whenever|up to \d+|between \S+ and|one of)\b", re.IGNORECASE)
+# a list of choices: "matte, gloss or plain", "light, medium or dark"
+_CHOICES = re.compile(r"\b\w+(?: \w+){0,2},\s*\w+(?: \w+){0,2},?\s+or\s+\w+")
+# a list of what a record holds: "a serial number, a daily rate and a state", "the title, the
+# artist and the year"
+_FIELDS = re.compile(r",\s*(?:the|a|an|its|their)\s+[a-z].*?\b(?:and|or)\s+(?:the|a|an|its|their)\s+"
+                     r"[a-z]", re.IGNORECASE)
+# a phrase that always ties a record to another, whether or not the other is a known record
+_TIES = re.compile(r"\b(?:belongs? to|belonging to|(?:is|are) for (?:a|an|one|each)|given to|"
+                   r"assigned to|allocated to|linked to|covers? (?:many|several|one|a|an)|"
+                   r"(?:has|have) (?:many|several|multiple|one or more)|"
+                   r"(?:is|are) (?:held|kept|stored|located|placed) (?:in|at))\b", re.IGNORECASE)
+# words of English that tie one record to another ("each X has several Ys", "a Y is for one X",
+# "Xs are given to Ys", "a Y covers many Xs"); a report's "per" is read by the report rule
+_LINK = re.compile(
+    r"\b(?:has|have|having|owns?|owned|belongs? to|belonging to|is for|are for|given to|assigned to|allocated to|linked to|attached to|"
+    r"tied to|part of|covers?|covered by|includes?|included in|contains?|made up of|consists? of|"
+    r"kept in|held in|stored in|located in|placed in|takes? place in|many|several|multiple|"
+    r"one or more|a number of|go(?:es)? to|sent to|issued to|lent to|comes? from|came from|"
+    r"[a-z]+ed by|run by|made by|written by|drawn by)\b", re.IGNORECASE)
 # a sentence that opens with a verb asks for something ("Send a reminder", "Show the total")
 _IMPERATIVE = re.compile(
     r"^\s*(?:also\s+|please\s+|then\s+)?(?:show|display|list|send|notify|remind|email|alert|"
@@ -57,6 +79,14 @@ _PLAIN = frozenset({
     "modified", "stored", "recorded", "tracked", "kept", "saved", "managed", "browsed", "entered",
     "logged", "seen", "held", "owned",
 })
+# the unit a field is given in ("a duration in minutes", "a weight in kilograms") says its type
+_UNITS = frozenset({
+    "second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
+    "month", "months", "year", "years", "gram", "grams", "kilogram", "kilograms", "kg", "tonne",
+    "tonnes", "litre", "litres", "liter", "liters", "metre", "metres", "meter", "meters", "km",
+    "kilometres", "kilometers", "mile", "miles", "euro", "euros", "dollar", "dollars", "pound",
+    "pounds", "cent", "cents", "percent", "percentage", "integer", "integers", "decimal",
+})
 _PEOPLE = words("person_nouns") | words("generic_people") | {"staff", "we", "you", "i", "us"}
 
 
@@ -76,6 +106,10 @@ def _explained(c: Collector, start: int, clause: str) -> bool:
         for f in c.r.fields.get(name, []):
             for form in _field_forms(f):
                 masked = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", " ", masked)
+    masked = re.sub(r"\b(?:in|per)\s+(?:[a-z]+)\b", lambda m: " " if m.group(0).split()[-1] in
+                    _UNITS else m.group(0), masked)
+    masked = re.sub(r"\((?:[a-z]+)\)", lambda m: " " if m.group(0)[1:-1] in _UNITS else
+                    m.group(0), masked)
     left = [w for w in _content_words(masked) if w not in _PLAIN and w not in _PEOPLE
             and singular(w) not in _PEOPLE and not w.endswith("'s")]
     return not left
@@ -95,6 +129,56 @@ def _trimmed(start: int, clause: str) -> tuple[int, str]:
     return start + lead, body
 
 
+# any verb with a count of the other side: "each box sits on a shelf", "a crew runs many shifts"
+# (a bare preposition is no verb: "track wines in a cellar" says where the app is used)
+_VERB_WITH_COUNT = re.compile(r"^\s+(?:is\s+|are\s+)?(?!(?:in|at|on|of|for|with|from|by|to|"
+                              r"into|within|inside|near|across)\s)[a-z]+(?:\s+[a-z]+)?\s+(?:a|an|one|each|"
+                              r"many|several|multiple|exactly one|at least one)\s+$", re.IGNORECASE)
+# "a pet adoption app": a record's name that names the app itself
+_APP_NAME = re.compile(r"\s+(?:app|application|system|platform|tool|portal|site|website)\b",
+                       re.IGNORECASE)
+
+
+def _linked(c: Collector) -> set[frozenset[str]]:
+    return {frozenset((r.owner, r.other)) for r in c.items
+            if r.kind == RequirementKind.relation and r.owner and r.other}
+
+
+def _unlinked_pair(c: Collector, start: int, clause: str, read, linked) -> tuple[str, str] | None:
+    """Two records a clause ties together with a linking phrase, no relation between them read
+    anywhere and nothing else read from the words that tie them."""
+    # a record's name inside a field's noun ("a due date", "a date of birth") names a field
+    nouns = [(r.span.start, r.span.end + len(m.group(0)) if (m := re.match(
+        r"\s+of\s+(?:the\s+|a\s+|an\s+)?\w+", c.r.text[r.span.end:])) else r.span.end)
+        for r in c.items if r.kind == RequirementKind.field]
+    named = c.r.in_range(start, start + len(clause))
+    field_forms = {form.lower() for m in named for f in c.r.fields.get(m.entity, [])
+                   for form in _field_forms(f)}
+
+    def in_field_noun(m) -> bool:
+        tail = c.r.text[m.start:start + len(clause)].lower()
+        return any(a < m.end and m.start < b for a, b in nouns) or any(
+            re.match(rf"{re.escape(form)}(?![\w-])", tail) and len(form) > m.end - m.start
+            for form in field_forms)
+
+    mentions = sorted((m for m in named if not in_field_noun(m)
+                       and not _APP_NAME.match(c.r.text[m.end:])), key=lambda m: m.start)
+    for i, first in enumerate(mentions):
+        for second in mentions[i + 1:]:
+            if first.entity == second.entity:
+                continue
+            if frozenset((first.entity, second.entity)) in linked:
+                continue
+            between = c.r.text[first.end:second.start]
+            if re.search(r"[,;]|\b(?:and|or)\b", between) or not (
+                    _LINK.search(between) or _VERB_WITH_COUNT.match(between)):
+                continue
+            if any(a < second.start and first.end < b for a, b in read):
+                continue
+            return first.entity, second.entity
+    return None
+
+
 def unread_requirements(c: Collector) -> None:
     """Add a not-understood requirement for each requirement clause nothing was read from."""
     # an implied relation spans from one mention to another: it reads no clause in between
@@ -102,18 +186,36 @@ def unread_requirements(c: Collector) -> None:
     read = [(r.span.start, r.span.end) for r in c.items if r.kind not in (
         RequirementKind.entity, RequirementKind.field) and not r.params.get("implied")]
     read += list(getattr(c, "understood", []))
+    linked = _linked(c)
     for s_start, sentence in c.r.sentences():
         asks_whole = bool(_IMPERATIVE.match(sentence))
         for raw_start, raw in _clauses(s_start, sentence):
             start, clause = _trimmed(raw_start, raw)
             if len(_content_words(clause)) < 2:
                 continue
-            if not (_MARKER.search(clause) or (asks_whole and raw_start == s_start)):
-                continue
             end = start + len(clause)
-            if any(a < end and start < b for a, b in read):
+            pair = _unlinked_pair(c, start, clause, read, linked)
+            if pair:
+                a, b = (x.replace("_", " ") for x in pair)
+                c.add(RequirementKind.not_understood, start, end, ("unread", start),
+                      entity=pair[0], params={"reason": (
+                          f"it seems to link {a} and {b}, but the offline builder found no link "
+                          f"between them; {_WAY}")},
+                      summary=f"not understood: \"{clause[:80]}\"")
                 continue
-            if _explained(c, start, clause):
+            if not (_MARKER.search(clause) or _CHOICES.search(clause) or _TIES.search(clause)
+                    or _FIELDS.search(clause)
+                    or (asks_whole and raw_start == s_start)):
+                continue
+            met = [(max(a, start) - start, min(b, end) - start) for a, b in read
+                   if a < end and start < b]
+            if met and not _FIELDS.search(clause):
+                continue
+            # a list of fields a rule read part of: what no rule read must still be explained
+            rest = clause
+            for a, b in met:
+                rest = rest[:a] + " " * (b - a) + rest[b:]
+            if _explained(c, start, rest):
                 continue
             entity = c.r.entity_at(start, end)
             c.add(RequirementKind.not_understood, start, end, ("unread", start),

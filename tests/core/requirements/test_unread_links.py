@@ -1,0 +1,75 @@
+"""The honesty net: a clause that ties two records together, or states a list of choices or a
+limit, from which nothing was read is reported as not understood, never dropped; a clause fully
+read gives nothing. Phrasings written for this test."""
+
+import pytest
+
+from mb_core.models import RequirementKind
+from mb_core.spec import read_spec
+
+
+def unread(text):
+    return [(r.span.text, r.params["reason"]) for r in read_spec(text).requirements
+            if r.kind == RequirementKind.not_understood]
+
+
+@pytest.mark.parametrize("text,clause,pair", [
+    ("Keep beekeepers and hives. Beekeepers own hives.", "Beekeepers own hives",
+     ("beekeeper", "hive")),
+    ("Track boxes and shelves. Each box sits on a shelf.", "Each box sits on a shelf",
+     ("box", "shelf")),
+    ("Keep courses and rooms. A course needs a room.", "A course needs a room",
+     ("course", "room")),
+])
+def test_a_link_between_two_records_that_gave_no_relation_is_reported(text, clause, pair):
+    found = unread(text)
+    assert [span for span, _ in found] == [clause]
+    reason = found[0][1]
+    assert f"link {pair[0]} and {pair[1]}" in reason and "--provider openai" in reason
+
+
+def test_a_tie_to_a_record_the_reader_did_not_keep_is_reported():
+    # "menu" is no record the reader kept, so "belongs to a menu" was read by nothing
+    found = unread("A restaurant keeps menus and dishes. Each dish belongs to a menu and has a price.")
+    assert [span for span, _ in found] == ["Each dish belongs to a menu and has a price"]
+
+
+@pytest.mark.parametrize("text", [
+    # links the reader turned into relations
+    "Keep farms and tractors. Each farm has many tractors.",
+    "Track projects and tasks. Each task belongs to a project.",
+    "Keep crews and shifts. A crew runs many shifts.",
+    "Each lesson is held in a studio and has a start time.",
+    # a record's name inside a field's noun names the field
+    "A freelancer sends invoices to clients. Every invoice has a due date and an amount.",
+    # the app's own name, and lists of records, tie nothing
+    "Build a dog walking app for a kennel with dogs and walkers.",
+    "Track wines in a cellar. Each wine has a vintage.",
+    "A kennel keeps dogs, owners and walkers. Walkers can view dogs.",
+    # choices and limits that were read
+    "Each tea has a name and a grade: green, black or oolong.",
+    "Each shirt has a size (small, medium or large) and a colour.",
+    "A shop sells hats. Each hat has a price of at most 200.",
+])
+def test_a_clause_fully_read_is_not_flagged(text):
+    assert unread(text) == []
+
+
+@pytest.mark.parametrize("text,clause", [
+    # a list of what a record holds that rules read only part of
+    (("A gallery tracks sculptures. For each sculpture we record the catalogue number (unique), "
+      "the material, the maker and the year."),
+     ("For each sculpture we record the catalogue number (unique), the material, the maker and "
+      "the year")),
+])
+def test_a_field_list_read_only_in_part_is_reported(text, clause):
+    assert clause in [span for span, _ in unread(text)]
+
+
+@pytest.mark.parametrize("text", [
+    # the unit of a field says its type: nothing more to read
+    "A venue runs quizzes. Each quiz has a topic, a level and a length in minutes.",
+    "A farm keeps sacks. Each sack has a label, a crop and a weight (kilograms).",
+])
+def test_a_field_list_fully_read_is_not_flagged(text):
+    assert unread(text) == []
