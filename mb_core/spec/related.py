@@ -16,7 +16,7 @@ from mb_core.models import EntitySpec, ScaffoldSpec
 from mb_core.spec.naming import label, plural, singular
 from mb_core.spec.noun_rules import entity_name, is_field_head
 from mb_core.spec.reading_state import Candidate, Reading
-from mb_core.spec.vocabulary import words
+from mb_core.spec.vocabulary import dropped_reasons, words
 
 # The reasons a noun may be set aside that a link to a record overrules; never an injection,
 # a service or a field.
@@ -55,6 +55,11 @@ def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
                 continue
             name = entity_name(np.words)
         if not name or singular(np.words[-1]) in generic or np.words[-1] in generic:
+            continue
+        # the head noun decides: "a CSV export of deals" is an export (a feature of the app),
+        # whatever "CSV" alone would be; a head set aside for a reason a link overrules can be one
+        head = dropped_reasons().get(singular(np.words[-1].lower()))
+        if head and not any(why in head for why in _OVERRULED):
             continue
         found.setdefault(name, []).append(np.position)
     return found

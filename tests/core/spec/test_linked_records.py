@@ -100,3 +100,14 @@ def test_singular_of_nouns_in_u(word, one):
 def test_the_subject_again_after_and(text, wanted):
     _, found = keys(text)
     assert wanted <= found, wanted - found
+
+
+@pytest.mark.parametrize("text", [
+    "Keep invoices and a CSV export of invoices.",
+    "Track members and rentals, with a monthly report of rentals per member.",
+])
+def test_a_feature_named_with_a_record_is_no_record(text):
+    """The head noun decides: an export or a report of records is a feature of the app."""
+    _spec, found = keys(text)
+    assert not any(k.startswith(("entity:csv", "entity:monthly", "entity:export", "entity:report"))
+                   for k in found), found
