@@ -22,21 +22,15 @@ class RollbackConfig(Config):
     end: str = "rolled_back"  # or "failed"
 
 
-def resolve_chaos(env, build_id: str) -> None:
-    """Say of the build's injected faults whether it recovered, and how (each by its own attempt)."""
-    from mb_core.chaos import resolve_events
-
-    resolve_events(env.store, build_id)
-
-
 def close_drive(env, build_id: str) -> None:
     """What every driver does where its drive of a build ends (the CLI's run_build and release, the
     end of a daemon run, the rollback job): its injected faults say whether it recovered, and a
     finished build writes its canary sample, one per build (a later drive that moves it on, say
     approved -> released, replaces it). A build still running gets neither."""
     from mb_core.canary.recording import record_sample
+    from mb_core.chaos import resolve_events
 
-    resolve_chaos(env, build_id)
+    resolve_events(env.store, build_id)  # each fault by its own attempt: recovered, and how
     record_sample(env.store, build_id)
 
 

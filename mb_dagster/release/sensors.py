@@ -7,6 +7,7 @@ or to start, a code server that timed out, a worker that never took it): the sen
 next launch under a new run key, up to MAX_RELEASE_LAUNCHES, and then says why it stopped.
 """
 
+from collections import Counter
 
 from dagster import (
     DagsterRunStatus,
@@ -26,12 +27,14 @@ from mb_dagster.resources import MetaBuilderResource
 _ENDED = [DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 
 
-def unclaimed_release_ends(instance, build) -> int:
-    """Release runs of the build's current attempt that ended; the build being approved still
-    says none of them claimed it."""
-    return len(instance.get_run_records(filters=RunsFilter(
-        job_name=release_job.name, statuses=_ENDED,
-        tags={BUILD_TAG: build.id, ATTEMPT_TAG: str(build.attempt)})))
+def unclaimed_release_ends(instance, builds) -> Counter[str]:
+    """Per build id, the release runs of its current attempt that ended; the build being approved
+    still says none of them claimed it. One query for every build of the tick."""
+    attempt_of = {b.id: str(b.attempt) for b in builds}
+    records = instance.get_run_records(filters=RunsFilter(
+        job_name=release_job.name, statuses=_ENDED, tags={BUILD_TAG: list(attempt_of)}))
+    return Counter(r.dagster_run.tags[BUILD_TAG] for r in records
+                   if r.dagster_run.tags.get(ATTEMPT_TAG) == attempt_of.get(r.dagster_run.tags.get(BUILD_TAG)))
 
 
 @sensor(job=release_job, minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
@@ -40,9 +43,10 @@ def approvals_sensor(context: SensorEvaluationContext, mb: MetaBuilderResource) 
     approved = mb.environment().store.list_builds(limit=50, status=BuildStatus.approved)
     if not approved:
         return SensorResult(skip_reason="no approved builds waiting")
+    ended = unclaimed_release_ends(context.instance, approved)
     requests = []
     for build in approved:
-        launch = release_relaunch(unclaimed_release_ends(context.instance, build))
+        launch = release_relaunch(ended[build.id])
         if launch is None:
             context.log.warning(f"build {build.id}: {MAX_RELEASE_LAUNCHES} release runs ended without "
                                 "starting; launch release_job for its partition from the Dagster "
