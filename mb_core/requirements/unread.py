@@ -20,9 +20,8 @@ from mb_core.requirements.extract import _STOP, Collector, _field_forms, _forms
 from mb_core.spec.naming import singular
 from mb_core.spec.vocabulary import words
 
-UNREAD_REASON = ("the offline builder did not understand what this asks; an LLM provider "
-                 "(--provider openai) can read and build it")
 _WAY = "an LLM provider (--provider openai) can read and build it"
+UNREAD_REASON = f"the offline builder did not understand what this asks; {_WAY}"
 
 # obligation, permission and constraint markers of English
 _MARKER = re.compile(
