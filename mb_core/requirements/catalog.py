@@ -25,7 +25,7 @@ from mb_core.models import (
     RuleKind,
     ScaffoldPlan,
 )
-from mb_core.spec.fields import infer_field
+from mb_core.spec.fields import infer_field, is_due_field
 
 PROVIDER_WAY = "an LLM provider (--provider openai) can build it"
 MAX_NAME = 40
@@ -256,8 +256,7 @@ def _date_order_options(s, req: Requirement) -> dict | None:
 
 def _overdue_options(s, req: Requirement) -> dict | None:
     due = next((f.name for f in s.entities[req.entity].fields if f.type in _DATED
-                and (f.name.startswith(("due", "deadline"))
-                                          or f.name.endswith(("due_date", "deadline")))), None)
+                and is_due_field(f.name)), None)
     return {"due": due} if due else {}
 
 

@@ -9,6 +9,7 @@ import re
 
 from mb_core.models import RequirementKind, RuleKind
 from mb_core.requirements.extract import Collector, _field_name, _value
+from mb_core.spec.fields import is_due_field
 from mb_core.spec.naming import plural, singular
 from mb_core.spec.values import FIELD_PHRASE
 from mb_core.spec.vocabulary import words
@@ -158,8 +159,8 @@ def _overdue(c: Collector, start: int, sentence: str) -> None:
     if not m:
         return
     near = c.r.near(start, start + len(sentence))
-    entity = next((x.entity for x in near if any(f.startswith(("due", "deadline")) or f.endswith(("due_date", "deadline"))
-                                                  for f in c.r.fields.get(x.entity, []))), None)
+    entity = next((x.entity for x in near if any(is_due_field(f) for f in c.r.fields.get(x.entity, []))),
+                  None)
     entity = entity or (near[0].entity if near else None)
     c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("overdue", entity),
           rule=RuleKind.due_overdue, entity=entity, summary=f"overdue {entity} rows are listed")

@@ -47,6 +47,11 @@ _HUMAN_FIELDS = ("name", "title", "label", "full_name", "customer_name", "front"
                  "description", "number", "ip_address", "mood")
 
 
+def is_due_field(name: str) -> bool:
+    """A field whose date a record is due by ("due_date", "deadline", "return_due_date"): what
+    overdue rows are measured against."""
+    return name.startswith(("due", "deadline")) or name.endswith(("due_date", "deadline"))
+
 def status_states(entity: str, field_name: str = "status") -> list[str]:
     """Sensible states for a status field, from the field's own words or its entity."""
     states = table("status_states")
