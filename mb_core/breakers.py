@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pybreaker
+from pydantic import BaseModel
 
 from mb_core.errors import InvalidSettings
 from mb_core.models import BreakerRecord, BreakerState, FailureClass
@@ -126,8 +127,12 @@ def breaker_state(store, failure: FailureClass | str, settings: BreakerSettings 
                   now: datetime | None = None) -> tuple[BreakerState, datetime | None]:
     """The state the ladder sees: open until the cooldown is over, then half-open (a trial may
     run); with the time an open breaker lets a trial through."""
-    settings = settings or BreakerSettings.from_env()
-    record = store.get_breaker(FailureClass(failure).value)
+    return state_of(store.get_breaker(FailureClass(failure).value), settings or BreakerSettings.from_env(), now)
+
+
+def state_of(record: BreakerRecord | None, settings: BreakerSettings,
+             now: datetime | None = None) -> tuple[BreakerState, datetime | None]:
+    """`breaker_state` of a record already read (pure)."""
     if record is None or record.state is BreakerState.closed:
         return BreakerState.closed, None
     if record.state is BreakerState.open and record.opened_at is not None:
@@ -136,3 +141,35 @@ def breaker_state(store, failure: FailureClass | str, settings: BreakerSettings 
             return BreakerState.open, reopens
         return BreakerState.half_open, None
     return record.state, None
+
+
+class BreakerView(BaseModel):
+    """One breaker as every driver shows it (`mb breakers`, the API, /metrics): its state as the
+    ladder sees it now, and when an open one lets a trial through."""
+
+    name: str
+    state: BreakerState
+    failures: int = 0
+    successes: int = 0
+    opened_at: datetime | None = None
+    reopens_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def breaker_views(store, settings: BreakerSettings | None = None,
+                  now: datetime | None = None) -> list[BreakerView]:
+    """Every breaker, one per failure class, recorded or not (a class that never failed is closed)."""
+    settings = settings or BreakerSettings.from_env()
+    records = {r.name: r for r in store.list_breakers()}
+    views = []
+    for name in sorted(BREAKER_NAMES):
+        record = records.get(name)
+        state, reopens = state_of(record, settings, now)
+        views.append(BreakerView(
+            name=name, state=state, reopens_at=reopens,
+            failures=record.fail_counter if record else 0,
+            successes=record.success_counter if record else 0,
+            opened_at=record.opened_at if record else None,
+            updated_at=record.updated_at if record else None,
+        ))
+    return views

@@ -1,8 +1,8 @@
 """What the platform reports about itself, read from the store when asked: build counts, agent
-latency, queue depth, circuit breakers, chaos events. Read at request or scrape time, so figures
+latency, queue depth, chaos events. Read at request or scrape time, so figures
 are right whichever process (an API worker, a Dagster run worker) did the work.
 
-Tables another part of the builder owns (circuit breakers, repair attempts, chaos events) are read
+Tables another part of the builder owns (repair attempts, chaos events) are read
 when the schema has them and answer empty otherwise."""
 
 from __future__ import annotations
@@ -22,15 +22,6 @@ SUCCEEDED = (BuildStatus.released.value,)
 FAILED = (BuildStatus.failed.value, BuildStatus.rolled_back.value, BuildStatus.rejected.value)
 
 
-class BreakerState(BaseModel):
-    name: str
-    state: str  # closed | open | half-open
-    failures: int
-    successes: int
-    opened_at: datetime | None = None
-    updated_at: datetime | None = None
-
-
 class ChaosSummary(BaseModel):
     events: int
     recovered: int
@@ -44,22 +35,6 @@ def _optional_table(store: Store, name: str) -> Table | None:
         if not inspect(conn).has_table(name):
             return None
         return Table(name, MetaData(), autoload_with=conn)
-
-
-def circuit_breakers(store: Store) -> list[BreakerState]:
-    table = _optional_table(store, "circuit_breakers")
-    if table is None:
-        return []
-    with store._reading() as conn:
-        rows = conn.execute(select(table).order_by(table.c.name)).mappings().all()
-    return [
-        BreakerState(
-            name=row["name"], state=str(row["state"]).replace("_", "-"),
-            failures=int(row.get("fail_counter") or 0), successes=int(row.get("success_counter") or 0),
-            opened_at=_utc(row.get("opened_at")), updated_at=_utc(row.get("updated_at")),
-        )
-        for row in rows
-    ]
 
 
 def chaos_summary(store: Store, tenant: str | None = None) -> ChaosSummary:

@@ -180,10 +180,11 @@ class TimelineAttributes(BaseModel):
 
 
 class BreakerAttributes(BaseModel):
-    state: str
+    state: str  # closed | open | half_open, as the repair ladder sees it now
     failures: int
     successes: int
     opened_at: datetime | None
+    reopens_at: datetime | None  # when an open breaker lets a trial through
     updated_at: datetime | None
 
 

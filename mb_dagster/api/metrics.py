@@ -6,9 +6,10 @@ from __future__ import annotations
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
+from mb_core.breakers import breaker_views
 from mb_core.store import Store, observability
 
-BREAKER_STATE = {"closed": 0, "half-open": 1, "open": 2}
+BREAKER_STATE = {"closed": 0, "half_open": 1, "open": 2}
 
 
 class StoreCollector(Collector):
@@ -49,8 +50,8 @@ class StoreCollector(Collector):
 
         breakers = GaugeMetricFamily("meta_builder_circuit_breaker_state",
                                      "Circuit breaker state (0 closed, 1 half-open, 2 open).", labels=["breaker"])
-        for breaker in observability.circuit_breakers(self.store):
-            breakers.add_metric([breaker.name], BREAKER_STATE.get(breaker.state, -1))
+        for breaker in breaker_views(self.store):
+            breakers.add_metric([breaker.name], BREAKER_STATE[breaker.state.value])
         yield breakers
 
         chaos = observability.chaos_summary(self.store)

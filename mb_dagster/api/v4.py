@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from mb_core.breakers import breaker_views
 from mb_core.errors import InvalidState
+from mb_core.models import BreakerState
 from mb_core.platform.build_flags import platform_defaults
 from mb_core.platform.flags import FLAGS
 from mb_core.platform.runs import TimelineEvent, ordered_timeline, promotion_refusal
@@ -115,11 +117,12 @@ def stats(principal: V4Reader, svc: Svc):
 
 @router.get("/circuit-breakers", response_model=BreakerListDocument)
 def circuit_breakers(principal: V4Reader, svc: Svc):
-    breakers = observability.circuit_breakers(svc.env.store)
+    """Every breaker, one per failure class, in the state `mb breakers` shows."""
+    breakers = breaker_views(svc.env.store)
     return BreakerListDocument(
-        data=[BreakerResource(id=b.name, attributes=BreakerAttributes(**b.model_dump(exclude={"name"})))
-              for b in breakers],
-        meta={"open": sum(b.state == "open" for b in breakers), "count": len(breakers)},
+        data=[BreakerResource(id=b.name, attributes=BreakerAttributes(
+            **b.model_dump(exclude={"name", "state"}), state=b.state.value)) for b in breakers],
+        meta={"open": sum(b.state is BreakerState.open for b in breakers), "count": len(breakers)},
     )
 
 

@@ -17,21 +17,17 @@ def _store():
 @click.option("--reset", "reset", metavar="NAME", help="Close this breaker and zero its counters.")
 def breakers(reset: str | None) -> None:
     """List the circuit breakers (one per failure class), or reset one."""
-    from mb_core.breakers import BREAKER_NAMES, BreakerSettings, breaker_state
+    from mb_core.breakers import BREAKER_NAMES, breaker_views
 
     store = _store()
     if reset:
         record = store.reset_breaker(reset, known=BREAKER_NAMES)
         click.echo(f"reset {record.name}: {record.state.value}")
         return
-    settings = BreakerSettings.from_env()
-    records = {r.name: r for r in store.list_breakers()}
     click.echo(f"{'breaker':<20} {'state':<10} {'failures':>8}  reopens")
-    for name in sorted(BREAKER_NAMES):
-        record = records.get(name)
-        state, reopens = breaker_state(store, name, settings)
-        when = f"{reopens:%Y-%m-%d %H:%M:%S} UTC" if reopens else "-"
-        click.echo(f"{name:<20} {state.value:<10} {record.fail_counter if record else 0:>8}  {when}")
+    for view in breaker_views(store):
+        when = f"{view.reopens_at:%Y-%m-%d %H:%M:%S} UTC" if view.reopens_at else "-"
+        click.echo(f"{view.name:<20} {view.state.value:<10} {view.failures:>8}  {when}")
 
 
 @click.group()

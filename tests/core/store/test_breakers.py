@@ -65,3 +65,18 @@ def test_an_open_breaker_ignores_outcomes_within_its_cooldown(store):
     opened = store.get_breaker(F.value).opened_at
     record = record_outcome(store, F, True, SETTINGS)
     assert (record.state, record.opened_at) == (BreakerState.open, opened)
+
+
+def test_every_driver_sees_every_class_open_then_half_open_after_the_cooldown(store):
+    from mb_core.breakers import BREAKER_NAMES, breaker_views
+
+    for _ in range(3):
+        record_outcome(store, F, False, SETTINGS)
+    views = {v.name: v for v in breaker_views(store, SETTINGS)}
+    assert views.keys() == BREAKER_NAMES  # recorded or not
+    assert views[F.value].state is BreakerState.open and views[F.value].failures == 3
+    assert views[F.value].reopens_at == views[F.value].opened_at + timedelta(seconds=60)
+    assert {v.state for n, v in views.items() if n != F.value} == {BreakerState.closed}
+    _cooldown_passes(store)
+    later = {v.name: v for v in breaker_views(store, SETTINGS)}[F.value]
+    assert later.state is BreakerState.half_open and later.reopens_at is None

@@ -40,5 +40,4 @@ def test_latency_per_role_and_empty_healing_views(store, add_build):
     assert observability.agent_latency(store) == {"security": (2, 2.0)}
     # Nothing healed or injected yet: empty, whether or not the healing tables exist.
     assert observability.repair_attempts(store, "b1") == []
-    assert observability.circuit_breakers(store) == []
     assert observability.chaos_summary(store, tenant="default").events == 0

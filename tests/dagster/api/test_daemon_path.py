@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dagster import build_sensor_context
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import inspect, text
 
 from mb_core.models import BuildStatus
 from mb_dagster.build.sensors import submissions_sensor
@@ -62,23 +61,21 @@ def test_metrics_come_from_the_store_whoever_wrote_it(api, advance):
     assert after[("meta_builder_agent_latency_seconds_sum", (("role", "product_architect"),))] == 0.25
 
 
-def test_circuit_breakers_and_chaos_read_the_healing_tables_when_they_exist(api):
+def test_circuit_breakers_list_every_class_in_the_state_the_ladder_sees(api):
+    from mb_core.breakers import BREAKER_NAMES, BreakerSettings, record_outcome
+
     empty = api.call("acme:viewer", "GET", "/api/meta/v4/circuit-breakers").json()
+    assert empty["meta"] == {"open": 0, "count": len(BREAKER_NAMES)}
+    assert {b["id"] for b in empty["data"]} == BREAKER_NAMES
+    assert {b["attributes"]["state"] for b in empty["data"]} == {"closed"}
     store = api.service.env.store
-    with store.engine.begin() as conn:
-        if not inspect(conn).has_table("circuit_breakers"):
-            # The columns the healing migration gives the table.
-            conn.execute(text("CREATE TABLE circuit_breakers (name VARCHAR(128) PRIMARY KEY, state VARCHAR(32) "
-                              "NOT NULL, fail_counter INTEGER NOT NULL, success_counter INTEGER NOT NULL, "
-                              "opened_at TIMESTAMP, updated_at TIMESTAMP NOT NULL)"))
-        conn.execute(text("DELETE FROM circuit_breakers"))
-        conn.execute(text("INSERT INTO circuit_breakers VALUES ('llm_transient', 'open', 5, 0, "
-                          "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"))
-    assert empty == {"data": [], "meta": {"open": 0, "count": 0}}
+    for _ in range(BreakerSettings.from_env().fail_max):  # failures in a row open it
+        record_outcome(store, "llm_transient", succeeded=False)
     document = api.call("acme:viewer", "GET", "/api/meta/v4/circuit-breakers").json()
-    assert document["meta"] == {"open": 1, "count": 1}
-    assert document["data"][0]["id"] == "llm_transient"
-    assert document["data"][0]["attributes"]["failures"] == 5
+    assert document["meta"] == {"open": 1, "count": len(BREAKER_NAMES)}
+    opened = next(b["attributes"] for b in document["data"] if b["id"] == "llm_transient")
+    assert opened["state"] == "open" and opened["failures"] == BreakerSettings.from_env().fail_max
+    assert opened["reopens_at"] is not None
     samples = _samples(api)
     assert samples[("meta_builder_circuit_breaker_state", (("breaker", "llm_transient"),))] == 2
     chaos = api.call("acme:viewer", "GET", "/api/meta/v4/chaos/stats").json()["data"]["attributes"]
