@@ -24,7 +24,7 @@ from mb_dagster.build.metadata import (
 )
 from mb_dagster.canary.metadata import variant_metadata
 from mb_dagster.healing.attempts import begin_run
-from mb_dagster.healing.retries import LLM_RETRY_POLICY, transient_only
+from mb_dagster.healing.retries import LLM_RETRY_POLICY, skips_when_superseded, transient_only
 from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
 
@@ -57,7 +57,8 @@ def _build_and_context(context: AssetExecutionContext, mb: MetaBuilderResource):
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"python"}, description="The formal spec the Product Architect reads out of the text.",
-       retry_policy=LLM_RETRY_POLICY)
+       retry_policy=LLM_RETRY_POLICY, output_required=False)
+@skips_when_superseded
 @transient_only
 def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpec:
     env, build, ctx = _build_and_context(context, mb)
@@ -68,7 +69,8 @@ def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpe
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"python"}, description="Entities, endpoints, roles, controls and risk score.",
-       retry_policy=LLM_RETRY_POLICY)
+       retry_policy=LLM_RETRY_POLICY, output_required=False)
+@skips_when_superseded
 @transient_only
 def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: ScaffoldSpec) -> ScaffoldPlan:
     env, build, ctx = _build_and_context(context, mb)
@@ -83,7 +85,8 @@ def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: Scaffold
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"git"}, description="The unified diff over the target repository, applied in the "
        "build's workspace after the safety checks.",
-       retry_policy=LLM_RETRY_POLICY)
+       retry_policy=LLM_RETRY_POLICY, output_required=False)
+@skips_when_superseded
 @transient_only
 def diff(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan) -> DiffArtifact:
     env, build, ctx = _build_and_context(context, mb)
