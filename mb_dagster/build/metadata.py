@@ -24,9 +24,13 @@ TITLE_TAG = "mb/title"  # every run of a build carries it, so the UI's run lists
 MESSAGE_CHARS = 300  # of a failing test's message in the tests table
 
 
-def run_tags(build: BuildRun) -> dict[str, str]:
-    """The tags every run of a build carries: its id and its title, shortened."""
-    return {"mb/build": build.id, TITLE_TAG: short_title(build.spec_text) or build.id}
+def run_tags(build: BuildRun, job: str = "build_job") -> dict[str, str]:
+    """The tags every run of a build carries, from whichever driver (the CLI's, the sensors'): its
+    id, its title shortened, and its queue, priority and tier (mb_core.scheduling.run_tags_for)."""
+    from mb_core.scheduling import run_tags_for
+
+    return {"mb/build": build.id, TITLE_TAG: short_title(build.spec_text) or build.id,
+            **run_tags_for(build, job)}
 
 
 def spec_metadata(spec: ScaffoldSpec) -> dict:

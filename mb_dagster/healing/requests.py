@@ -16,7 +16,6 @@ from mb_core.canary.variants import Variant, rung_limits
 from mb_core.healing import current_drive, rungs_used, with_pending_attempt
 from mb_core.ladder import Decision, LadderInput, RungLimits, next_phase
 from mb_core.models import AttemptOutcome, BuildRun, FailureClass, RepairPhase
-from mb_core.scheduling import run_tags_for
 from mb_core.slo import budget_left, run_budget_from_env
 from mb_dagster.build.metadata import run_tags as build_tags
 from mb_dagster.healing.attempts import (
@@ -43,7 +42,7 @@ def first_run_request(build: BuildRun) -> RunRequest:
         job_name="build_job", partition_key=build.id, run_key=f"build:{build.id}:{build.attempt}",
         tags={BUILD_TAG: build.id, "mb/provider": build.provider, "mb/tenant": build.tenant,
               DRIVER_TAG: SENSOR_DRIVER, PHASE_TAG: RepairPhase.build.value, ITERATION_TAG: "1",
-              ATTEMPT_TAG: str(build.attempt), HEALING_TAG: "1", **build_tags(build), **run_tags_for(build)})
+              ATTEMPT_TAG: str(build.attempt), HEALING_TAG: "1", **build_tags(build)})
 
 
 # How often a release run that never claimed its build (it failed to launch or to start, and the
@@ -63,7 +62,7 @@ def release_run_request(build: BuildRun, launch: int = 0) -> RunRequest:
     return RunRequest(job_name="release_job", partition_key=build.id,
                       run_key=f"release:{build.id}:{build.attempt}{suffix}",
                       tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
-                            ATTEMPT_TAG: str(build.attempt), **build_tags(build), **run_tags_for(build, "release_job")})
+                            ATTEMPT_TAG: str(build.attempt), **build_tags(build, "release_job")})
 
 
 def variant_limits(store, build_id: str) -> RungLimits:
@@ -115,7 +114,7 @@ def ladder_request(env, build: BuildRun, failure: FailureClass | None, reason: s
         tags={BUILD_TAG: build.id, "mb/provider": build.provider, "mb/tenant": build.tenant,
               DRIVER_TAG: SENSOR_DRIVER, PHASE_TAG: decision.phase.value, ITERATION_TAG: str(iteration),
               ATTEMPT_TAG: str(nxt), AFTER_TAG: failure.value, REASON_TAG: decision.reason[:200],
-              HEALING_TAG: "1", **build_tags(build), **run_tags_for(build, PHASE_JOBS[decision.phase])},
+              HEALING_TAG: "1", **build_tags(build, PHASE_JOBS[decision.phase])},
     ), decision.reason
 
 
@@ -126,4 +125,4 @@ def rollback_request(build: BuildRun, failure: FailureClass | None, reason: str,
     return RunRequest(job_name="rollback_job", run_key=f"rollback:{build.id}:{build.attempt}",
                       run_config=RunConfig(ops={"roll_back_build": config}),
                       tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
-                            ATTEMPT_TAG: str(build.attempt), **build_tags(build), **run_tags_for(build, "rollback_job")})
+                            ATTEMPT_TAG: str(build.attempt), **build_tags(build, "rollback_job")})
