@@ -15,6 +15,7 @@ from mb_core.repair_steps import patch_diff, replan
 from mb_dagster.build.metadata import (
     diff_metadata,
     eval_metadata,
+    model_metadata,
     plan_metadata,
     repair_metadata,
     replay_metadata,
@@ -145,5 +146,6 @@ def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: S
         **repair_metadata(attempts, _phase(context), value.iteration),
         **eval_metadata(value, gate.decision.value, gate.reason),
         **usage_metadata(usage),
+        **model_metadata(env.store, build.id),
         **variant_metadata(env.store, build.id)})
     return value

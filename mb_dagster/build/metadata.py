@@ -255,6 +255,21 @@ def usage_metadata(summary: dict) -> dict:
     return {"usage": MetadataValue.json(summary)}
 
 
+def model_metadata(store, build_id: str) -> dict:
+    """The model each attempt was given and why (its tier, the budget left, the observed stats)."""
+    from mb_core.store.model_choices import list_model_choices
+
+    choices = list_model_choices(store, build_id)
+    if not choices:
+        return {}
+    rows = "\n".join(f"| {c.attempt} | {c.model} | ${c.estimated_cost_usd:.4f} | "
+                     f"{'' if c.budget_left_usd is None else f'${c.budget_left_usd:.4f}'} | "
+                     f"{c.reason.replace('|', '/')} |" for c in choices)
+    return {"model": choices[-1].model,
+            "model_choice": MetadataValue.md("| attempt | model | estimated | budget left | why |\n"
+                                             "|---|---|---|---|---|\n" + rows)}
+
+
 def replay_metadata(build_id: str, original: DiffArtifact | None, replayed: DiffArtifact) -> dict:
     """Which build a replay re-ran and whether its diff came out different."""
     return {

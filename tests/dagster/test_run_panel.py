@@ -49,6 +49,9 @@ def test_a_built_partition_shows_the_whole_run_panel_on_eval_report(mb_home):
     assert f"{report.confidence.score}/100 ({report.confidence.level.value})" in summary
     assert md["spec_first_line"].value == "Build a CRM system with contacts and deals"
     assert md["risk_score"].value == gate.risk_score
+    # The model the attempt was given, and why (the offline provider has one).
+    assert md["model"].value == "offline-rules-1"
+    assert "| 1 | offline-rules-1 |" in md["model_choice"].value and "normal: cheapest" in md["model_choice"].value
     assert md["confidence_level"].value == report.confidence.level.value
     assert md["confidence_score"].value == report.confidence.score
 
