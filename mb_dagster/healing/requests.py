@@ -119,10 +119,31 @@ def ladder_request(env, build: BuildRun, failure: FailureClass | None, reason: s
 
 
 def rollback_request(build: BuildRun, failure: FailureClass | None, reason: str,
-                     end: str = "rolled_back") -> RunRequest:
+                     end: str = "rolled_back", *, restore: bool = True, key_suffix: str = "") -> RunRequest:
     config = RollbackConfig(build_id=build.id, attempt=build.attempt, reason=reason[:2000],
-                            failure_class=failure.value if failure else "", end=end)
-    return RunRequest(job_name="rollback_job", run_key=f"rollback:{build.id}:{build.attempt}",
+                            failure_class=failure.value if failure else "", end=end, restore=restore)
+    return RunRequest(job_name="rollback_job", run_key=f"rollback:{build.id}:{build.attempt}{key_suffix}",
                       run_config=RunConfig(ops={"roll_back_build": config}),
                       tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
                             ATTEMPT_TAG: str(build.attempt), **build_tags(build, "rollback_job")})
+
+
+# Rollback runs of one attempt that may fail for good (their worker died, their launch failed)
+# before the healing sensor stops asking for the whole rollback and only ends the build.
+ROLLBACK_LAUNCHES = 2
+
+
+def rollback_relaunch(build: BuildRun, failed_config: dict, failed_runs: int, error: str) -> tuple[RunRequest, str]:
+    """What follows a rollback run of the build's attempt that failed for good, the
+    `failed_runs`-th: the rollback again, or, once ROLLBACK_LAUNCHES have failed, a run that only
+    ends the build failed with the reason (the workspace left as it is), so no build stays in flight."""
+    failure = FailureClass(failed_config["failure_class"]) if failed_config.get("failure_class") else None
+    reason = failed_config.get("reason") or "rolled back"
+    if failed_runs < ROLLBACK_LAUNCHES:
+        why = f"the rollback run failed ({error}): asked again"
+        return rollback_request(build, failure, reason, end=failed_config.get("end", "rolled_back"),
+                                key_suffix=f":r{failed_runs}"), why
+    why = (f"the rollback failed {failed_runs} times (last: {error}): ended failed, the workspace "
+           "may not be at its base")
+    return rollback_request(build, failure, f"{reason}; {why}", end="failed", restore=False,
+                            key_suffix=":end"), why
