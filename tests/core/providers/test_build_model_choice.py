@@ -80,6 +80,11 @@ def test_the_model_the_server_gets_follows_tier_budget_and_observed_stats(llm_en
     assert server.requests[-1]["model"] == CHEAP
     _call(env, "fast")
     assert server.requests[-1]["model"] == DEAR
+    # fast with a small budget: the cheaper model, slow as it was seen to be.
+    monkeypatch.setenv("MB_BUDGET_USD", "0.05")
+    _call(env, "fast")
+    assert server.requests[-1]["model"] == CHEAP
+    monkeypatch.delenv("MB_BUDGET_USD")
     slow[CHEAP] = 0.0
 
     # The dear model's builds are seen failing (5 finished, none released): thorough leaves it.
