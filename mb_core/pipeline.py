@@ -93,12 +93,38 @@ class BuildEnvironment:
     def provider_for(self, build: BuildRun, override: str | None = None) -> LLMProvider:
         name = override or build.provider
         if name == "offline":
-            return OfflineProvider()
-        from mb_core.providers.factory import provider_from_settings
+            provider: LLMProvider = OfflineProvider()
+            self.model_choice(build, provider.name, [OfflineProvider.model])  # one model, still kept
+            return provider
+        from mb_core.providers.factory import model_candidates, provider_from_settings
 
         # Replay answers only from what this build recorded when it first ran.
         bundle = self.store.list_exchanges(build.id) if name == "replay" else None
-        return provider_from_settings(name, os.environ, replay_bundle=bundle)
+        provider = provider_from_settings(name, os.environ, replay_bundle=bundle)
+        if name != "replay":
+            # The attempt's model: its tier, the budget left, the prices and what each candidate
+            # was seen to do. A role named in MB_MODEL_<ROLE> keeps its own model.
+            provider.default_model = self.model_choice(build, name, model_candidates(os.environ),
+                                                       getattr(provider, "price_table", None)).model
+        return provider
+
+    def model_choice(self, build: BuildRun, provider: str, candidates: list[str], prices=None):
+        """The model kept for the build's current attempt (chosen on the first call)."""
+        from mb_core.metering import price_table_from_env
+        from mb_core.scheduling.observed import model_for_attempt
+
+        return model_for_attempt(self.store, build, provider, candidates,
+                                 prices or price_table_from_env(os.environ), lambda: self.cost_left(build))
+
+    def cost_left(self, build: BuildRun) -> float | None:
+        """USD the build may still spend: the tightest of its budget (MB_BUDGET_USD and its kept
+        flags), its tenant's (MB_TENANT_BUDGET_USD) and its run budget; None when none is set."""
+        lefts = [m.budget.max_cost_usd - m.total.cost_usd for m in self.meters(build)
+                 if m.budget.max_cost_usd is not None]
+        run = self.store.get_budget(build.id)
+        if run is not None and run.max_cost_usd is not None:
+            lefts.append(run.max_cost_usd - self.store.usage_totals(build.id)["total"]["cost_usd"])
+        return max(0.0, min(lefts)) if lefts else None
 
     def agent_context(self, build: BuildRun, provider: LLMProvider) -> AgentContext:
         if provider.name == "replay":

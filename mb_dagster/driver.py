@@ -62,7 +62,8 @@ def load_definitions() -> None:
 
 def execute_job(instance, job_name: str, build_id: str, tags: dict[str, str] | None = None,
                 build: BuildRun | None = None):
-    """One run of a job for a build's partition; with `build`, the run carries its title tag."""
+    """One run of a job for a build's partition; with `build`, the run carries its title and its
+    scheduling tags, as the sensors' runs do."""
     from mb_dagster.build.metadata import run_tags
 
     job = _defs().resolve_job_def(job_name)
@@ -72,7 +73,7 @@ def execute_job(instance, job_name: str, build_id: str, tags: dict[str, str] | N
         instance=instance,
         partition_key=build_id,
         raise_on_error=False,
-        tags={"mb/build": build_id, **(run_tags(build) if build else {}), **(tags or {})},
+        tags={"mb/build": build_id, **(run_tags(build, job_name) if build else {}), **(tags or {})},
     )
     report_check_time(instance, result, build_id)
     return result

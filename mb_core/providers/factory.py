@@ -1,8 +1,9 @@
 """The provider a build runs with, from its name and the environment.
 
     offline   no settings
-    openai    OPENAI_API_KEY (required), OPENAI_BASE_URL, MB_MODEL, MB_MODEL_<ROLE>
-              (e.g. MB_MODEL_CODEGEN), MB_LLM_TIMEOUT_S, MB_LLM_MAX_ATTEMPTS, MB_PRICE_TABLE
+    openai    OPENAI_API_KEY (required), OPENAI_BASE_URL, MB_MODEL, MB_MODELS (the models a
+              build's tier and budget choose from), MB_MODEL_<ROLE> (e.g. MB_MODEL_CODEGEN),
+              MB_LLM_TIMEOUT_S, MB_LLM_MAX_ATTEMPTS, MB_PRICE_TABLE
     replay    a recorded bundle
 """
 
@@ -64,6 +65,12 @@ def openai_settings(env: Mapping[str, str]) -> dict:
         "max_attempts": int(_number(env, "MB_LLM_MAX_ATTEMPTS", 4, int)),
         "price_table": price_table_from_env(env),
     }
+
+
+def model_candidates(env: Mapping[str, str]) -> list[str]:
+    """The models a build may be given (MB_MODELS, comma-separated); without it, MB_MODEL alone."""
+    listed = [name.strip() for name in (env.get("MB_MODELS") or "").split(",") if name.strip()]
+    return sorted(set(listed)) or [(env.get("MB_MODEL") or "").strip() or DEFAULT_MODEL]
 
 
 def provider_from_settings(

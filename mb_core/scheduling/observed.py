@@ -1,7 +1,10 @@
 """What each model was seen to do, read from the store's recorded exchanges and build outcomes:
-the `observed` input of `choose_model`. The only module of the package that does I/O."""
+the `observed` input of `choose_model`; and `model_for_attempt`, which applies the choice to a
+build's attempt and keeps it. The only module of the package that does I/O."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import distinct, func, select
 
@@ -36,6 +39,26 @@ def observed_models(store, provider: str | None = None) -> dict[str, ModelStats]
             if row.status == BuildStatus.released.value:
                 stats.builds_released += int(row.n)
     return seen
+
+
+def model_for_attempt(store, build, provider: str, candidates: list[str], prices,
+                      budget_left_usd: Callable[[], float | None]):
+    """The model of the build's current attempt: the one kept for it, or `choose_model` over what
+    the store saw of each candidate (calls of this provider, all builds), then kept, so every step
+    of the attempt calls the same model. A later attempt chooses again, with the budget then left."""
+    from mb_core.scheduling.model_choice import choose_model
+    from mb_core.store.model_choices import get_model_choice, keep_model_choice
+
+    kept = get_model_choice(store, build.id, build.attempt)
+    if kept is not None:
+        return kept
+    if len(set(candidates)) == 1:
+        # One model to give (the offline provider, MB_MODELS unset): nothing to read for it.
+        left, observed = None, {}
+    else:
+        left, observed = budget_left_usd(), observed_models(store, provider)
+    choice = choose_model(build.sla, candidates, prices, observed, budget_left_usd=left)
+    return keep_model_choice(store, build.id, build.attempt, provider, choice, left)
 
 
 def sla_violation_counts(store, now) -> dict[tuple[str, str], int]:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from mb_core.models import SpecMode
+from mb_core.scheduling.tiers import SlaTier
 
 MAX_SPEC_CHARS = 256 * 1024
 
@@ -71,6 +72,11 @@ class DecisionAttributesIn(Strict):
     reason: str = Field(default="", max_length=2000)
 
 
+class RunAttributesIn(Strict):
+    # The service tier (queue, priority, attempts, model), as `mb build --sla`; unset: MB_SLA.
+    sla: SlaTier | None = None
+
+
 class FlagAttributesIn(Strict):
     scope: Literal["tenant", "run"]
     value: bool | int | float
@@ -83,6 +89,7 @@ class KeyAttributesIn(Strict):
 
 SpecCreate = request_document("SpecCreate", "spec", SpecAttributesIn)
 DecisionIn = request_document("DecisionIn", "decision", DecisionAttributesIn)
+RunCreate = request_document("RunCreate", "run", RunAttributesIn)
 FlagSet = request_document("FlagSet", "flag", FlagAttributesIn)
 KeyCreate = request_document("KeyCreate", "key", KeyAttributesIn)
 
@@ -157,6 +164,7 @@ class RunAttributes(BaseModel):
     tenant: str
     spec_id: str | None
     provider: str
+    sla: str
     mode: str
     risk_score: int | None
     error: str | None

@@ -50,7 +50,7 @@ def run_resource(svc: Service, view: RunView, with_dagster: bool = True) -> RunR
         id=build.id,
         attributes=RunAttributes(
             status=build.status.value, tenant=build.tenant, spec_id=link.spec_id if link else None,
-            provider=build.provider, mode=build.mode.value, risk_score=build.risk_score, error=build.error,
+            provider=build.provider, sla=build.sla, mode=build.mode.value, risk_score=build.risk_score, error=build.error,
             submitted_by=link.submitted_by if link else None,
             promoted=bool(link and link.promoted_at), created_at=build.created_at,
             updated_at=build.updated_at,

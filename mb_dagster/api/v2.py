@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Body, Path, Query
 from mb_core.errors import InvalidState
 from mb_core.models import BuildRun, BuildStatus
 from mb_core.platform.planning import plan_spec
+from mb_core.scheduling.admission import admit_tenant
 from mb_core.store import new_build_id
 from mb_core.store.platform import Principal
 from mb_core.submission import spec_text_from_bytes
@@ -20,6 +22,7 @@ from mb_dagster.api.documents import (
     PlanAttributes,
     PlanDocument,
     PlanResource,
+    RunCreate,
     RunDocument,
     RunListDocument,
     SpecCreate,
@@ -87,13 +90,19 @@ def plan(spec_id: ResourceId, principal: Planner,
 
 
 @router.post("/specs/{spec_id}/runs", status_code=202, response_model=RunDocument, tags=["v2"])
-def start_run(spec_id: ResourceId, principal: Runner,
-              svc: Svc):
-    """Submit a build of the spec, exactly as `mb build --detach`: the submissions sensor starts it."""
+def start_run(spec_id: ResourceId, principal: Runner, svc: Svc,
+              document: Annotated[RunCreate | None, Body()] = None):
+    """Submit a build of the spec, exactly as `mb build --detach`: the submissions sensor starts it,
+    its tier (`sla`, default MB_SLA) choosing the run's queue and priority. A tenant whose budget is
+    spent is refused before anything is written."""
     spec = svc.platform.get_spec(principal.tenant, spec_id)
     svc.limit("runs", principal.tenant)
+    settings = svc.env.settings
+    tier = document.data.attributes.sla if document else None
+    admit_tenant(svc.env.store, principal.tenant, settings.provider, os.environ)
     run = BuildRun(id=new_build_id(), tenant=principal.tenant, spec_text=spec.text, mode=spec.mode,
-                   status=BuildStatus.submitted, provider=svc.env.settings.provider)
+                   status=BuildStatus.submitted, provider=settings.provider,
+                   sla=tier.value if tier else settings.sla)
     build = svc.platform.submit_run(principal.tenant, spec_id, run, principal.id)
     svc.platform.audit(principal.tenant, principal.id, "run.start", "run", build.id, detail=f"spec {spec_id}")
     return run_document(svc, principal.tenant, build.id)

@@ -15,6 +15,7 @@ from mb_core.repair_steps import patch_diff, replan
 from mb_dagster.build.metadata import (
     diff_metadata,
     eval_metadata,
+    model_metadata,
     plan_metadata,
     repair_metadata,
     replay_metadata,
@@ -24,7 +25,7 @@ from mb_dagster.build.metadata import (
 )
 from mb_dagster.canary.metadata import variant_metadata
 from mb_dagster.healing.attempts import begin_run
-from mb_dagster.healing.retries import LLM_RETRY_POLICY, transient_only
+from mb_dagster.healing.retries import LLM_RETRY_POLICY, skips_when_superseded, transient_only
 from mb_dagster.partitions import builds_partitions
 from mb_dagster.resources import MetaBuilderResource
 
@@ -57,7 +58,8 @@ def _build_and_context(context: AssetExecutionContext, mb: MetaBuilderResource):
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"python"}, description="The formal spec the Product Architect reads out of the text.",
-       retry_policy=LLM_RETRY_POLICY)
+       retry_policy=LLM_RETRY_POLICY, output_required=False)
+@skips_when_superseded
 @transient_only
 def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpec:
     env, build, ctx = _build_and_context(context, mb)
@@ -68,7 +70,8 @@ def spec(context: AssetExecutionContext, mb: MetaBuilderResource) -> ScaffoldSpe
 
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"python"}, description="Entities, endpoints, roles, controls and risk score.",
-       retry_policy=LLM_RETRY_POLICY)
+       retry_policy=LLM_RETRY_POLICY, output_required=False)
+@skips_when_superseded
 @transient_only
 def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: ScaffoldSpec) -> ScaffoldPlan:
     env, build, ctx = _build_and_context(context, mb)
@@ -83,7 +86,8 @@ def plan(context: AssetExecutionContext, mb: MetaBuilderResource, spec: Scaffold
 @asset(partitions_def=builds_partitions, group_name="build", io_manager_key="mb_io", pool=LLM_POOL,
        kinds={"git"}, description="The unified diff over the target repository, applied in the "
        "build's workspace after the safety checks.",
-       retry_policy=LLM_RETRY_POLICY)
+       retry_policy=LLM_RETRY_POLICY, output_required=False)
+@skips_when_superseded
 @transient_only
 def diff(context: AssetExecutionContext, mb: MetaBuilderResource, plan: ScaffoldPlan) -> DiffArtifact:
     env, build, ctx = _build_and_context(context, mb)
@@ -142,5 +146,6 @@ def eval_report(context: AssetExecutionContext, mb: MetaBuilderResource, plan: S
         **repair_metadata(attempts, _phase(context), value.iteration),
         **eval_metadata(value, gate.decision.value, gate.reason),
         **usage_metadata(usage),
+        **model_metadata(env.store, build.id),
         **variant_metadata(env.store, build.id)})
     return value

@@ -24,9 +24,13 @@ TITLE_TAG = "mb/title"  # every run of a build carries it, so the UI's run lists
 MESSAGE_CHARS = 300  # of a failing test's message in the tests table
 
 
-def run_tags(build: BuildRun) -> dict[str, str]:
-    """The tags every run of a build carries: its id and its title, shortened."""
-    return {"mb/build": build.id, TITLE_TAG: short_title(build.spec_text) or build.id}
+def run_tags(build: BuildRun, job: str = "build_job") -> dict[str, str]:
+    """The tags every run of a build carries, from whichever driver (the CLI's, the sensors'): its
+    id, its title shortened, and its queue, priority and tier (mb_core.scheduling.run_tags_for)."""
+    from mb_core.scheduling import run_tags_for
+
+    return {"mb/build": build.id, TITLE_TAG: short_title(build.spec_text) or build.id,
+            **run_tags_for(build, job)}
 
 
 def spec_metadata(spec: ScaffoldSpec) -> dict:
@@ -249,6 +253,21 @@ def run_panel_metadata(build: BuildRun, spec: ScaffoldSpec | None, plan: Scaffol
 def usage_metadata(summary: dict) -> dict:
     """Tokens and cost per role so far, the budget and what is left (a Meter summary)."""
     return {"usage": MetadataValue.json(summary)}
+
+
+def model_metadata(store, build_id: str) -> dict:
+    """The model each attempt was given and why (its tier, the budget left, the observed stats)."""
+    from mb_core.store.model_choices import list_model_choices
+
+    choices = list_model_choices(store, build_id)
+    if not choices:
+        return {}
+    rows = "\n".join(f"| {c.attempt} | {c.model} | ${c.estimated_cost_usd:.4f} | "
+                     f"{'' if c.budget_left_usd is None else f'${c.budget_left_usd:.4f}'} | "
+                     f"{c.reason.replace('|', '/')} |" for c in choices)
+    return {"model": choices[-1].model,
+            "model_choice": MetadataValue.md("| attempt | model | estimated | budget left | why |\n"
+                                             "|---|---|---|---|---|\n" + rows)}
 
 
 def replay_metadata(build_id: str, original: DiffArtifact | None, replayed: DiffArtifact) -> dict:

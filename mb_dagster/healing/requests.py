@@ -16,7 +16,6 @@ from mb_core.canary.variants import Variant, rung_limits
 from mb_core.healing import current_drive, rungs_used, with_pending_attempt
 from mb_core.ladder import Decision, LadderInput, RungLimits, next_phase
 from mb_core.models import AttemptOutcome, BuildRun, FailureClass, RepairPhase
-from mb_core.scheduling import run_tags_for
 from mb_core.slo import budget_left, run_budget_from_env
 from mb_dagster.build.metadata import run_tags as build_tags
 from mb_dagster.healing.attempts import (
@@ -43,7 +42,7 @@ def first_run_request(build: BuildRun) -> RunRequest:
         job_name="build_job", partition_key=build.id, run_key=f"build:{build.id}:{build.attempt}",
         tags={BUILD_TAG: build.id, "mb/provider": build.provider, "mb/tenant": build.tenant,
               DRIVER_TAG: SENSOR_DRIVER, PHASE_TAG: RepairPhase.build.value, ITERATION_TAG: "1",
-              ATTEMPT_TAG: str(build.attempt), HEALING_TAG: "1", **build_tags(build), **run_tags_for(build)})
+              ATTEMPT_TAG: str(build.attempt), HEALING_TAG: "1", **build_tags(build)})
 
 
 # How often a release run that never claimed its build (it failed to launch or to start, and the
@@ -63,7 +62,7 @@ def release_run_request(build: BuildRun, launch: int = 0) -> RunRequest:
     return RunRequest(job_name="release_job", partition_key=build.id,
                       run_key=f"release:{build.id}:{build.attempt}{suffix}",
                       tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
-                            ATTEMPT_TAG: str(build.attempt), **build_tags(build), **run_tags_for(build, "release_job")})
+                            ATTEMPT_TAG: str(build.attempt), **build_tags(build, "release_job")})
 
 
 def variant_limits(store, build_id: str) -> RungLimits:
@@ -115,15 +114,36 @@ def ladder_request(env, build: BuildRun, failure: FailureClass | None, reason: s
         tags={BUILD_TAG: build.id, "mb/provider": build.provider, "mb/tenant": build.tenant,
               DRIVER_TAG: SENSOR_DRIVER, PHASE_TAG: decision.phase.value, ITERATION_TAG: str(iteration),
               ATTEMPT_TAG: str(nxt), AFTER_TAG: failure.value, REASON_TAG: decision.reason[:200],
-              HEALING_TAG: "1", **build_tags(build), **run_tags_for(build, PHASE_JOBS[decision.phase])},
+              HEALING_TAG: "1", **build_tags(build, PHASE_JOBS[decision.phase])},
     ), decision.reason
 
 
 def rollback_request(build: BuildRun, failure: FailureClass | None, reason: str,
-                     end: str = "rolled_back") -> RunRequest:
+                     end: str = "rolled_back", *, restore: bool = True, key_suffix: str = "") -> RunRequest:
     config = RollbackConfig(build_id=build.id, attempt=build.attempt, reason=reason[:2000],
-                            failure_class=failure.value if failure else "", end=end)
-    return RunRequest(job_name="rollback_job", run_key=f"rollback:{build.id}:{build.attempt}",
+                            failure_class=failure.value if failure else "", end=end, restore=restore)
+    return RunRequest(job_name="rollback_job", run_key=f"rollback:{build.id}:{build.attempt}{key_suffix}",
                       run_config=RunConfig(ops={"roll_back_build": config}),
                       tags={BUILD_TAG: build.id, "mb/tenant": build.tenant, DRIVER_TAG: SENSOR_DRIVER,
-                            ATTEMPT_TAG: str(build.attempt), **build_tags(build), **run_tags_for(build, "rollback_job")})
+                            ATTEMPT_TAG: str(build.attempt), **build_tags(build, "rollback_job")})
+
+
+# Rollback runs of one attempt that may fail for good (their worker died, their launch failed)
+# before the healing sensor stops asking for the whole rollback and only ends the build.
+ROLLBACK_LAUNCHES = 2
+
+
+def rollback_relaunch(build: BuildRun, failed_config: dict, failed_runs: int, error: str) -> tuple[RunRequest, str]:
+    """What follows a rollback run of the build's attempt that failed for good, the
+    `failed_runs`-th: the rollback again, or, once ROLLBACK_LAUNCHES have failed, a run that only
+    ends the build failed with the reason (the workspace left as it is), so no build stays in flight."""
+    failure = FailureClass(failed_config["failure_class"]) if failed_config.get("failure_class") else None
+    reason = failed_config.get("reason") or "rolled back"
+    if failed_runs < ROLLBACK_LAUNCHES:
+        why = f"the rollback run failed ({error}): asked again"
+        return rollback_request(build, failure, reason, end=failed_config.get("end", "rolled_back"),
+                                key_suffix=f":r{failed_runs}"), why
+    why = (f"the rollback failed {failed_runs} times (last: {error}): ended failed, the workspace "
+           "may not be at its base")
+    return rollback_request(build, failure, f"{reason}; {why}", end="failed", restore=False,
+                            key_suffix=":end"), why

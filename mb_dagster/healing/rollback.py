@@ -20,6 +20,9 @@ class RollbackConfig(Config):
     reason: str
     failure_class: str = ""  # empty: the failure has no class (the build fails as it is)
     end: str = "rolled_back"  # or "failed"
+    # False: only end the build (failed), the workspace left as it is; what the healing sensor
+    # asks for once rollback runs kept failing, so a build never stays in flight for want of one.
+    restore: bool = True
 
 
 def close_drive(env, build_id: str) -> None:
@@ -46,8 +49,19 @@ def roll_back(env, instance, config: RollbackConfig, run_id: str | None = None) 
     settle_failed_attempt(env, build.id, build.attempt, failure)
     if instance is not None:
         cancel_orphaned_runs(instance, build.id, run_id or "")
-    restore_workspace(env.workspace_path(build.id))
-    remove_release_scratch(env.artifact_dir(build.id), build.id)
+    if config.restore:
+        try:
+            restore_workspace(env.workspace_path(build.id))
+            remove_release_scratch(env.artifact_dir(build.id), build.id)
+        except Exception as exc:
+            # Not rolled back, but not left in flight either: failed, with both reasons. The run
+            # still fails, so the UI shows the workspace needs a look.
+            store.transition(build.id, BuildEvent.fail, failure_class=failure, expected=ACTIVE,
+                             error=f"{config.reason}; the rollback could not restore the workspace "
+                                   f"({type(exc).__name__}: {' '.join(str(exc).split())[:300]})"[:2000])
+            give_back_lease(store, build.id)
+            close_drive(env, build.id)
+            raise
     if config.end == "failed":
         moved = store.transition(build.id, BuildEvent.fail, error=config.reason, failure_class=failure,
                                  expected=ACTIVE)

@@ -4,7 +4,10 @@
 one whose blocking checks or gate left its build running) and asks the ladder for the next run:
 the same partition again, tagged `mb/phase` and `mb/iteration`, or the rollback job. Its cursor is
 the update time of the last run it judged; run keys name the build and attempt, so a repeated
-tick requests nothing twice, and a tick that fails leaves the cursor where it was.
+tick requests nothing twice, and a tick that fails leaves the cursor where it was. A rollback run
+that failed for good (its worker died, no run retry follows) while its build is still in flight is
+asked for again, and after ROLLBACK_LAUNCHES such failures replaced by a run that only ends the
+build failed with the reason: no build stays `running` for want of a rollback.
 
 `reconciler_sensor` finds builds in flight whose worker is gone (an `mb build` process killed, a
 run worker dead while Dagster still shows it started, a run canceled unseen) and hands them to the
@@ -26,6 +29,7 @@ from dagster import (
 )
 
 from mb_core.errors import UnknownBuild
+from mb_core.lifecycle import ACTIVE
 from mb_core.models import BuildStatus, FailureClass, RepairPhase
 from mb_core.reconcile import IN_FLIGHT, ReconcileInput, RunState, lease_alive, reconcile_verdict
 from mb_core.store.workers import get_lease
@@ -35,11 +39,17 @@ from mb_dagster.healing.attempts import (
     BUILD_TAG,
     PHASE_TAG,
     REASON_TAG,
+    WILL_RETRY_TAG,
     is_sensor_run,
     is_superseded,
 )
 from mb_dagster.healing.judge import error_names, judge_events, run_events, strip_exception_name
-from mb_dagster.healing.requests import ladder_request, release_run_request, rollback_request
+from mb_dagster.healing.requests import (
+    ladder_request,
+    release_run_request,
+    rollback_relaunch,
+    rollback_request,
+)
 from mb_dagster.healing.rollback import rollback_job
 from mb_dagster.jobs import build_job, release_job, repair_job, replan_job
 from mb_dagster.resources import MetaBuilderResource
@@ -73,6 +83,8 @@ def judge_finished_run(env, instance, record):
             return None, "released"
         reason = f"release failed: {strip_exception_name(_first(events))}"
         return rollback_request(build, None, reason, end="failed"), reason
+    if run.job_name == "rollback_job":
+        return _after_rollback_run(instance, build, run, events)
     if run.job_name not in ATTEMPT_JOBS or build.status not in (BuildStatus.running, BuildStatus.failed):
         return None, f"the build is {build.status.value}"
     if run.status == DagsterRunStatus.FAILURE:
@@ -89,6 +101,20 @@ def judge_finished_run(env, instance, record):
         else outcome.reason
     return ladder_request(env, build, outcome.failure, reason,
                           exhausted=phase if outcome.rung_exhausted else None)
+
+
+def _after_rollback_run(instance, build, run, events):
+    """A rollback run that failed for good (no run retry follows) while its build is still in
+    flight: the rollback again, then a run that only ends the build (mb_dagster.healing.requests)."""
+    if run.status != DagsterRunStatus.FAILURE or build.status not in ACTIVE:
+        return None, f"the build is {build.status.value}"
+    if run.tags.get(WILL_RETRY_TAG) == "true":
+        return None, "Dagster retries the rollback run"
+    failed = instance.get_runs(RunsFilter(job_name="rollback_job", statuses=[DagsterRunStatus.FAILURE],
+                                          tags={BUILD_TAG: build.id, ATTEMPT_TAG: str(build.attempt)}))
+    for_good = sum(1 for r in failed if r.tags.get(WILL_RETRY_TAG) != "true")
+    config = ((run.run_config or {}).get("ops", {}).get("roll_back_build", {}).get("config") or {})
+    return rollback_relaunch(build, config, for_good, _first(events))
 
 
 def _first(events) -> str:

@@ -99,9 +99,14 @@ def test_the_daemon_path_claims_builds_and_releases_them_in_runs_not_in_ticks(mb
         assert (sample.iterations, sample.duration_s) == (1, round(attempt.seconds, 6))
         assert sample.tokens == env.store.usage_totals(build_id)["total"]["total_tokens"] > 0
 
-        # The same request launched twice: the second run finds the build claimed and stops.
+        # The same request launched twice: the second run finds the build claimed and stops. It
+        # ends superseded, a success with its reason, not a red run beside a build that goes on.
         duplicate = execute_request(instance, request)
-        assert not duplicate.success
+        assert duplicate.success
+        tags = instance.get_run_by_id(duplicate.run_id).tags
+        assert tags["mb/outcome"] == "superseded" and "nothing to do" in tags["mb/reason"]
+        assert not duplicate.asset_materializations_for_node("spec")
+        assert not duplicate.asset_materializations_for_node("eval_report")  # skipped after it
         assert len(env.store.list_attempts(build_id)) == 1
         assert env.store.get_build(build_id).status == BuildStatus.approved
 

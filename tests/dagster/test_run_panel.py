@@ -6,6 +6,7 @@ from dagster import AssetKey, DagsterEventType, EventRecordsFilter, RunsFilter, 
 
 from mb_core.models import BuildRun, BuildStatus, EvalReport, RunBudget
 from mb_core.pipeline import BuildEnvironment
+from mb_core.scheduling import run_tags_for
 from mb_core.settings import Settings
 from mb_core.store import new_build_id
 from mb_dagster import driver
@@ -32,6 +33,10 @@ def test_a_built_partition_shows_the_whole_run_panel_on_eval_report(mb_home):
         runs = instance.get_runs(RunsFilter(tags={"mb/build": build_id}))
         assert runs and {r.tags[TITLE_TAG] for r in runs} == {
             "Build a CRM system with contacts and deals"}
+        # The CLI's driver tags its runs as the sensors tag theirs (mb_core.scheduling.run_tags_for).
+        build = env.store.get_build(build_id)
+        assert {(r.job_name, r.tags["mb/queue"], r.tags["dagster/priority"]) for r in runs} == {
+            (job, run_tags_for(build, job)["mb/queue"], "0") for job in ("build_job", "release_job")}
         md = _latest_materialization(instance, "eval_report", build_id).metadata
 
     report = env.assets.read("eval_report", build_id, EvalReport)
@@ -44,6 +49,9 @@ def test_a_built_partition_shows_the_whole_run_panel_on_eval_report(mb_home):
     assert f"{report.confidence.score}/100 ({report.confidence.level.value})" in summary
     assert md["spec_first_line"].value == "Build a CRM system with contacts and deals"
     assert md["risk_score"].value == gate.risk_score
+    # The model the attempt was given, and why (the offline provider has one).
+    assert md["model"].value == "offline-rules-1"
+    assert "| 1 | offline-rules-1 |" in md["model_choice"].value and "normal: cheapest" in md["model_choice"].value
     assert md["confidence_level"].value == report.confidence.level.value
     assert md["confidence_score"].value == report.confidence.score
 

@@ -18,8 +18,8 @@ from mb_core.store.versioning import VERSION_TABLE
 TABLES = {"builds", "build_steps", "approvals", "exchanges", "repair_attempts", "circuit_breakers",
           "run_budgets", "chaos_events",
           "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags", "build_workers",
-          "build_variants", "canary_samples", "canary_reports", "build_flags"}
-HEAD = "0008_build_flags"
+          "build_variants", "canary_samples", "canary_reports", "build_flags", "model_choices"}
+HEAD = "0009_model_choices"
 
 
 def table_names(store: Store) -> set[str]:

@@ -7,6 +7,7 @@ from dagster import build_sensor_context
 from prometheus_client.parser import text_string_to_metric_families
 
 from mb_core.models import BuildStatus
+from mb_core.scheduling import run_tags_for
 from mb_dagster.build.sensors import submissions_sensor
 from mb_dagster.resources import MetaBuilderResource
 
@@ -34,6 +35,48 @@ def test_the_submissions_sensor_picks_up_a_run_started_through_the_api(api):
     timeline = api.call("acme:viewer", "GET", f"/api/meta/v4/runs/{run_id}/timeline").json()
     assert [(e["attributes"]["kind"], e["attributes"]["name"]) for e in timeline["data"]] == [
         ("submitted", "run"), ("audit", "run.start")]
+
+
+def _sensor_tags(api) -> dict[str, dict[str, str]]:
+    instance = api.service.instance()
+    result = submissions_sensor(build_sensor_context(instance=instance, resources={"mb": MetaBuilderResource()}))
+    return {r.partition_key: r.tags for r in result.run_requests}
+
+
+def test_a_run_started_with_a_tier_gets_its_queue_and_priority_from_the_one_scheduling_function(api):
+    spec_id = api.create_spec()
+    response = api.call("acme:owner", "POST", f"/api/meta/v2/specs/{spec_id}/runs",
+                        json={"data": {"type": "run", "attributes": {"sla": "fast"}}})
+    assert response.status_code == 202, response.text
+    fast = response.json()["data"]
+    assert fast["attributes"]["sla"] == "fast"
+    default = api.start_run(spec_id)  # no body: MB_SLA, normal here
+    store = api.service.env.store
+    tags = _sensor_tags(api)
+    for run_id in (fast["id"], default):
+        build = store.get_build(run_id)
+        assert {k: tags[run_id][k] for k in ("mb/queue", "dagster/priority", "mb/sla")} == run_tags_for(build)
+    assert (tags[fast["id"]]["mb/queue"], tags[fast["id"]]["dagster/priority"]) == ("high", "10")
+    assert (tags[default]["mb/queue"], tags[default]["dagster/priority"]) == ("cpu", "0")
+    assert store.get_build(default).sla == "normal"
+
+
+def test_an_unknown_tier_or_a_spent_tenant_budget_is_refused_before_anything_is_written(api, monkeypatch):
+    spec_id = api.create_spec()
+    store = api.service.env.store
+    before = len(store.list_builds(limit=100))
+    response = api.call("acme:owner", "POST", f"/api/meta/v2/specs/{spec_id}/runs",
+                        json={"data": {"type": "run", "attributes": {"sla": "urgent"}}})
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_input" and "sla" in error["detail"] and "fast" in error["detail"]
+    assert error["source"]["pointer"] == "/body/data/attributes/sla"
+    monkeypatch.setenv("MB_TENANT_BUDGET_CALLS", "0")
+    response = api.call("acme:owner", "POST", f"/api/meta/v2/specs/{spec_id}/runs")
+    assert response.status_code == 409
+    [error] = response.json()["errors"]
+    assert "not queued: tenant acme has spent its call budget" in error["detail"]
+    assert len(store.list_builds(limit=100)) == before
 
 
 def test_metrics_come_from_the_store_whoever_wrote_it(api, advance):
