@@ -52,9 +52,14 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
         performer = subject[-1] if subject else _performer(c, sentence[:m.start()], sentence[m.end():])
         if action in ("borrow_return", "check_in_out") and not inside:
             # the thing borrowed is the verb's object, never the borrower: "members borrow tools"
-            target = next((x for x in after if x.entity != performer), None)
+            target = next((x for x in after if x.entity != performer and not re.search(
+                r"\bby\s+(?:an?\s+|the\s+)?$", c.r.text[start + m.end():x.start], re.IGNORECASE)), None)
+            if target is None and before and before[-1].entity != performer:
+                target = before[-1]  # "tools can be borrowed by members": the passive's subject
             if target is None:
                 noun = _OBJECT.match(sentence[m.end():])
+                if noun is None or noun.group("noun").lower() in _NOT_OBJECTS:
+                    noun = _PASSIVE_SUBJECT.match(sentence)  # "ladders can be borrowed"
                 entity = singular(noun.group("noun").lower()) if noun else None
                 c.add(RequirementKind.workflow, start + m.start(), start + m.end(), ("wf", action, entity),
                       entity=entity, params={"action": action},
@@ -75,6 +80,10 @@ _BETWEEN = re.compile(rf"(?:\s+(?:{_MODAL}|only|also|then|(?:[a-z]+\s*,\s*)*[a-z
 # "... by <people>" after the verb
 _BY = re.compile(r"^[^,.;]*?\bby\s+(?:an?\s+|the\s+|their\s+|its\s+)?(?P<who>[A-Za-z]+(?: [A-Za-z]+)?)",
                  re.IGNORECASE)
+_NOT_OBJECTS = {"and", "out", "back", "again", "later", "them", "the", "their", "when", "after",
+                "before", "within", "once", "only", "any"}
+_PASSIVE_SUBJECT = re.compile(r"\s*(?:the\s+|an?\s+|all\s+|our\s+)?(?P<noun>[a-z]{3,})\s+(?:are|is|can be|"
+                              r"may be|will be|must be|get|gets)\b", re.IGNORECASE)
 _OBJECT = re.compile(r"\s+(?:and\s+[a-z]+\s+)?(?:an?\s+|the\s+|their\s+)?(?P<noun>[a-z]{3,})\b",
                      re.IGNORECASE)
 

@@ -70,8 +70,23 @@ def test_the_thing_borrowed_is_the_verbs_object_not_the_borrower(text):
     assert wf.entity == "tool", [r.summary for r in spec.requirements]
 
 
-def test_a_borrowed_thing_the_reader_did_not_find_is_reported_not_put_on_the_borrower():
-    spec = read_spec("Keep members. A member can borrow a ladder and return it later.")
+@pytest.mark.parametrize("text,action,entity,role", [
+    ("Keep rooms and bookings. Bookings are checked in and out by receptionists.", "check_in_out",
+     "booking", "receptionist"),
+    ("Keep bikes with a frame number. Bikes can be borrowed and returned by riders.",
+     "borrow_return", "bike", "rider"),
+])
+def test_a_passive_names_the_thing_worked_on_before_the_verb_and_who_after_by(text, action, entity, role):
+    wf = _workflow(read_spec(text))
+    assert (wf.params["action"], wf.entity, wf.params.get("roles")) == (action, entity, [role])
+
+
+@pytest.mark.parametrize("text", [
+    "Keep members. A member can borrow a ladder and return it later.",
+    "Keep members. Ladders can be borrowed and returned by members.",
+])
+def test_a_borrowed_thing_the_reader_did_not_find_is_reported_not_put_on_the_borrower(text):
+    spec = read_spec(text)
     found = [r for r in spec.requirements if r.kind == RequirementKind.workflow]
     assert [r.entity for r in found] == ["ladder"]
     assert not any(f.kind == FeatureKind.status_workflow and f.entity == "member" for f in spec.features)
