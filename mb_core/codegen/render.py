@@ -544,6 +544,10 @@ def _feature_elements(r: _Renderer, bp: Blueprint, ent: Entity, kind: str, f: di
                 if role.allows(ent.name, a["action"].name):
                     r.element(f"role:{role.name}:{ent.name}:{a['action'].name}", ["app/permissions.py", files[2]],
                               [(path, a["name"])])
+            if a["action"].roles:  # the action is its roles' alone: any other role gets 403
+                r.element(f"action_roles:{ent.name}:{a['action'].name}", ["app/permissions.py", files[2]],
+                          [(path, a["name"])], note=f"{a['denied']} is refused {a['action'].name}"
+                          if a["denied"] else "every role of the app holds it")
     if kind == "assignment":
         col = ent.assignment
         r.element(f"field:{ent.name}.{col.name}", [*files, _revision_file(bp, col.revision)], [(path, "test_assign_and_unassign")])

@@ -282,7 +282,10 @@ def workflow_action_tests(bp: Blueprint, ent: Entity, update_role: str) -> list[
     for action in w.actions:
         source = next((s for s in action.sources if w.path_to(s) is not None), None)
         holders = [r.name for r in bp.roles if r.allows(ent.name, action.name)]
-        denied = next((r.name for r in bp.roles if not r.allows(ent.name, action.name)), None)
+        # a role refused the action: one that may otherwise edit the record proves most (the
+        # action is not simply an update)
+        refused = [r for r in bp.roles if not r.allows(ent.name, action.name)]
+        denied = next((r.name for r in sorted(refused, key=lambda r: not r.allows(ent.name, "update"))), None)
         wrong = next((s for s in w.states if s not in action.sources and w.path_to(s) is not None), None)
         out.append({
             "action": action, "source": source, "moves": w.path_to(source) if source else [],

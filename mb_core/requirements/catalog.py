@@ -156,7 +156,7 @@ WORKFLOW_STATES = {
 }
 
 
-def _workflow_states(s, entity: str, action: str) -> None:
+def _workflow_states(s, entity: str, action: str, roles: list[str] | None = None) -> None:
     """approve/reject, check in/out, borrow/return: a status with exactly those moves, each made
     by its named action. The generator gives an entity one status workflow: one the text asked for
     first stays (merging a second into it would leave named actions on states it lacks) and the
@@ -164,6 +164,7 @@ def _workflow_states(s, entity: str, action: str) -> None:
     states, moves, named = WORKFLOW_STATES[action]
     key = (FeatureKind.status_workflow, entity)
     if key in s.asked:
+        _name_moves(s, key, named, roles)
         return
     current = s.features.pop(key, None)  # a default the reader gave: the text's workflow replaces it
     s.asked.add(key)
@@ -176,8 +177,28 @@ def _workflow_states(s, entity: str, action: str) -> None:
                                   description=f"{action.replace('_', '/')} as the text asks"))
     s.feature(FeatureKind.status_workflow, entity, field=field, states=states,
               transitions={x: moves.get(x, []) for x in states}, initial=states[0],
-              actions={name: {"from": [src], "to": dst} for name, (src, dst) in named.items()}
-              if action != "approve_reject" else None)
+              actions={name: {"from": [src], "to": dst, **({"roles": roles} if roles else {})}
+                       for name, (src, dst) in named.items()})
+    for name in roles or ():  # the role that does the work exists, seeing every record
+        s.roles.setdefault(name, RoleSpec(name=name, permissions={"*": [Action.read]},
+                                          description="named in the spec"))
+
+
+def _name_moves(s, key, named: dict, roles: list[str] | None) -> None:
+    """A path the text gave ("from requested to approved") that reaches the work's states: the
+    work becomes named actions on it ("approve": every state that moves to approved)."""
+    wf = s.features[key]
+    moves = wf.options.get("transitions") or {}
+    actions = dict(wf.options.get("actions") or {})
+    for name, (_src, dst) in named.items():
+        sources = [src for src, targets in moves.items() if dst in (targets or [])]
+        if sources and name not in actions:
+            actions[name] = {"from": sources, "to": dst, **({"roles": roles} if roles else {})}
+    if actions:
+        s.feature(wf.kind, wf.entity, actions=actions)
+    for name in roles or ():
+        s.roles.setdefault(name, RoleSpec(name=name, permissions={"*": [Action.read]},
+                                          description="named in the spec"))
 
 
 def _apply_workflow(s, req: Requirement) -> None:
@@ -185,7 +206,7 @@ def _apply_workflow(s, req: Requirement) -> None:
     if action == "assign":
         s.feature(FeatureKind.assignment, req.entity, field="assignee")
     elif action in WORKFLOW_STATES:
-        _workflow_states(s, req.entity, action)
+        _workflow_states(s, req.entity, action, [r for r in req.params.get("roles", []) if usable(r)])
 
 
 def _workflow_elements(req, plan, entity, fields) -> Elements:
@@ -196,11 +217,21 @@ def _workflow_elements(req, plan, entity, fields) -> Elements:
     states, _moves, named = WORKFLOW_STATES.get(action, ([], {}, {}))
     wanted = set(states) - {"pending", "available"}
     wf = feature_of(plan, FeatureKind.status_workflow, entity)
-    if wf is None or not wanted or not wanted <= set(wf.options.get("states", [])):
+    have = set(wf.options.get("states", [])) if wf else set()
+    if action == "approve_reject" and "approved" in have:  # "approve" alone on the text's own path
+        named = {n: move for n, move in named.items() if move[1] in have}
+        wanted &= have
+    if wf is None or not wanted or not wanted <= have:
         return [], f"the plan's {entity} workflow has no {'/'.join(sorted(wanted))} states"
-    if action != "approve_reject" and not set(named) <= set(wf.options.get("actions") or {}):
+    actions = wf.options.get("actions") or {}
+    if not set(named) <= set(actions):
         return [], f"the plan's {entity} workflow has no {' and '.join(named)} actions"
-    return [f"feature:status_workflow:{entity}"], ""
+    roles = req.params.get("roles") or []
+    if any(set(roles) - set((actions[n] or {}).get("roles") or []) for n in named):
+        return [], f"the plan's {' and '.join(named)} actions are not {' or '.join(roles)}'s alone"
+    # each action is its role's, and a test proves another role is refused it (403)
+    return [f"feature:status_workflow:{entity}", *(f"role:{r}:{entity}:{n}" for r in roles for n in named),
+            *(f"action_roles:{entity}:{n}" for n in named if roles)], ""
 
 
 # --- scheduling, capacity, date order, due dates --------------------------------------------------

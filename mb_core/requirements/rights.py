@@ -13,10 +13,10 @@ from mb_core.spec.naming import singular
 _VERB_ACTIONS: dict[str, set[Action]] = {}
 for _verbs, _actions in (
     (("add create submit book register log record enter open place make file post write raise "
-     "request schedule reserve upload issue"), {Action.create}),
+     "request schedule reserve upload issue report"), {Action.create}),
     ("view see read browse list look check search find read review track", {Action.read}),
     (("edit update change modify approve reject assign close resolve move rename reassign "
-     "complete confirm mark borrow lend return"), {Action.update}),
+     "complete confirm mark borrow lend return publish decline"), {Action.update}),
     ("delete remove cancel archive discard", {Action.delete}),
     ("manage administer maintain run own control", set(Action)),
 ):
@@ -42,8 +42,21 @@ _REST_END = re.compile(rf"\b(?:but|except|while|whereas|yet)\b|,\s*(?:and\s+)?(?
                        rf"[a-z]+(?: [a-z]+)?\s+(?:{_MODAL}|{_DENY})\b", re.IGNORECASE)
 _BUT_NOT = re.compile(rf"\b(?:but|and|yet)\s+(?:{_DENY}|not)\s+(?:be able to\s+)?(?P<verbs>{_VERBS})",
                       re.IGNORECASE)
-_EVERYTHING = {"everything", "anything", "all", "records", "data", "it", "them", "the", "only",
+_EVERYTHING = {"everything", "anything", "all", "records", "data", "the", "only",
                "every", "record", "entries", "information"}
+# "... but only admins can edit them": the records the clause before named
+_PRONOUN = re.compile(r"\s*(?:them|it|these|those|this|that|theirs|one)\b", re.IGNORECASE)
+# "<people> have read-only access to <records>", "<people> get full access to ..."
+_ACCESS = re.compile(
+    r"(?=\b(?P<role>[A-Za-z]+(?: [A-Za-z]+)?)\s+(?:have|has|get|gets|are given|is given|will have)\s+"
+    r"(?:(?P<kind>read[- ]only|view[- ]only|read|view|write|edit|full|complete|admin)\s+)?access\s+"
+    r"(?:to|on|for)\s+(?P<rest>[^.;]*))", re.IGNORECASE)
+_ACCESS_ACTIONS = {"read": {Action.read}, "view": {Action.read}, "write": {Action.read, Action.update},
+                   "edit": {Action.read, Action.update}}
+# people who hold an office rather than do a trade: roles when they are a subject of a right
+# ("only the secretary may ..."), though a record may name one as a plain field ("an inspector")
+_OFFICES = {"secretary", "treasurer", "officer", "auditor", "inspector", "organiser", "organizer",
+            "team lead", "approver", "teller", "clerk", "caretaker", "steward", "chair", "registrar"}
 # agent nouns of English: a plural subject of a modal ending so is a kind of person
 _AGENT = re.compile(r"[a-z]{3,}(?:ers|ors|ists|ians|ants|ents|ees|iers|eers)$")
 
@@ -64,12 +77,12 @@ def _role_name(c: Collector, phrase: str, modal: bool) -> str | None:
         return None
     head = parts[-1]
     one = singular(head)
-    if len(parts) == 2 and f"{parts[0]} {one}" in _PEOPLE:
-        return f"{parts[0]}_{one}"
+    known = {r.name for r in c.r.spec.roles}
+    if len(parts) == 2 and ({f"{parts[0]} {one}"} & (_PEOPLE | _OFFICES) or f"{parts[0]}_{one}" in known):
+        return f"{parts[0]}_{one}"  # "fleet managers": the role the reader named, not any manager
     if head in _GENERIC or one in _GENERIC:
         return None
-    known = {r.name for r in c.r.spec.roles}
-    if head in _PEOPLE or one in _PEOPLE or one in known:
+    if head in _PEOPLE or one in _PEOPLE or one in known or one in _OFFICES:
         return one
     if modal and _AGENT.match(head) and one not in c.r.entities:
         return one
@@ -77,11 +90,14 @@ def _role_name(c: Collector, phrase: str, modal: bool) -> str | None:
 
 
 def _roles(c: Collector, start: int, sentence: str) -> None:
-    for m in (m for pattern in _ROLES for m in pattern.finditer(sentence)):
+    named: dict[int, str] = {}  # where a two-word role ends ("fleet managers"): not also "managers"
+    for m in (m for pattern in reversed(_ROLES) for m in pattern.finditer(sentence)):
         modal = bool(re.match(rf"\s*(?:{_MODAL}|{_DENY})\b", sentence[m.end("role"):], re.IGNORECASE))
         role = _role_name(c, m.group("role"), modal)
-        if role is None:
+        if role is None or named.get(m.end("role"), role) != role or _inside_record(c, start, m):
             continue
+        if "_" in role and " " in m.group("role").strip():
+            named[m.end("role")] = role
         actions = _verb_actions(m.group("verbs"))
         if re.fullmatch(r"check(?:s|ed)?", m.group("verbs").lower()) and re.match(
                 r"\s+(?:[a-z]+\s+){0,3}?(?:in|out)\b", m.group("rest"), re.IGNORECASE):
@@ -104,20 +120,66 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         rest_start = start + m.start("rest")
         rest_end = rest_start + len(rest[:cut.start() if cut else len(rest)].rstrip(" ,"))
         objects = [x.entity for x in c.r.in_range(rest_start, rest_end)]
+        if not objects and _PRONOUN.fullmatch(rest[:cut.start() if cut else len(rest)].strip(" ,") or "-"):
+            objects = _antecedent(c, start + m.start("role"))
         if not objects and set(re.findall(r"[a-z]+", rest[:cut.start() if cut else len(rest)]
                                           .lower())) <= _EVERYTHING:
             objects = ["*"]
         span_end = rest_end if objects != ["*"] else start + m.end("verbs")
         if refusal_end is not None:
             span_end = max(span_end, refusal_end)
-        for entity in dict.fromkeys(objects):
-            if entity == role:
-                continue
-            ordered = sorted(actions, key=list(Action).index)
-            refused = sorted(denied, key=list(Action).index)
-            what = "every record" if entity == "*" else entity
-            c.add(RequirementKind.role, start + m.start("role"), span_end, ("role", role, entity),
-                  role=role, entity=entity, actions=ordered,
-                  params={"denied": [a.value for a in refused]} if refused else {},
-                  summary=f"{role} may {', '.join(a.value for a in ordered) or 'not'} {what}"
-                          + (f" (not {', '.join(a.value for a in refused)})" if refused else ""))
+        _add_rights(c, start + m.start("role"), span_end, role, objects, actions, denied)
+    ends: set[int] = set()
+    for m in _ACCESS.finditer(sentence):
+        head = m.group("role").lower().split()[-1]
+        # "porters have access to ...": an agent noun given access is people, even when the reader
+        # also kept it as a record
+        role = _role_name(c, m.group("role"), True) or (singular(head) if _AGENT.match(head) else None)
+        if role is None or m.end("role") in ends or _inside_record(c, start, m):
+            continue
+        ends.add(m.end("role"))
+        kind = re.sub(r"[- ]only$", "", (m.group("kind") or "full").lower())
+        actions = _ACCESS_ACTIONS.get(kind, set(Action))
+        denied = set(Action) - actions if (m.group("kind") or "").lower().endswith("only") else set()
+        rest_start = start + m.start("rest")
+        rest = m.group("rest")
+        cut = _REST_END.search(rest)
+        rest_end = rest_start + len(rest[:cut.start() if cut else len(rest)].rstrip(" ,"))
+        objects = [x.entity for x in c.r.in_range(rest_start, rest_end)]
+        _add_rights(c, start + m.start("role"), rest_end, role, objects, actions, denied)
+
+
+def _inside_record(c: Collector, start: int, m: re.Match) -> bool:
+    """ "patient records": the subject is a word of a record's name, not people."""
+    b = start + m.end("role")
+    a = b - len(m.group("role").split()[-1])
+    return any(x.start <= a and x.end > b for x in c.r.mentions)
+
+
+def _antecedent(c: Collector, at: int) -> list[str]:
+    """The record a pronoun stands for: the last one named before it, in its sentence or the one
+    before."""
+    boundary = max((i for i in range(max(0, at)) if c.r.text[i] in ".!?;\n"), default=-1)
+    before = max((i for i in range(max(0, boundary)) if c.r.text[i] in ".!?;\n"), default=-1)
+    for lo in (boundary + 1, before + 1):
+        found = c.r.in_range(lo, at)
+        if found:
+            return [found[-1].entity]
+    return []
+
+
+def _add_rights(c: Collector, begin: int, end: int, role: str, objects: list[str],
+                actions: set[Action], denied: set[Action]) -> None:
+    for entity in dict.fromkeys(objects):
+        if entity == role:
+            continue
+        ordered = sorted(actions, key=list(Action).index)
+        refused = sorted(denied, key=list(Action).index)
+        what = "every record" if entity == "*" else entity
+        # one requirement per sentence: "customers place orders. Customers can view their orders"
+        # are two rights, each traced to its own words
+        c.add(RequirementKind.role, begin, end, ("role", role, entity, *ordered, "not", *refused),
+              role=role, entity=entity, actions=ordered,
+              params={"denied": [a.value for a in refused]} if refused else {},
+              summary=f"{role} may {', '.join(a.value for a in ordered) or 'not'} {what}"
+                      + (f" (not {', '.join(a.value for a in refused)})" if refused else ""))

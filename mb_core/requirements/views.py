@@ -14,8 +14,10 @@ _UI_WORDS = re.compile(r"\b(chart|charts|graph|graphs|dashboard|dashboards|calen
 
 
 _REPORT = re.compile(r"\b(?:totals?|sum|sums|average|averages|mean|count|counts|number of|how many|"
-                     r"how much|balances?|breakdown|summary|summaries|report|reports|statistics|"
-                     r"stats)\b", re.IGNORECASE)
+                     r"how much|balances?|breakdown|broken down|summary|summaries|report|reports|"
+                     r"statistics|stats|revenue|turnover|takings|tally)\b", re.IGNORECASE)
+# money words that name no record: "the revenue per shop" sums the record that carries an amount
+_MONEY_FIELDS = ("amount", "total", "price", "cost", "value", "revenue", "fee")
 
 
 def _reports(c: Collector, start: int, sentence: str) -> None:
@@ -24,12 +26,16 @@ def _reports(c: Collector, start: int, sentence: str) -> None:
         return
     low = sentence.lower()
     if not re.search(r"\b(per|by|for each|of each|each|grouped|report|reports|summary|summaries|of|"
-                     r"balance|balances|statistics|stats|breakdown|total|totals)\b", low):
+                     r"balance|balances|statistics|stats|breakdown|total|totals|monthly|daily)\b", low):
         return
-    near = c.r.in_range(start, start + len(sentence))
+    # a record the reader made of the report's own words ("revenue", "broken down") is not counted
+    near = [x for x in c.r.in_range(start, start + len(sentence))
+            if not (x.start < start + m.end() and x.end > start + m.start())]
     after = [x for x in near if x.start >= start + m.start()] or near
-    per = re.search(r"\b(?:per|by|for each|of each|grouped by)\s+(?:the\s+)?(?P<g>[\w-]+(?: [\w-]+)?)",
-                    low[m.start():])
+    # "per shop", "by shop", "for/of/in/at each shop", else "... each teacher has"
+    per = re.search(r"\b(?:per|by|(?:for|of|in|at|on|under|within) each|grouped by)\s+(?:the\s+)?"
+                    r"(?P<g>[\w-]+(?: [\w-]+)?)", low[m.start():]) or re.search(
+        r"\beach\s+(?P<g>[\w-]+(?: [\w-]+)?)", low[m.start():])
     group = None
     if per:
         g = per.group("g")
@@ -42,6 +48,9 @@ def _reports(c: Collector, start: int, sentence: str) -> None:
         entity = _counted_under(c, group, low[m.end():per.start() + m.start()] if per else "")
     if entity is None:
         entity = after[0].entity if after else None
+    if entity is None:  # "a monthly revenue report": the record that carries the money
+        entity = next((e for e in c.r.entities if any(f in _MONEY_FIELDS or f.endswith(
+            tuple(f"_{m}" for m in _MONEY_FIELDS)) for f in c.r.fields.get(e, []))), None)
     ui = _UI_WORDS.search(sentence)
     # a time series: "a monthly summary", "totals per month", "sales by day"
     period = ("month" if re.search(r"\bmonthly\b|\b(?:per|each|every|by|a) month\b", low) else

@@ -11,7 +11,7 @@ from tests.core.codegen.conftest import booking_plan, crm_plan, rules_plan
 
 KEY = re.compile(
     r"^(entity:\w+|field:\w+\.\w+|choices:\w+\.\w+|unique:\w+\.\w+|relation:\w+->\w+|relation:\w+<->\w+"
-    r"|feature:(" + "|".join(k.value for k in FeatureKind) + r"):\w+|role:[\w-]+:\w+:\w+)$"
+    r"|feature:(" + "|".join(k.value for k in FeatureKind) + r"):\w+|role:[\w-]+:\w+:\w+|action_roles:\w+:\w+)$"
 )
 
 

@@ -38,6 +38,12 @@ def lending_plan():
 def front_desk_plan():
     return _plan_of("Keep rooms and bookings. Receptionists check bookings in and out.")
 
+def claims_plan():
+    # clerks may edit claims, so only the approve/reject actions' own roles keep them from deciding
+    return _plan_of("Employees file expense claims with an amount and a date. Clerks can edit "
+                    "expense claims. Only managers may approve or reject expense claims.")
+
+
 # (plan, element key, file to change, text there, what replaces it, the test that must fail)
 CASES = [
     (crm_plan, "relation:contact->deal", "app/routers/contact.py",
@@ -79,6 +85,10 @@ CASES = [
     (lending_plan, "role:member:tool:give_back", "app/routers/tool.py",
      'row.status = "available"', "row.status = current",
      "tests/test_feature_status_workflow_tool.py::test_give_back_tool"),
+    (claims_plan, "action_roles:expense_claim:approve", "app/permissions.py",
+     '"expense_claim": frozenset({"read", "update"}),',
+     '"expense_claim": frozenset({"read", "update", "approve", "reject"}),',
+     "tests/test_feature_status_workflow_expense_claim.py::test_approve_expense_claim"),
     (front_desk_plan, "role:receptionist:booking:check_out", "app/routers/booking.py",
      'if current not in ("checked_in",):', "if False:",
      "tests/test_feature_status_workflow_booking.py::test_check_out_booking"),
