@@ -273,8 +273,10 @@ def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
         return
     for prefix in {owner, owner.split("_")[-1]}:  # "car colours" on car -> colour
         rest = spec.name[len(prefix) + 1:]
-        if orphan.explicit and rest in _NAMED_WITH_OWNER:
-            continue  # "each room has a room number": the list says the field's whole name
+        if orphan.explicit and (rest in _NAMED_WITH_OWNER or r.phrases[orphan.position].prep != "with"):
+            # "each room has a room number", "a roast has a roast level": the record's own list
+            # says the field's whole name (bench/fidelity_specs_dev6.yaml states the naming rule)
+            continue
         if spec.name.startswith(f"{prefix}_") and len(spec.name) > len(prefix) + 1:
             spec = infer_field(spec.name[len(prefix) + 1:], owner, spec.description)
     existing = {f.name for f in cand.fields}  # at most MAX_FIELDS: linear over the text

@@ -1,0 +1,57 @@
+"""Fields listed the further ways people write them: a bulleted list after "has:" with type words
+in parentheses, a record that "stores" or "records" its fields, "for every X we keep ...", the
+fields of "each X for a Y has ...", and an -ing word that names a field ("a shipping address").
+Phrasings written for this test."""
+
+import pytest
+
+from mb_core.spec import read_spec
+from mb_core.spec.fields import flatten_field_lists
+
+
+def _fields(spec, entity):
+    return [f.name for f in next(e for e in spec.entities if e.name == entity).fields]
+
+
+def test_a_bulleted_list_after_a_colon_is_one_field_list():
+    text = ("A florist sells bouquets. Each bouquet has:\n- name (text)\n- price (number)\n"
+            "- made on (date)\nThe price must be positive.")
+    flat = flatten_field_lists(text)
+    assert len(flat) == len(text)  # spans into the text stay where they were
+    assert "(number)" not in flat and "\n-" not in flat
+    spec = read_spec(text)
+    assert {"name", "price", "made_on"} <= set(_fields(spec, "bouquet"))
+    assert {e.name for e in spec.entities} == {"bouquet"}
+
+
+@pytest.mark.parametrize("text, entity, fields", [
+    (("A museum lends paintings to galleries. A painting stores its title, artist and insured "
+     "value."), "painting", {"title", "artist", "insured_value"}),
+    ("Cooks keep recipes. Each dish records the cuisine, the spice level and the origin.", "dish",
+     {"cuisine", "spice_level", "origin"}),
+    ("Keep shifts. For every shift we keep the rota week and the hours.", "shift",
+     {"rota_week", "hours"}),
+])
+def test_a_record_that_stores_or_keeps_lists_its_fields(text, entity, fields):
+    spec = read_spec(text)
+    assert fields <= set(_fields(spec, entity)), [(e.name, [f.name for f in e.fields])
+                                                   for e in spec.entities]
+
+
+def test_records_kept_bare_are_records_not_fields():
+    spec = read_spec("A depot keeps trucks and drivers.")
+    assert {"truck", "driver"} <= {e.name for e in spec.entities}
+
+
+def test_the_fields_of_each_x_for_a_y_are_the_xs():
+    spec = read_spec("Keep pupils and lessons. Each lesson for a pupil has a start time and a topic.")
+    assert {"start_time", "topic"} <= set(_fields(spec, "lesson"))
+    assert "topic" not in _fields(spec, "pupil")
+
+
+@pytest.mark.parametrize("text, entity, field", [
+    ("Keep parcels. Each parcel has a shipping address and a weight.", "parcel", "shipping_address"),
+    ("Keep cards. Each card has a billing code.", "card", "billing_code"),
+])
+def test_an_ing_word_before_a_field_word_is_part_of_the_field(text, entity, field):
+    assert field in _fields(read_spec(text), entity)
