@@ -460,7 +460,9 @@ def _entities_and_fields(c: Collector) -> None:
             for s, t in spots:
                 hit = next((x for form in _field_forms(f.name) for x in [re.search(
                     rf"(?<![\w-]){re.escape(form)}(?![\w-])", t, re.IGNORECASE)] if x), None)
-                if hit and not any(m.start <= s + hit.start() < m.end for m in c.r.mentions):
+                # a hit inside a record's mention is the record; "visit date" names a field
+                if hit and not any(m.start <= s + hit.start() and s + hit.end() <= m.end
+                                   for m in c.r.mentions):
                     c.add(RequirementKind.field, s + hit.start(), s + hit.end(), (entity, f.name),
                           entity=entity, field=f.name, type=f.type,
                           summary=f"{entity}.{f.name} ({f.type.value})")

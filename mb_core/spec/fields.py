@@ -144,6 +144,9 @@ _TYPE_HINT = re.compile(
     r"\(\s*(?:text|string|number|numeric|integer|int|decimal|money|amount|date|time|datetime|"
     r"yes/no|yes or no|true/false|boolean|bool|flag|email|phone|url|percentage|percent)\s*\)",
     re.IGNORECASE)
+_FIELDS_SENTENCE = re.compile(
+    r"\.[ \t]+(?:(?:its|their|the|each has the|each one has)[ \t]+)?(?:fields|details|attributes|"
+    r"columns|properties)[ \t]*:(?![ \t]*\n)", re.IGNORECASE)
 _BULLET = re.compile(r"\n[ \t]*(?:[-*\u2022]|\d+[.)])[ \t]+")
 
 
@@ -154,6 +157,9 @@ def flatten_field_lists(text: str, whole_items: bool = False) -> str:
     by hyphens: a bullet is one field whatever its words ("baked on", "gluten free"). Same length as
     the text, so spans still point into it."""
     text = _TYPE_HINT.sub(lambda m: " " * len(m.group()), text)
+    # "A clinic records visits. Fields: pet name, weight." lists the fields of what the sentence
+    # before kept: read as "... visits, with pet name, weight."
+    text = _FIELDS_SENTENCE.sub(lambda m: ", with" + " " * (len(m.group()) - 6), text)
 
     def bullets(m: re.Match) -> str:
         items = _BULLET.sub(lambda b: "," + " " * (len(b.group()) - 1), m.group("items"))

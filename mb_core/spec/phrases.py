@@ -276,7 +276,7 @@ def _clause_verbs(sentence: list[Token]) -> None:
                 "quantifiers") or (nxt.tag == "PREP" and nxt.low not in {"of", "'s"})
             after = sentence[k + 2] if k + 2 < len(sentence) else None
             # "a library lends books to readers": a bare plural object that ends its phrase
-            bare_plural = nxt.tag == "NOUN" and singular(nxt.low) != nxt.low and (
+            bare_plural = nxt.tag in {"NOUN", "AMB"} and singular(nxt.low) != nxt.low and (
                 after is None or after.tag in {"PREP", "PUNCT", "CONJ"})
             if plural_subject and stem_form and k - 1 == nouns and (
                     determined or nxt.tag == "NOUN" and singular(nxt.low) != nxt.low) or (
@@ -299,7 +299,8 @@ def _list_modifiers(sentence: list[Token]) -> None:
         elif token.tag == "PREP":
             # only a list of things something is made with ("an HR system with ..."), not the
             # way someone acts ("agents reply with comments and close tickets")
-            opener = token.low if i and sentence[i - 1].tag == "NOUN" else ""
+            opener = token.low if i and (sentence[i - 1].tag == "NOUN" or (
+                sentence[i - 1].low == "," and i >= 2 and sentence[i - 2].tag == "NOUN")) else ""
             opened_at = i
 
         listed = last_comma >= opened_at  # a comma since the opener: "A, B and leave requests"
@@ -308,7 +309,8 @@ def _list_modifiers(sentence: list[Token]) -> None:
             continue
         nxt = sentence[i + 1] if i + 1 < len(sentence) else None
         after = sentence[i + 2] if i + 2 < len(sentence) else None
-        if nxt is not None and nxt.tag in {"NOUN", "AMB"} and singular(nxt.low) != nxt.low and (
+        if nxt is not None and nxt.tag in {"NOUN", "AMB"} and (
+                singular(nxt.low) != nxt.low or nxt.low in words("field_heads")) and (
                 after is None or after.tag in {"PUNCT", "CONJ", "PREP", "PRON"}
                 or after.low in {",", "and", "or", "that", "which", "who"}):
             token.tag, token.lemma = "NOUN", token.low

@@ -55,3 +55,21 @@ def test_the_fields_of_each_x_for_a_y_are_the_xs():
 ])
 def test_an_ing_word_before_a_field_word_is_part_of_the_field(text, entity, field):
     assert field in _fields(read_spec(text), entity)
+
+
+def test_a_fields_sentence_lists_the_fields_of_the_record_before_it():
+    spec = read_spec("A farm keeps herds. Fields: herd size, breed, vet phone.")
+    assert {"herd_size", "breed", "vet_phone"} <= set(_fields(spec, "herd"))
+
+
+@pytest.mark.parametrize("text, entity, field", [
+    ("Keep roasts. A roast has a roast level and a weight.", "roast", "roast_level"),
+    ("Keep rooms. Every room has a room number.", "room", "room_number"),
+])
+def test_a_records_own_list_names_the_field_as_written(text, entity, field):
+    assert field in _fields(read_spec(text), entity)
+
+
+def test_the_records_name_in_front_of_a_field_elsewhere_is_its_owner():
+    spec = read_spec("Keep vendors with a code. Vendor code must be unique.")
+    assert "code" in _fields(spec, "vendor") and "vendor_code" not in _fields(spec, "vendor")
