@@ -458,8 +458,10 @@ def _entities_and_fields(c: Collector) -> None:
             if f.name in {"name", "title", "description"} and f.name not in c.r.text.lower():
                 continue
             for s, t in spots:
+                # the words of a name may be written with hyphens: check_in_date, "check-in date"
                 hit = next((x for form in _field_forms(f.name) for x in [re.search(
-                    rf"(?<![\w-]){re.escape(form)}(?![\w-])", t, re.IGNORECASE)] if x), None)
+                    rf"(?<![\w-]){'[ -]'.join(map(re.escape, form.split()))}(?![\w-])", t,
+                    re.IGNORECASE)] if x), None)
                 # a hit inside a record's mention is the record; "visit date" names a field
                 if hit and not any(m.start <= s + hit.start() and s + hit.end() <= m.end
                                    for m in c.r.mentions):

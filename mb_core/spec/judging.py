@@ -190,6 +190,12 @@ def _judge(r: Reading, np: NounPhrase) -> None:
                                     owner.position, explicit=False))
         return
 
+    if np.prep == "in" and np.before[-1:] == ["in"] and np.attached_to is not None and \
+            singular(w[-1]) != w[-1] and is_field_head(r.phrases[np.attached_to].name_words):
+        # "a size in square metres", "a length in minutes": the unit a field is measured in
+        r.decide(np, "dropped", f"the unit of '{r.phrases[np.attached_to].text}'")
+        return
+
     target = _synonym_target(r, np)
     if target is not None:
         _add_candidate(r, np, [target], 2, f"another word for '{target}'")

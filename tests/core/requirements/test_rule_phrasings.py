@@ -117,3 +117,10 @@ def test_ends_after_it_starts_orders_the_records_own_dates():
         "festival", "end_date", "start_date")
     row = next(r for r in trace_requirements(_plan(spec), None) if r.requirement == order.id)
     assert row.elements == ["feature:date_order:festival"] and row.tests
+
+
+def test_a_field_written_with_hyphens_is_found_in_the_text():
+    spec = read_spec("Keep tours. Each tour has a check-in date and a drop-off time.")
+    found = {(r.entity, r.field) for r in spec.requirements if r.kind == RequirementKind.field}
+    assert {("tour", "check_in_date"), ("tour", "drop_off_time")} <= found, [
+        r.summary for r in spec.requirements]

@@ -73,3 +73,13 @@ def test_a_records_own_list_names_the_field_as_written(text, entity, field):
 def test_the_records_name_in_front_of_a_field_elsewhere_is_its_owner():
     spec = read_spec("Keep vendors with a code. Vendor code must be unique.")
     assert "code" in _fields(spec, "vendor") and "vendor_code" not in _fields(spec, "vendor")
+
+
+@pytest.mark.parametrize("text, entity, field, unit", [
+    ("Keep ponds. A pond has a depth in metres and a name.", "pond", "depth", "metre"),
+    ("Keep runs. Each run has a distance in kilometres and a date.", "run", "distance", "kilometre"),
+])
+def test_the_unit_a_field_is_measured_in_is_no_record(text, entity, field, unit):
+    spec = read_spec(text)
+    assert field in _fields(spec, entity)
+    assert unit not in {e.name for e in spec.entities}
