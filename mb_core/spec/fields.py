@@ -77,6 +77,9 @@ def field_name(phrase: str) -> str:
 def infer_field(name: str, entity: str = "", description: str = "") -> FieldSpec:
     """Type and constraints from the field name alone (birthday -> date, phone -> phone, price
     -> decimal, status -> enum...); unknown names are strings."""
+    if "_per_" in name.strip("_"):  # "price_per_litre" is a price, whatever it is per
+        measured = infer_field(name.split("_per_")[0], entity, description)
+        return measured.model_copy(update={"name": name, "unique": False})
     parts = name.split("_")
     last = parts[-1]
     spec: dict = {"name": name, "description": description}

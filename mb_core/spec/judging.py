@@ -373,8 +373,23 @@ def _judge_remainder(r: Reading, np: NounPhrase, rest: list[str], purpose: bool,
                    "names what the app is for" if purpose else f"shown by the app ({reason})")
 
 
+def _per_unit(r: Reading, np: NounPhrase) -> list[str]:
+    """ "the price per litre", "a rate per hour": one field with its unit, which is no record."""
+    unit = _following(r, np, {"per"})
+    if unit is None or singular(unit.words[-1]) != unit.words[-1] or len(unit.words) > 2:
+        return []
+    r.decide(unit, "field", f"the unit of '{np.text} per {unit.text}'")
+    return ["per", *unit.words]
+
+
 def _explicit_field(r: Reading, np: NounPhrase, owner: NounPhrase, how: str,
                     explicit: bool = True) -> None:
+    per = _per_unit(r, np)
+    if per:
+        r.orphans.append(Orphan(np.position, field_from_words(_field_words(np) + per, ""),
+                                owner.position, explicit))
+        r.decide(np, "field", f"{how} '{owner.text}'")
+        return
     for parts in split_slashes_words(_field_words(np)):
         r.orphans.append(Orphan(np.position, field_from_words(parts, ""), owner.position, explicit))
     r.decide(np, "field", f"{how} '{owner.text}'" + (" (field list honoured as written)"

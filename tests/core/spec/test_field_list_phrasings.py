@@ -83,3 +83,11 @@ def test_the_unit_a_field_is_measured_in_is_no_record(text, entity, field, unit)
     spec = read_spec(text)
     assert field in _fields(spec, entity)
     assert unit not in {e.name for e in spec.entities}
+
+
+def test_a_field_per_unit_is_one_field_typed_by_what_is_measured():
+    spec = read_spec("Keep rentals. Each rental has a price per night and a guest name.")
+    e = next(e for e in spec.entities if e.name == "rental")
+    field = next(f for f in e.fields if f.name == "price_per_night")
+    assert field.type.value == "decimal"
+    assert "night" not in {e.name for e in spec.entities}
