@@ -60,8 +60,8 @@ _WHICH = r"(?:,?\s+(?:that|which))?"
 _UNIQUE = re.compile(
     rf"(?<![\w'\u2019])(?P<a>{FIELD_PHRASE}){_WHICH}\s+(?:must|should|has to|have to|needs? to|"
     rf"will|shall)\s+(?:always\s+)?be\s+unique|"
-    r"\bunique\s+(?P<b>[\w-]+(?: [\w-]+)?)|no two\s+[\w-]+(?: [\w-]+)?\s+(?:may|can|should|"
-    r"shall)\s+(?:share|have|use)\s+the same\s+(?P<c>[\w-]+(?: [\w-]+)?)|"
+    r"\bunique\s+(?P<b>[\w-]+(?: [\w-]+)?)|no two\s+[\w-]+(?: [\w-]+)?\s+(?:(?:may|can|should|"
+    r"shall)\s+)?(?:share|have|use)s?\s+(?:the same|an?|one)\s+(?P<c>[\w-]+(?: [\w-]+)?)|"
     rf"(?<![\w'\u2019])(?P<d>{FIELD_PHRASE}){_WHICH}\s+(?:is|are)\s+(?:always\s+)?unique|"
     rf"(?<![\w'\u2019])(?P<e>{FIELD_PHRASE})\s*\(\s*unique\s*\)", re.IGNORECASE)
 
@@ -108,7 +108,19 @@ def _no_overlap(c: Collector, start: int, sentence: str) -> None:
 
 _CAPACITY = re.compile(r"\b(?:capacity|at most|no more than|up to|maximum of|a maximum|max(?:imum)?"
                        r" of|limit of|limited to|cannot exceed|can't exceed|is full|are full)\b"
-                       r"(?:\s+(?:of\s+)?(?P<n>\d+))?", re.IGNORECASE)
+                       r"(?:\s+(?:of|at|with)?\s*(?P<n>\d+)(?:\s+(?P<counted>[a-z][\w-]*))?)?",
+                       re.IGNORECASE)
+
+
+def _limits_a_field(c: Collector, sentence: str) -> bool:
+    """ "A parcel's weight must be no more than 20": the limit is a range on a record's field, not
+    a count of rows."""
+    m = _RANGE.search(sentence)
+    if m is None:
+        return False
+    _, field = c.r.owner_and_field(m.group("f") or m.group("f2") or m.group("f3"), [])
+    return bool(field) and field not in c.r.entities and any(
+        field in fields for fields in c.r.fields.values())
 
 
 def _capacity(c: Collector, start: int, sentence: str) -> None:
@@ -119,12 +131,22 @@ def _capacity(c: Collector, start: int, sentence: str) -> None:
     if re.search(r"\b(characters?|chars?|letters?|words?|mb|kb|gb|files?|photos?|images?)\b",
                  low[m.end():m.end() + 25]):
         return
+    n = m.group("n")
+    if n is None and m.group().lower() == "capacity" and re.search(
+            r"\b(?:a|the|its|their)\s+capacity$", sentence[:m.end()], re.IGNORECASE):
+        return  # "each event has a title and a capacity": a field listed, not a limit
+    if _limits_a_field(c, sentence):
+        return
     near = c.r.in_range(start, start + len(sentence))
     if not near:
         return
     container = near[0].entity
     counted = next((x.entity for x in near[1:] if x.entity != container), None)
-    n = m.group("n")
+    if counted is None and m.group("counted") and singular(m.group("counted").lower()) != m.group(
+            "counted").lower():
+        # "a course is full at 30 students": the rows counted, even when no record keeps them
+        # (the catalog then reports the limit as not built)
+        counted = singular(m.group("counted").lower())
     c.add(RequirementKind.rule, start, start + len(sentence), ("capacity", container),
           rule=RuleKind.capacity, entity=counted or container,
           params={"container": container, "limit": int(n) if n else None},
@@ -132,9 +154,26 @@ def _capacity(c: Collector, start: int, sentence: str) -> None:
 
 
 _DATE_ORDER = re.compile(
-    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:date\s+|time\s+)?(?:must|should|has to|cannot|can't|may not)"
+    r"(?P<a>[\w-]+(?: [\w-]+)?)\s+(?:date\s+|time\s+)?(?P<modal>must not|should not|must|should|"
+    r"has to|cannot|can't|can not|may not|must never|can never)"
     r"\s+(?:be\s+|come\s+|fall\s+)?(?P<rel>after|before|later than|earlier than|on or after|"
     r"precede)\s+(?:the\s+)?(?P<b>[\w-]+(?: [\w-]+)?)", re.IGNORECASE)
+_AFTER = {"after", "later than", "on or after"}
+_NEGATED = {"must not", "should not", "cannot", "can't", "can not", "may not", "must never", "can never"}
+# "a course ends after it starts", "each shift finishes after it begins"
+_ENDS_AFTER_START = re.compile(
+    r"\b(?:ends?|finish(?:es)?|closes?)\s+(?:only\s+)?after\s+(?:it|they)\s+(?:starts?|begins?|opens?)\b",
+    re.IGNORECASE)
+
+
+def _dated_forms(name: str) -> list[str]:
+    return [f"{name}_date", f"{name}_time", f"{name}_at"]
+
+
+def _dated_field(c: Collector, entity: str | None, name: str) -> str:
+    """ "the return date" read as "return": the record's own return_date when it has one."""
+    fields = c.r.fields.get(entity or "", [])
+    return name if name in fields else next((f for f in _dated_forms(name) if f in fields), name)
 
 
 def _date_order(c: Collector, start: int, sentence: str) -> None:
@@ -144,13 +183,27 @@ def _date_order(c: Collector, start: int, sentence: str) -> None:
                                            r"check|arriv|depart|leav|expir", a + b):
             continue
         near = c.r.near(start, start + len(sentence))
-        entity = c.r.entity_with_field(a, near) or c.r.entity_with_field(b, near)
+        entity = next(filter(None, (c.r.entity_with_field(f, near) for f in (
+            a, b, *_dated_forms(a), *_dated_forms(b)))), None)
+        a, b = _dated_field(c, entity, a), _dated_field(c, entity, b)
+        # "the return date cannot be before the pickup date": a negated "before" orders as "after"
+        a_later = (m.group("rel").lower() in _AFTER) != (m.group("modal").lower() in _NEGATED)
         c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("order", entity, a, b),
               rule=RuleKind.date_order, entity=entity,
-              params={"later": a if m.group("rel").lower() in {"after", "later than", "on or after"}
-                      else b, "earlier": b if m.group("rel").lower() in {"after", "later than",
-                                                                         "on or after"} else a},
-              summary=f"{entity}: {m.group('a')} {m.group('rel')} {m.group('b')}")
+              params={"later": a if a_later else b, "earlier": b if a_later else a},
+              summary=f"{entity}: {m.group('a')} {m.group('modal')} {m.group('rel')} {m.group('b')}")
+    for m in _ENDS_AFTER_START.finditer(sentence):
+        near = [x for x in c.r.near(start, start + len(sentence)) if x.start <= start + m.start()]
+        if not near:
+            continue
+        entity = near[-1].entity
+        fields = c.r.fields.get(entity, [])
+        pair = next(((e, b) for e, b in (("ends_at", "starts_at"), ("end_date", "start_date"),
+                                         ("end_time", "start_time")) if e in fields and b in fields),
+                    ("end_date", "start_date"))
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("order", entity, *pair),
+              rule=RuleKind.date_order, entity=entity, params={"later": pair[0], "earlier": pair[1]},
+              summary=f"{entity}: {pair[0]} after {pair[1]}")
 
 
 def _overdue(c: Collector, start: int, sentence: str) -> None:
@@ -167,22 +220,32 @@ def _overdue(c: Collector, start: int, sentence: str) -> None:
 
 
 _RANGE = re.compile(
-    r"(?P<f>[\w-]+(?: [\w-]+)?)\s+(?:must be|should be|is|are|has to be|of|goes|go|runs?)\s+"
+    r"(?P<f>[\w-]+(?:['\u2019]s)?(?: [\w-]+)?)\s+(?:(?:must|should|can|may|has to|will)(?: only| always)? be|is|are|of|"
+    r"goes|go|runs?)\s+"
     r"(?:(?:between|from)\s+(?P<lo>-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(?P<hi>-?\d+(?:\.\d+)?)|"
     r"(?:at least|no less than|not less than|greater than or equal to)\s+(?P<min>-?\d+(?:\.\d+)?)|"
     r"(?:at most|no more than|not more than|less than or equal to)\s+(?P<max>-?\d+(?:\.\d+)?)|"
     r"(?P<pos>positive|non-negative|nonnegative|never negative|not negative))|"
+    r"(?P<f3>[\w-]+(?: [\w-]+)?)\s+(?:cannot|can't|can not|may not|must not|should not|must never|"
+    r"can never|never)\s+(?:exceeds?|be (?:more|greater|higher) than|go above)\s+"
+    r"(?P<max3>-?\d+(?:\.\d+)?)|"
     r"(?P<f2>[\w-]+(?: [\w-]+)?)\s+(?:cannot|can't|may not|must not|can never)\s+be\s+negative", re.IGNORECASE)
 
 
 def _ranges(c: Collector, start: int, sentence: str) -> None:
     near = c.r.near(start, start + len(sentence))
     for m in _RANGE.finditer(sentence):
-        entity, field = c.r.owner_and_field(m.group("f") or m.group("f2"), near)
+        entity, field = c.r.owner_and_field(m.group("f") or m.group("f2") or m.group("f3"), near)
         if not field or field in {"it", "they"}:
             continue
+        if field in c.r.entities or field == entity:
+            # "every member must be at least 18 years old": a record's age, else no field said
+            if not re.match(r"\s*years?\s+(?:old|of age)", sentence[m.end():], re.IGNORECASE):
+                continue
+            entity = field if field in c.r.entities else entity
+            field = "age"
         lo = m.group("lo") or m.group("min") or ("0" if m.group("pos") or m.group("f2") else None)
-        hi = m.group("hi") or m.group("max")
+        hi = m.group("hi") or m.group("max") or m.group("max3")
         c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("range", entity, field),
               rule=RuleKind.value_range, entity=entity, field=field,
               params={"min": float(lo) if lo is not None else None,

@@ -22,8 +22,9 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
+from mb_core.spec.fields import flatten_field_lists
 from mb_core.spec.naming import plural, singular, spoken_name
-from mb_core.spec.values import listed_values
+from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
 from mb_core.spec.vocabulary import words
 
 # Records that are an exchange with a party: when both are named, the record belongs to the party.
@@ -78,6 +79,7 @@ class Reader:
 
     def __init__(self, text: str, spec: ScaffoldSpec):
         self.text = text
+        self.read_text = flatten_field_lists(text)  # bulleted field lists as one sentence
         self.spec = spec
         self.entities = [e.name for e in spec.entities]
         self.fields = {e.name: [f.name for f in e.fields] for e in spec.entities}
@@ -93,7 +95,7 @@ class Reader:
         self.mentions.sort(key=lambda x: x.start)
 
     def sentences(self) -> Iterator[tuple[int, str]]:
-        for m in re.finditer(r"[^.!?;\n]+", self.text):
+        for m in re.finditer(r"[^.!?;\n]+", self.read_text):
             if m.group().strip():
                 yield m.start(), m.group()
 
@@ -124,6 +126,10 @@ class Reader:
             owner = next((n for n in self.entities if of.group("e") in _forms(n)), None)
             if owner is not None and _field_name(of.group("f")):
                 return owner, _field_name(of.group("f"))
+        whole = _field_name(phrase)
+        if "'s " not in low and any(whole in self.fields.get(m.entity, []) for m in near):
+            # "an adoption status" on an animal that has one, though "adoption" names a record too
+            return self.entity_with_field(whole, near), whole
         for name in sorted(self.entities, key=len, reverse=True):
             for form in _forms(name):
                 if low.startswith((form + " ", form + "'s ")):
@@ -185,11 +191,16 @@ def _split_list(raw: str) -> list[str]:
 
 def _value_lists(c: Collector, start: int, sentence: str) -> None:
     near = c.r.near(start, start + len(sentence))
-    for listed in listed_values(sentence):
+    for listed in listed_values(sentence, frozenset(c.r.entities)):
         before = [x for x in near if x.start <= start + listed.start][::-1] or near
         entity, field = c.r.owner_and_field(listed.field, before)
         if not field:
             continue
+        if field in c.r.entities and field not in ENUM_FIELD_HINT and not re.search(
+                r"['\u2019]s\b|\bof\b", listed.field):
+            # "an invoice is marked as draft or paid", "a room is either single or double": the
+            # record itself takes the values, in its status or its type
+            entity, field = field, "status" if listed.marked else "type"
         values = [v for v in (_value(x) for x in listed.values) if v]
         if len(values) < 2:
             continue
@@ -447,9 +458,13 @@ def _entities_and_fields(c: Collector) -> None:
             if f.name in {"name", "title", "description"} and f.name not in c.r.text.lower():
                 continue
             for s, t in spots:
+                # the words of a name may be written with hyphens: check_in_date, "check-in date"
                 hit = next((x for form in _field_forms(f.name) for x in [re.search(
-                    rf"(?<![\w-]){re.escape(form)}(?![\w-])", t, re.IGNORECASE)] if x), None)
-                if hit and not any(m.start <= s + hit.start() < m.end for m in c.r.mentions):
+                    rf"(?<![\w-]){'[ -]'.join(map(re.escape, form.split()))}(?![\w-])", t,
+                    re.IGNORECASE)] if x), None)
+                # a hit inside a record's mention is the record; "visit date" names a field
+                if hit and not any(m.start <= s + hit.start() and s + hit.end() <= m.end
+                                   for m in c.r.mentions):
                     c.add(RequirementKind.field, s + hit.start(), s + hit.end(), (entity, f.name),
                           entity=entity, field=f.name, type=f.type,
                           summary=f"{entity}.{f.name} ({f.type.value})")

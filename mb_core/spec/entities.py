@@ -249,11 +249,6 @@ def _read_state_flows(r: Reading) -> None:
             reason=f"the states of '{owner}': a status field with a workflow"))
 
 
-# identifiers and kinds a record's name is part of: a "room number" is not any number
-_NAMED_WITH_OWNER = frozenset({"number", "code", "id", "type", "kind", "class", "category",
-                               "reference", "no"})
-
-
 def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
     cand = r.candidates.get(owner)
     if cand is None:
@@ -271,10 +266,10 @@ def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
         else:
             cand.kinds.append(snake(spec.description))
         return
-    for prefix in {owner, owner.split("_")[-1]}:  # "car colours" on car -> colour
-        rest = spec.name[len(prefix) + 1:]
-        if orphan.explicit and rest in _NAMED_WITH_OWNER:
-            continue  # "each room has a room number": the list says the field's whole name
+    # "each room has a room number", "a roast has a roast level": the record's own list says the
+    # field's whole name (bench/fidelity_specs_dev6.yaml states the naming rule); elsewhere the
+    # record's name in front is its owner
+    for prefix in () if orphan.explicit else {owner, owner.split("_")[-1]}:  # "car colours" -> colour
         if spec.name.startswith(f"{prefix}_") and len(spec.name) > len(prefix) + 1:
             spec = infer_field(spec.name[len(prefix) + 1:], owner, spec.description)
     existing = {f.name for f in cand.fields}  # at most MAX_FIELDS: linear over the text

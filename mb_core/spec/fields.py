@@ -77,6 +77,9 @@ def field_name(phrase: str) -> str:
 def infer_field(name: str, entity: str = "", description: str = "") -> FieldSpec:
     """Type and constraints from the field name alone (birthday -> date, phone -> phone, price
     -> decimal, status -> enum...); unknown names are strings."""
+    if "_per_" in name.strip("_"):  # "price_per_litre" is a price, whatever it is per
+        measured = infer_field(name.split("_per_")[0], entity, description)
+        return measured.model_copy(update={"name": name, "unique": False})
     parts = name.split("_")
     last = parts[-1]
     spec: dict = {"name": name, "description": description}
@@ -137,3 +140,41 @@ def is_human_readable(field: FieldSpec) -> bool:
 def human_field_for(entity: str) -> str:
     return "title" if entity in words("title_entities") or entity.split("_")[-1] in words(
         "title_entities") else "name"
+
+
+# a type word written after a listed field: "price (number)", "baked on (date)"
+_TYPE_HINT = re.compile(
+    r"\(\s*(?:text|string|number|numeric|integer|int|decimal|money|amount|date|time|datetime|"
+    r"yes/no|yes or no|true/false|boolean|bool|flag|email|phone|url|percentage|percent)\s*\)",
+    re.IGNORECASE)
+_FIELDS_SENTENCE = re.compile(
+    r"\.[ \t]+(?:(?:its|their|the|each has the|each one has)[ \t]+)?(?:fields|details|attributes|"
+    r"columns|properties)[ \t]*:(?![ \t]*\n)", re.IGNORECASE)
+_BULLET = re.compile(r"\n[ \t]*(?:[-*\u2022]|\d+[.)])[ \t]+")
+
+
+def flatten_field_lists(text: str, whole_items: bool = False) -> str:
+    """ "Each product has:\\n- name (text)\\n- price (number)" read as the sentence "Each product
+    has name, price": a colon that opens a bulleted list, and the bullets, become the commas of one
+    list, and type words in parentheses go. With `whole_items` the words of a short item are joined
+    by hyphens: a bullet is one field whatever its words ("baked on", "gluten free"). Same length as
+    the text, so spans still point into it."""
+    text = _TYPE_HINT.sub(lambda m: " " * len(m.group()), text)
+    # "A clinic records visits. Fields: pet name, weight." lists the fields of what the sentence
+    # before kept: read as "... visits, with pet name, weight."
+    text = _FIELDS_SENTENCE.sub(lambda m: ", with" + " " * (len(m.group()) - 6), text)
+
+    def bullets(m: re.Match) -> str:
+        items = _BULLET.sub(lambda b: "," + " " * (len(b.group()) - 1), m.group("items"))
+        if whole_items:
+            items = re.sub(r"(?<=\w) (?=\w)", lambda w: "-" if _short_item(items, w.start()) else " ",
+                           items)
+        end = "." if m.group("end") else ""
+        return " " + " " + items[1:] + end  # the colon and the first bullet's comma go
+
+    def _short_item(items: str, at: int) -> bool:
+        start, end = items.rfind(",", 0, at) + 1, items.find(",", at)
+        return len(items[start:end if end >= 0 else None].split()) <= 3
+
+    return re.sub(r":(?P<items>[ \t]*(?:\n[ \t]*(?:[-*\u2022]|\d+[.)])[ \t]+[^\n]*)+)(?P<end>\n)?",
+                  bullets, text)

@@ -30,6 +30,7 @@ from mb_core.spec.reading_state import (
     Candidate,
     Orphan,
     Reading,
+    _lists_own_fields,
     _NamesInUse,
 )
 from mb_core.spec.vocabulary import (
@@ -106,8 +107,23 @@ def _includer(r: Reading, np: NounPhrase) -> NounPhrase | None:
         return None
     for p in reversed(r.includers.get(np.sentence, [])):
         if p.position < np.position and set(np.verbs) & set(p.subject_of):
+            if not set(p.subject_of) & _HAVE and not _determined_list(r, np):
+                continue  # "a shop keeps customers and orders": bare plurals kept are records
             return p
     return None
+
+
+def _keeps_fields(r: Reading, np: NounPhrase) -> bool:
+    """ "A book stores its ISBN": a record that stores the determined things after it."""
+    nxt = r.phrases[np.position + 1] if np.position + 1 < len(r.phrases) else None
+    return _lists_own_fields(np) and nxt is not None and nxt.sentence == np.sentence and \
+        _determined_list(r, nxt)
+
+
+def _determined_list(r: Reading, np: NounPhrase) -> bool:
+    """The list np is in opens with a determiner: "stores its ISBN, title", "records the date"."""
+    first = next(p for p in r.phrases if p.list_id == np.list_id)
+    return first.before[-1:] in (["its"], ["their"], ["the"], ["a"], ["an"], ["his"], ["her"])
 
 
 def _field_words(np: NounPhrase, words_: list[str] | None = None) -> list[str]:
@@ -172,6 +188,12 @@ def _judge(r: Reading, np: NounPhrase) -> None:
             r.decide(np, "field", f"a kind of '{owner.text}': becomes a choice of its kind")
             r.orphans.append(Orphan(np.position, FieldSpec(name=KIND, description=np.head),
                                     owner.position, explicit=False))
+        return
+
+    if np.prep == "in" and np.before[-1:] == ["in"] and np.attached_to is not None and \
+            singular(w[-1]) != w[-1] and is_field_head(r.phrases[np.attached_to].name_words):
+        # "a size in square metres", "a length in minutes": the unit a field is measured in
+        r.decide(np, "dropped", f"the unit of '{r.phrases[np.attached_to].text}'")
         return
 
     target = _synonym_target(r, np)
@@ -351,8 +373,23 @@ def _judge_remainder(r: Reading, np: NounPhrase, rest: list[str], purpose: bool,
                    "names what the app is for" if purpose else f"shown by the app ({reason})")
 
 
+def _per_unit(r: Reading, np: NounPhrase) -> list[str]:
+    """ "the price per litre", "a rate per hour": one field with its unit, which is no record."""
+    unit = _following(r, np, {"per"})
+    if unit is None or singular(unit.words[-1]) != unit.words[-1] or len(unit.words) > 2:
+        return []
+    r.decide(unit, "field", f"the unit of '{np.text} per {unit.text}'")
+    return ["per", *unit.words]
+
+
 def _explicit_field(r: Reading, np: NounPhrase, owner: NounPhrase, how: str,
                     explicit: bool = True) -> None:
+    per = _per_unit(r, np)
+    if per:
+        r.orphans.append(Orphan(np.position, field_from_words(_field_words(np) + per, ""),
+                                owner.position, explicit))
+        r.decide(np, "field", f"{how} '{owner.text}'")
+        return
     for parts in split_slashes_words(_field_words(np)):
         r.orphans.append(Orphan(np.position, field_from_words(parts, ""), owner.position, explicit))
     r.decide(np, "field", f"{how} '{owner.text}'" + (" (field list honoured as written)"
@@ -426,7 +463,7 @@ def _entity_phrase(r: Reading, np: NounPhrase) -> None:
     if np.prep in {"of", "'s"} and owner is not None and owner.position in r.by_position:
         _add_candidate(r, np, np.words, 1, f"related to '{owner.text}'")
         return
-    if np.subject_of and set(np.subject_of) & {"include", "have", "contain"}:
+    if np.subject_of and set(np.subject_of) & {"include", "have", "contain"} or _keeps_fields(r, np):
         _add_candidate(r, np, np.words, 2, "described with its own fields")
         return
     if not np.prep and set(np.verbs) & _CONTAINER_VERBS:

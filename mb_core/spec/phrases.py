@@ -160,6 +160,7 @@ def _starts_noun_phrase(token: Token | None) -> bool:
 
 def tag(sentence: list[Token]) -> None:
     people = words("person_nouns") | words("generic_people")
+    field_heads = words("field_heads")
     for i, token in enumerate(sentence):
         token.tag = _lexical_tag(token.low)
         token.lemma = verb_lemma(token.low) or token.low if token.tag in {"VERB", "AMB"} else token.low
@@ -167,6 +168,12 @@ def tag(sentence: list[Token]) -> None:
         if token.low in {"has", "have", "contains", "include", "includes"} and nxt is not None \
                 and _lexical_tag(nxt.low) in {"DET", "ADJ", "NOUN", "NUM", "AMB"}:
             token.tag, token.lemma = "VERB", "have"  # "the customer has name, birthday"
+    for i, token in enumerate(sentence[1:-1], start=1):
+        prev, nxt = sentence[i - 1], sentence[i + 1]
+        if token.tag == "VERB" and token.low.endswith("ing") and prev.tag == "DET" and prev.low not in {
+                "that", "which", "what", "whose"} and nxt.tag in {"NOUN", "AMB"} and (
+                    nxt.low in field_heads or singular(nxt.low) in field_heads):
+            token.tag, token.lemma = "NOUN", token.low  # "a tracking code", "the shipping address"
     for i, token in enumerate(sentence[1:-1], start=1):
         # "members borrow them", "customers open tickets": after people who act, a word that
         # takes an object is their verb, even one the tables do not list
@@ -228,6 +235,8 @@ def _clause_verbs(sentence: list[Token]) -> None:
     verb (English agreement: plural subjects take the stem, singular ones the -s form; a
     singular count noun has its determiner, so "track parcels" stays an order, not a subject)."""
     for i, token in enumerate(sentence[1:-1], start=1):
+        if token.low == "set" and sentence[i + 1].low in {"to", "as"} and sentence[i - 1].tag == "NOUN":
+            token.tag, token.lemma = "VERB", "set"  # "a status set to open or closed"
         # "is held by", "are sent to": after a form of "be", the word before a preposition is a
         # participle (irregular ones included), never a noun
         if sentence[i - 1].low in _BE and token.tag in {"NOUN", "AMB"} and sentence[i + 1].tag == "PREP":
@@ -265,9 +274,13 @@ def _clause_verbs(sentence: list[Token]) -> None:
             s_form = word.low.endswith("s") and not word.low.endswith(("ss", "us", "is"))
             determined = nxt.tag in _OBJECT_STARTS and nxt.low not in _RELATIVE or nxt.low in words(
                 "quantifiers") or (nxt.tag == "PREP" and nxt.low not in {"of", "'s"})
+            after = sentence[k + 2] if k + 2 < len(sentence) else None
+            # "a library lends books to readers": a bare plural object that ends its phrase
+            bare_plural = nxt.tag in {"NOUN", "AMB"} and singular(nxt.low) != nxt.low and (
+                after is None or after.tag in {"PREP", "PUNCT", "CONJ"})
             if plural_subject and stem_form and k - 1 == nouns and (
                     determined or nxt.tag == "NOUN" and singular(nxt.low) != nxt.low) or (
-                    not plural_subject and s_form and determined and determiner):
+                    not plural_subject and s_form and (determined or bare_plural) and determiner):
                 word.tag, word.lemma = "VERB", verb_lemma(word.low) or _plain_lemma(word.low)
                 break
 
@@ -286,7 +299,8 @@ def _list_modifiers(sentence: list[Token]) -> None:
         elif token.tag == "PREP":
             # only a list of things something is made with ("an HR system with ..."), not the
             # way someone acts ("agents reply with comments and close tickets")
-            opener = token.low if i and sentence[i - 1].tag == "NOUN" else ""
+            opener = token.low if i and (sentence[i - 1].tag == "NOUN" or (
+                sentence[i - 1].low == "," and i >= 2 and sentence[i - 2].tag == "NOUN")) else ""
             opened_at = i
 
         listed = last_comma >= opened_at  # a comma since the opener: "A, B and leave requests"
@@ -295,11 +309,21 @@ def _list_modifiers(sentence: list[Token]) -> None:
             continue
         nxt = sentence[i + 1] if i + 1 < len(sentence) else None
         after = sentence[i + 2] if i + 2 < len(sentence) else None
-        if nxt is not None and nxt.tag in {"NOUN", "AMB"} and singular(nxt.low) != nxt.low and (
+        if nxt is not None and nxt.tag in {"NOUN", "AMB"} and (
+                singular(nxt.low) != nxt.low or nxt.low in words("field_heads")) and (
                 after is None or after.tag in {"PUNCT", "CONJ", "PREP", "PRON"}
                 or after.low in {",", "and", "or", "that", "which", "who"}):
             token.tag, token.lemma = "NOUN", token.low
             nxt.tag, nxt.lemma = "NOUN", nxt.low
+
+
+def _kept_for(after: list[Token]) -> list[str]:
+    """The verb of "(,) we keep" / "you record" after "for each X": the record keeps what it names."""
+    words_ = [t for t in after if t.low != ","]
+    if len(words_) >= 2 and words_[0].low in {"we", "you", "they", "i"} and words_[1].tag in {
+            "VERB", "AMB"}:
+        return [words_[1].lemma]
+    return []
 
 
 def noun_phrases(text: str) -> list[NounPhrase]:
@@ -353,6 +377,9 @@ def noun_phrases(text: str) -> list[NounPhrase]:
                             and sentence[j + 1].tag in {"VERB", "AMB"})):
                         np.subject_of = [t.lemma for t in sentence[j:j + 6]
                                          if t.tag in {"VERB", "AMB"}][:3]
+                    elif prep == "for" and np.before[-1:] in (["each"], ["every"]):
+                        # "for every timesheet we keep the week": what is kept is the record's
+                        np.subject_of = _kept_for(sentence[j:j + 3])
                     if np.possessive:
                         prep, attached = "'s", np.position
                 i = max(j, i + 1)

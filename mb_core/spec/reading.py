@@ -30,6 +30,7 @@ from mb_core.spec.entities import (
     _merge_distributed,
     _read_state_flows,
 )
+from mb_core.spec.fields import flatten_field_lists
 from mb_core.spec.injection import (
     INJECTION_REASON,
     find_injections,
@@ -70,7 +71,7 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
     for service in reading.refused_services:
         reading.extra_decisions.append(NounDecision(
             phrase=service, decision="dropped", reason="the text rules this service out"))
-    reading.english = english
+    reading.english = english = flatten_field_lists(english, whole_items=True)
     reading.phrases = noun_phrases(english)
     _judge_phrases(reading)
     _drop_listed_values(reading)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from mb_core.models import (
@@ -14,7 +14,7 @@ from mb_core.models import (
     NounDecision,
 )
 from mb_core.spec.naming import singular
-from mb_core.spec.noun_rules import counted_drop_reason, entity_name
+from mb_core.spec.noun_rules import counted_drop_reason, entity_name, is_person
 from mb_core.spec.phrases import NounPhrase
 from mb_core.spec.vocabulary import words
 
@@ -52,6 +52,12 @@ _SHARED_LABELS = {"tag", "label", "keyword"}
 
 
 _HAVE = {"include", "have", "contain", "feature"}
+
+
+# "a book stores its ISBN, title and author", "each purchase records the date": said of one record
+# (a singular subject with its determiner), these verbs list that record's fields
+_STORE = {"store", "record", "keep"}
+_ONE_RECORD = {"a", "an", "each", "every", "the"}
 
 
 _NEGATIONS = {"avoid", "without", "no", "not", "never", "don't", "instead"}
@@ -147,10 +153,29 @@ class Reading:
         """Per sentence, in order, the phrases whose have-verb may own the list after them."""
         found: dict[int, list[NounPhrase]] = {}
         for p in self.phrases:
-            if set(p.subject_of) & _HAVE and not counted_drop_reason(p) and singular(
-                    p.words[-1]) not in words("generic_people"):
-                found.setdefault(p.sentence, []).append(p)
+            if (set(p.subject_of) & _HAVE or _lists_own_fields(p)) and not counted_drop_reason(
+                    p) and singular(p.words[-1]) not in words("generic_people"):
+                found.setdefault(p.sentence, []).append(self._subject_head(p))
         return found
+
+    def _subject_head(self, p: NounPhrase) -> NounPhrase:
+        """ "Each booking for a room has a start": the subject is the phrase the preposition
+        hangs off, not the nearest noun; the verbs are the ones said of it."""
+        head, seen = p, set()
+        while head.prep and head.prep != "'s" and head.attached_to is not None and \
+                head.attached_to not in seen and self.phrases[head.attached_to].sentence == p.sentence:
+            seen.add(head.attached_to)
+            head = self.phrases[head.attached_to]
+        if head is p or counted_drop_reason(head):
+            return p
+        return replace(head, subject_of=list(dict.fromkeys(head.subject_of + p.subject_of)))
+
+
+def _lists_own_fields(p: NounPhrase) -> bool:
+    """ "Each purchase records the date": a store-verb said of one record, not of people ("a
+    clerk records loans") nor of many ("libraries keep books")."""
+    return bool(p.subject_of) and p.subject_of[0] in _STORE and bool(p.before) and p.before[
+        -1] in _ONE_RECORD and singular(p.words[-1]) == p.words[-1] and not is_person(p.words)
 
 
 class _NamesInUse(Container[str]):

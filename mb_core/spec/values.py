@@ -35,6 +35,8 @@ VALUE_LIST = re.compile(
     rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|"
     rf"(?:,?\s+(?:that|which))?\s+(?:{_BE}|takes?|holds?)\s+(?P<oneof>one of|either|any of)\s+"
     rf"(?:the (?:values?|options?)\s+)?{_ANY_LIST}|"
+    rf"(?:,?\s+(?:that|which))?\s+(?:(?:is|are|can be|must be|may be|gets?|get)\s+)?"
+    rf"(?P<mark>marked|set|flagged|labell?ed|tagged)(?:\s+(?:as|to))?\s+{_LIST}|"
     rf"(?:,?\s+(?:that|which))?\s+{_BE}\s+{_LIST}|"
     rf"\s+(?:of|with values|values|options)\s+(?:either\s+)?{_LIST})", re.IGNORECASE)
 _STOP_WORDS = frozenset({"a", "an", "the", "its", "their", "his", "her", "our", "each", "every",
@@ -47,6 +49,7 @@ class ListedValues:
     end: int
     field: str  # the field phrase as written
     values: list[str]  # as written, lower case
+    marked: bool = False  # "is marked as draft, sent or paid": the states a record is set to
 
 
 def _head(phrase: str) -> str:
@@ -68,24 +71,25 @@ def _items(raw: str) -> list[str]:
     return items
 
 
-def listed_values(sentence: str) -> Iterator[ListedValues]:
-    """Each clause of the sentence that offers a field's values: "one of" or a colon before a
-    list joined by "or" does whatever the field is called; other forms need a word that names a
-    kind of choice (status, type, level, ...)."""
+def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Iterator[ListedValues]:
+    """Each clause of the sentence that offers a field's values: "one of", "marked as" or a
+    colon before a list joined by "or" does whatever the field is called; other forms need a word
+    that names a kind of choice (status, type, level, ...), or a record itself ("a visit can be
+    routine or urgent": the kinds of visit) when the caller knows its `records`."""
     pos = 0
     while (m := VALUE_LIST.search(sentence, pos)) is not None:
         # a clause that offers no values may still hold one that does: "a number, which is
         # unique, and a room type of single, double or suite"
         pos = m.start() + 1
-        raw = next(g for g in m.groups()[1:] if g and g != m.group("oneof"))
-        offered = bool(m.group("oneof")) or bool(re.match(
+        raw = next(g for g in m.groups()[1:] if g and g not in {m.group("oneof"), m.group("mark")})
+        offered = bool(m.group("oneof") or m.group("mark")) or bool(re.match(
             r"[^:]*:\s*", m.group()[len(m.group("field")):]) and re.search(r"\bor\b", raw))
         head = _head(m.group("field"))
         if not head or (head.rstrip("s") not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
-                        and not offered):
+                        and not offered and head not in records and head.rstrip("s") not in records):
             continue
         values = _items(raw)
         if len(values) < 2 or any(len(v) > 30 for v in values):
             continue
         pos = m.end()
-        yield ListedValues(m.start(), m.end(), m.group("field"), values)
+        yield ListedValues(m.start(), m.end(), m.group("field"), values, bool(m.group("mark")))
