@@ -22,6 +22,7 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
+from mb_core.requirements.relation_gaps import extra_gap_claim
 from mb_core.spec.naming import plural, singular, spoken_name
 from mb_core.spec.values import listed_values
 from mb_core.spec.vocabulary import words
@@ -223,6 +224,9 @@ _NEW_CLAUSE = re.compile(r"\s+(?:is|are|was|were|gets?|can|may|must|will|should|
 _AND = re.compile(rf"\s*,?\s*(?:and|or)\s+(?:{_QUANT_ONE}|a|an|the)?\s*", re.IGNORECASE)
 
 
+_PRONOUN_OPENING = re.compile(r"\s*(it|they|each one|each of them)\b", re.IGNORECASE)
+
+
 @dataclass
 class _Claim:
     parent: str
@@ -291,8 +295,13 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
         said = text[m.start:m.end].lower()
         return said != singular(said) or said.endswith("s")
 
+    before: list[Mention] = []
     for start, sentence in reader.sentences():
         near = reader.in_range(start, start + len(sentence))
+        # "Keep every vehicle. It belongs to a driver.": the pronoun is the last sentence's record
+        said_before, before = before, near or before
+        if near and said_before and (m := _PRONOUN_OPENING.match(sentence)):
+            near = [Mention(said_before[0].entity, start + m.start(1), start + m.end(1)), *near]
         subject = near[0] if near else None
         previous: _Claim | None = None
         for a, b in itertools.pairwise(near):
@@ -300,6 +309,8 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
                 continue
             gap = text[a.end:b.start].lower()
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
+            if found is None:
+                found = extra_gap_claim(a.entity, b.entity, gap, text[start:a.start].lower())
             if found is None and subject is not None and subject is not a and \
                     subject.entity != b.entity and _AND_HAS_MANY.fullmatch(gap):
                 # "each book has one publisher and may have several authors": the subject's again
