@@ -167,6 +167,11 @@ def tag(sentence: list[Token]) -> None:
         if token.low in {"has", "have", "contains", "include", "includes"} and nxt is not None \
                 and _lexical_tag(nxt.low) in {"DET", "ADJ", "NOUN", "NUM", "AMB"}:
             token.tag, token.lemma = "VERB", "have"  # "the customer has name, birthday"
+    for i, token in enumerate(sentence[1:], start=1):
+        # "several analyses": right after a count a word is a noun, never a finite verb
+        if token.tag == "VERB" and sentence[i - 1].low in _NOUN_OPENERS and token.low not in {
+                "has", "have", "had"}:
+            token.tag, token.lemma = "NOUN", token.low
     for i, token in enumerate(sentence[1:-1], start=1):
         # "members borrow them", "customers open tickets": after people who act, a word that
         # takes an object is their verb, even one the tables do not list
@@ -205,6 +210,7 @@ def tag(sentence: list[Token]) -> None:
             token.tag = "NOUN"
 
 
+_NOUN_OPENERS = {"several", "many", "multiple", "various", "few"}
 _CLAUSE_OPENERS = {",", "and", "or", "that", "which", "who", "where", "while", "when"}
 _OBJECT_STARTS = {"DET", "NUM"}
 _RELATIVE = {"that", "which", "whose", "what", "who"}
