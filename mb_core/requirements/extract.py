@@ -22,7 +22,7 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
-from mb_core.requirements.relation_gaps import extra_gap_claim
+from mb_core.requirements.relation_gaps import extra_gap_claim, field_reference_relations
 from mb_core.spec.naming import plural, singular, spoken_name
 from mb_core.spec.values import listed_values
 from mb_core.spec.vocabulary import words
@@ -473,6 +473,7 @@ def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
     c = Collector(reader)
     _entities_and_fields(c)
     _relations(c)
+    field_reference_relations(c)
     _implied_party_relations(c)
     from mb_core.requirements.clauses import CLAUSE_RULES
     from mb_core.requirements.unread import unread_requirements

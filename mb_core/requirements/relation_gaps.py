@@ -65,3 +65,32 @@ def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
     if m and m.group("verb").lower() not in _NOT_VERBS and _COUNTED_SUBJECT.search(lead):
         return b_entity, a_entity, False, 2
     return None
+
+
+def field_reference_relations(c) -> None:
+    """ "Player: name, shirt number, team", "each order has a customer": a field named as another
+    record (or ending in its name: "home team") is a reference to it, so that record owns it.
+    Read where one sentence names both."""
+    from mb_core.models import RelationKind, RequirementKind
+
+    linked = {frozenset((r.owner, r.other)) for r in c.items if r.kind == RequirementKind.relation}
+    records = sorted(c.r.entities, key=len, reverse=True)
+    sentences = list(c.r.sentences())
+    for entity in c.r.spec.entities:
+        for f in entity.fields:
+            target = next((e for e in records if e != entity.name and (
+                f.name == e or f.name.endswith(f"_{e}"))), None)
+            if target is None or frozenset((target, entity.name)) in linked:
+                continue
+            for start, sentence in sentences:
+                named = c.r.in_range(start, start + len(sentence))
+                owner = next((m for m in named if m.entity == entity.name), None)
+                other = next((m for m in named if m.entity == target
+                              and owner is not None and m.start > owner.end), None)
+                if owner is None or other is None:
+                    continue
+                linked.add(frozenset((target, entity.name)))
+                c.add(RequirementKind.relation, owner.start, other.end,
+                      tuple(sorted((target, entity.name))), cardinality=RelationKind.one_to_many,
+                      owner=target, other=entity.name, summary=f"one {target} has many {entity.name}")
+                break

@@ -22,6 +22,10 @@ _TOKEN = re.compile(
 )
 _CLAUSE_END = {".", ";", "!", "?", ":", "\u2014", "\u2013"}
 _NP_TAGS = {"NOUN", "ADJ", "NUM"}
+# irregular participles, which tag like the regular -ed ones ("prescriptions, written during a visit")
+_EN_PARTICIPLES = {"written", "given", "taken", "driven", "chosen", "drawn", "grown", "shown",
+                   "known", "stolen", "broken", "hidden", "eaten", "forgotten", "spoken", "frozen",
+                   "woven", "sworn", "torn", "worn", "ridden", "beaten", "bitten", "undertaken"}
 _ED_NOUNS = {"need", "bed", "feed", "seed", "speed", "red", "shed", "breed", "weed", "reed",
              "shred", "sled", "med", "bred"}
 
@@ -120,7 +124,7 @@ def _lexical_tag(low: str) -> str:
         if low in words("ing_nouns"):
             return "NOUN"
         return "VERB" if verb_lemma(low) else "NOUN"
-    if low.endswith("ed") and len(low) > 4 and low not in _ED_NOUNS:
+    if low.endswith("ed") and len(low) > 4 and low not in _ED_NOUNS or low in _EN_PARTICIPLES:
         return "ADJ"
     if low in words("verbs"):
         return "VERB"

@@ -53,3 +53,13 @@ def test_an_active_verb_with_its_own_object_is_not_a_reduced_relative():
     # "builders paint the houses": a plain object, no participle and preposition
     found = read_relations("Keep builders and houses. Houses are painted. Builders paint many houses.")
     assert ("house", "builder", ONE) not in found
+
+
+def test_a_field_named_as_another_record_is_a_reference():
+    found = read_relations("Keep clubs and riders. Each rider has a name, a licence and a club.")
+    assert ("club", "rider", ONE) in found
+
+
+def test_an_irregular_participle_after_a_comma_ties_the_records():
+    found = read_relations("Keep hearings and verdicts. Keep verdicts, given after a hearing.")
+    assert ("hearing", "verdict", ONE) in found

@@ -16,8 +16,8 @@ def unread(text):
 @pytest.mark.parametrize("text,clause,pair", [
     ("Keep beekeepers and hives. Beekeepers own hives.", "Beekeepers own hives",
      ("beekeeper", "hive")),
-    ("Track boxes and shelves. Each box sits on a shelf.", "Each box sits on a shelf",
-     ("box", "shelf")),
+    ("Track pallets and bays. Each pallet occupies a bay.", "Each pallet occupies a bay",
+     ("pallet", "bay")),
     ("Keep courses and rooms. A course needs a room.", "A course needs a room",
      ("course", "room")),
 ])
@@ -40,6 +40,7 @@ def test_a_tie_to_a_record_the_reader_did_not_keep_is_reported():
     "Track projects and tasks. Each task belongs to a project.",
     "Keep crews and shifts. A crew runs many shifts.",
     "Each lesson is held in a studio and has a start time.",
+    "Track boxes and shelves. Each box sits on a shelf.",
     # a record's name inside a field's noun names the field
     "A freelancer sends invoices to clients. Every invoice has a due date and an amount.",
     # the app's own name, and lists of records, tie nothing
