@@ -224,6 +224,8 @@ _NEW_CLAUSE = re.compile(r"\s+(?:is|are|was|were|gets?|can|may|must|will|should|
 _AND = re.compile(rf"\s*,?\s*(?:and|or)\s+(?:{_QUANT_ONE}|a|an|the)?\s*", re.IGNORECASE)
 
 
+_AND_PREP = re.compile(r"\s*,?\s*(?:and\s+)?(?:about|for|at|in|on|from|with|under|within)\s+"
+                       r"(?:a|an|one|the|each)\s*", re.IGNORECASE)
 _PRONOUN_OPENING = re.compile(r"\s*(it|they|each one|each of them)\b", re.IGNORECASE)
 
 
@@ -322,6 +324,11 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
                     found = (b.entity, previous.child, previous.many, previous.strength)
                 elif previous.parent != b.entity and previous.child == a.entity:
                     found = (previous.parent, b.entity, previous.many, previous.strength)
+            if found is None and previous is not None and subject is not None and \
+                    previous.child == subject.entity and subject.entity not in (a.entity, b.entity) \
+                    and _AND_PREP.fullmatch(gap):
+                # "a complaint is raised by a tenant about a flat": the subject's again
+                found = (b.entity, subject.entity, False, 2)
             if found is None:
                 previous = None
                 continue

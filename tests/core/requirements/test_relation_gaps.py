@@ -63,3 +63,9 @@ def test_a_field_named_as_another_record_is_a_reference():
 def test_an_irregular_participle_after_a_comma_ties_the_records():
     found = read_relations("Keep hearings and verdicts. Keep verdicts, given after a hearing.")
     assert ("hearing", "verdict", ONE) in found
+
+
+def test_a_prepositional_phrase_after_a_passive_ties_the_subject_again():
+    found = read_relations("Keep residents, repairs and houses. A repair is reported by a resident "
+                           "about a house.")
+    assert ("house", "repair", ONE) in found and ("resident", "repair", ONE) in found
