@@ -74,3 +74,19 @@ def test_a_field_list_read_only_in_part_is_reported(text, clause):
 ])
 def test_a_field_list_fully_read_is_not_flagged(text):
     assert unread(text) == []
+
+
+@pytest.mark.parametrize("text,clause,record", [
+    ("Keep staff members. A staff member is mentored by a coach who is also a staff member.",
+     "A staff member is mentored by a coach who is also a staff member", "staff member"),
+    ("Keep folders. A folder may sit inside another folder.",
+     "A folder may sit inside another folder", "folder"),
+])
+def test_a_record_tied_to_its_own_kind_is_reported(text, clause, record):
+    found = dict(unread(text))
+    assert clause in found and f"link a {record} to another {record}" in found[clause]
+
+
+def test_two_mentions_of_one_record_without_a_tie_are_not_reported():
+    found = unread("Keep folders. Each folder has a name, and a folder is listed once.")
+    assert not any("another folder" in reason for _, reason in found)
