@@ -22,6 +22,7 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
+from mb_core.requirements.relation_gaps import extra_gap_claim, field_reference_relations
 from mb_core.spec.fields import flatten_field_lists
 from mb_core.spec.naming import plural, singular, spoken_name
 from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
@@ -234,6 +235,11 @@ _NEW_CLAUSE = re.compile(r"\s+(?:is|are|was|were|gets?|can|may|must|will|should|
 _AND = re.compile(rf"\s*,?\s*(?:and|or)\s+(?:{_QUANT_ONE}|a|an|the)?\s*", re.IGNORECASE)
 
 
+_AND_PREP = re.compile(r"\s*,?\s*(?:and\s+)?(?:about|for|at|in|on|from|with|under|within)\s+"
+                       r"(?:a|an|one|the|each)\s*", re.IGNORECASE)
+_PRONOUN_OPENING = re.compile(r"\s*(it|they|each one|each of them)\b", re.IGNORECASE)
+
+
 @dataclass
 class _Claim:
     parent: str
@@ -302,8 +308,13 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
         said = text[m.start:m.end].lower()
         return said != singular(said) or said.endswith("s")
 
+    before: list[Mention] = []
     for start, sentence in reader.sentences():
         near = reader.in_range(start, start + len(sentence))
+        # "Keep every vehicle. It belongs to a driver.": the pronoun is the last sentence's record
+        said_before, before = before, near or before
+        if near and said_before and (m := _PRONOUN_OPENING.match(sentence)):
+            near = [Mention(said_before[0].entity, start + m.start(1), start + m.end(1)), *near]
         subject = near[0] if near else None
         previous: _Claim | None = None
         for a, b in itertools.pairwise(near):
@@ -311,6 +322,8 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
                 continue
             gap = text[a.end:b.start].lower()
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
+            if found is None:
+                found = extra_gap_claim(a.entity, b.entity, gap, text[start:a.start].lower())
             if found is None and subject is not None and subject is not a and \
                     subject.entity != b.entity and _AND_HAS_MANY.fullmatch(gap):
                 # "each book has one publisher and may have several authors": the subject's again
@@ -322,6 +335,11 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
                     found = (b.entity, previous.child, previous.many, previous.strength)
                 elif previous.parent != b.entity and previous.child == a.entity:
                     found = (previous.parent, b.entity, previous.many, previous.strength)
+            if found is None and previous is not None and subject is not None and \
+                    previous.child == subject.entity and subject.entity not in (a.entity, b.entity) \
+                    and _AND_PREP.fullmatch(gap):
+                # "a complaint is raised by a tenant about a flat": the subject's again
+                found = (b.entity, subject.entity, False, 2)
             if found is None:
                 previous = None
                 continue
@@ -477,6 +495,7 @@ def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
     c = Collector(reader)
     _entities_and_fields(c)
     _relations(c)
+    field_reference_relations(c)
     _implied_party_relations(c)
     from mb_core.requirements.clauses import CLAUSE_RULES
     from mb_core.requirements.unread import unread_requirements

@@ -178,6 +178,24 @@ def _unlinked_pair(c: Collector, start: int, clause: str, read, linked) -> tuple
     return None
 
 
+# "an employee reports to a manager who is also an employee", "categories can have a parent
+# category": a record tied to another row of its own kind, which the offline builder cannot make
+_SELF_TIE = re.compile(r"\b(?:who|that|which)\s+(?:is|are)\s+(?:also\s+|itself\s+|themselves\s+)?"
+                       r"(?:a|an|another)\s*$|\b(?:parent|another|other|sub|child|a different)"
+                       r"[\s-]*$", re.IGNORECASE)
+
+
+def _self_tied(c: Collector, start: int, clause: str) -> str | None:
+    """The record a clause ties to another of its own rows, when no relation says so."""
+    named = c.r.in_range(start, start + len(clause))
+    for i, first in enumerate(named):
+        for second in named[i + 1:]:
+            if second.entity == first.entity and _SELF_TIE.search(
+                    c.r.text[first.end:second.start]):
+                return first.entity
+    return None
+
+
 def unread_requirements(c: Collector) -> None:
     """Add a not-understood requirement for each requirement clause nothing was read from."""
     # an implied relation spans from one mention to another: it reads no clause in between
@@ -193,6 +211,15 @@ def unread_requirements(c: Collector) -> None:
             if len(_content_words(clause)) < 2:
                 continue
             end = start + len(clause)
+            itself = _self_tied(c, start, clause)
+            if itself:
+                said = itself.replace("_", " ")
+                c.add(RequirementKind.not_understood, start, end, ("unread", start),
+                      entity=itself, params={"reason": (
+                          f"it seems to link a {said} to another {said}, but the offline builder "
+                          f"makes no link from a record to its own kind; {_WAY}")},
+                      summary=f"not understood: \"{clause[:80]}\"")
+                continue
             pair = _unlinked_pair(c, start, clause, read, linked)
             if pair:
                 a, b = (x.replace("_", " ") for x in pair)

@@ -22,6 +22,10 @@ _TOKEN = re.compile(
 )
 _CLAUSE_END = {".", ";", "!", "?", ":", "\u2014", "\u2013"}
 _NP_TAGS = {"NOUN", "ADJ", "NUM"}
+# irregular participles, which tag like the regular -ed ones ("prescriptions, written during a visit")
+_EN_PARTICIPLES = {"written", "given", "taken", "driven", "chosen", "drawn", "grown", "shown",
+                   "known", "stolen", "broken", "hidden", "eaten", "forgotten", "spoken", "frozen",
+                   "woven", "sworn", "torn", "worn", "ridden", "beaten", "bitten", "undertaken"}
 _ED_NOUNS = {"need", "bed", "feed", "seed", "speed", "red", "shed", "breed", "weed", "reed",
              "shred", "sled", "med", "bred"}
 
@@ -120,7 +124,7 @@ def _lexical_tag(low: str) -> str:
         if low in words("ing_nouns"):
             return "NOUN"
         return "VERB" if verb_lemma(low) else "NOUN"
-    if low.endswith("ed") and len(low) > 4 and low not in _ED_NOUNS:
+    if low.endswith("ed") and len(low) > 4 and low not in _ED_NOUNS or low in _EN_PARTICIPLES:
         return "ADJ"
     if low in words("verbs"):
         return "VERB"
@@ -168,6 +172,11 @@ def tag(sentence: list[Token]) -> None:
         if token.low in {"has", "have", "contains", "include", "includes"} and nxt is not None \
                 and _lexical_tag(nxt.low) in {"DET", "ADJ", "NOUN", "NUM", "AMB"}:
             token.tag, token.lemma = "VERB", "have"  # "the customer has name, birthday"
+    for i, token in enumerate(sentence[1:], start=1):
+        # "several analyses": right after a count a word is a noun, never a finite verb
+        if token.tag == "VERB" and sentence[i - 1].low in _NOUN_OPENERS and token.low not in {
+                "has", "have", "had"}:
+            token.tag, token.lemma = "NOUN", token.low
     for i, token in enumerate(sentence[1:-1], start=1):
         prev, nxt = sentence[i - 1], sentence[i + 1]
         if token.tag == "VERB" and token.low.endswith("ing") and prev.tag == "DET" and prev.low not in {
@@ -212,6 +221,7 @@ def tag(sentence: list[Token]) -> None:
             token.tag = "NOUN"
 
 
+_NOUN_OPENERS = {"several", "many", "multiple", "various", "few"}
 _CLAUSE_OPENERS = {",", "and", "or", "that", "which", "who", "where", "while", "when"}
 _OBJECT_STARTS = {"DET", "NUM"}
 _RELATIVE = {"that", "which", "whose", "what", "who"}

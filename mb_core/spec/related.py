@@ -20,7 +20,8 @@ from mb_core.spec.vocabulary import dropped_reasons, words
 
 # The reasons a noun may be set aside that a link to a record overrules; never an injection,
 # a service or a field.
-_OVERRULED = ("mentioned without a sign", "people who use the app", "technical choice")
+_OVERRULED = ("mentioned without a sign", "people who use the app", "technical choice",
+              "names the application itself", "accounts are provided by the auth layer")
 # Verbs by which many parties hold, make or receive records of their own ("journalists write
 # articles", "policyholders hold policies", "guests make reservations"); verbs that only say
 # what someone may do to rows (add, edit, view, approve) or that use a shared resource (book,
@@ -54,6 +55,10 @@ def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
                     why in decision.reason for why in _OVERRULED):
                 continue
             name = entity_name(np.words)
+            if "names the application itself" in decision.reason and not _counted_or_plural(np):
+                continue  # "a helpdesk for tickets" is the app; "tools", "one tool" are rows
+            if "auth layer" in decision.reason and singular(np.words[-1]) != "account":
+                continue  # a bank's or a shop's accounts are rows; logins and sign-ups are not
         if not name or singular(np.words[-1]) in generic or np.words[-1] in generic:
             continue
         # the head noun decides: "a CSV export of deals" is an export (a feature of the app),
@@ -63,6 +68,12 @@ def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
             continue
         found.setdefault(name, []).append(np.position)
     return found
+
+
+def _counted_or_plural(np) -> bool:
+    last = np.original_words[-1].lower() if np.original_words else np.words[-1]
+    return singular(last) != last or bool(np.before) and np.before[-1] in {
+        "one", "each", "every", "single", "another"}
 
 
 def _kept(r: Reading) -> set[str]:
@@ -92,12 +103,15 @@ def promote_linked_nouns(r: Reading) -> None:
     for _ in range(_ROUNDS):
         kept = _kept(r)
         aside = _set_aside(r, kept)
-        if not aside or not kept:
+        if not aside:
             return
         reader = Reader(r.english, _spec(r, kept | set(aside)))
         promoted = False
         for pair, said in relation_claims(reader).items():
-            if len(pair) != 2 or not (pair & kept) or not (pair & set(aside)):
+            # with no record kept yet, a link said outright between two nouns makes both records
+            if len(pair) != 2 or not (pair & kept or not kept) or not (pair & set(aside)):
+                continue
+            if not kept and not any(c.strength >= 2 for c in said):
                 continue
             if not any((c.strength >= 2 and not _acted_on(r.english, c))
                        or (c.verb in OWNING_VERBS and _subject_counted(r, r.english, c.start))

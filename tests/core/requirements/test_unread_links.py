@@ -16,8 +16,8 @@ def unread(text):
 @pytest.mark.parametrize("text,clause,pair", [
     ("Keep beekeepers and hives. Beekeepers own hives.", "Beekeepers own hives",
      ("beekeeper", "hive")),
-    ("Track boxes and shelves. Each box sits on a shelf.", "Each box sits on a shelf",
-     ("box", "shelf")),
+    ("Track pallets and bays. Each pallet occupies a bay.", "Each pallet occupies a bay",
+     ("pallet", "bay")),
     ("Keep courses and rooms. A course needs a room.", "A course needs a room",
      ("course", "room")),
 ])
@@ -40,6 +40,7 @@ def test_a_tie_to_a_record_the_reader_did_not_keep_is_reported():
     "Track projects and tasks. Each task belongs to a project.",
     "Keep crews and shifts. A crew runs many shifts.",
     "Each lesson is held in a studio and has a start time.",
+    "Track boxes and shelves. Each box sits on a shelf.",
     # a record's name inside a field's noun names the field
     "A freelancer sends invoices to clients. Every invoice has a due date and an amount.",
     # the app's own name, and lists of records, tie nothing
@@ -74,3 +75,19 @@ def test_a_field_list_read_only_in_part_is_reported(text, clause):
 ])
 def test_a_field_list_fully_read_is_not_flagged(text):
     assert unread(text) == []
+
+
+@pytest.mark.parametrize("text,clause,record", [
+    ("Keep staff members. A staff member is mentored by a coach who is also a staff member.",
+     "A staff member is mentored by a coach who is also a staff member", "staff member"),
+    ("Keep folders. A folder may sit inside another folder.",
+     "A folder may sit inside another folder", "folder"),
+])
+def test_a_record_tied_to_its_own_kind_is_reported(text, clause, record):
+    found = dict(unread(text))
+    assert clause in found and f"link a {record} to another {record}" in found[clause]
+
+
+def test_two_mentions_of_one_record_without_a_tie_are_not_reported():
+    found = unread("Keep folders. Each folder has a name, and a folder is listed once.")
+    assert not any("another folder" in reason for _, reason in found)

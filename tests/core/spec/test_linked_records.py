@@ -111,3 +111,19 @@ def test_a_feature_named_with_a_record_is_no_record(text):
     _spec, found = keys(text)
     assert not any(k.startswith(("entity:csv", "entity:monthly", "entity:export", "entity:report"))
                    for k in found), found
+
+
+@pytest.mark.parametrize("text,record", [
+    # a word that usually names the app is a record when plural or counted and linked
+    ("The bakery keeps a list of ovens and logs every bake. Each bake uses one oven.", "oven"),
+    ("The studio lends out tools. Each loan slip is for one tool.", "tool"),
+    # an account is a business record when something is kept under it
+    ("Keep accounts. Withdrawals are filed under an account, each with an amount.", "account"),
+])
+def test_a_word_set_aside_becomes_a_record_when_a_record_is_linked_to_it(text, record):
+    assert record in {e.name for e in read_spec(text).entities}
+
+
+def test_the_app_named_before_what_it_is_for_stays_the_app():
+    names = {e.name for e in read_spec("A timesheet tool for shifts. Each shift has a start.").entities}
+    assert "tool" not in names and "shift" in names

@@ -6,6 +6,7 @@ import pytest
 
 from mb_core.models import FieldType
 from mb_core.spec import read_spec
+from mb_core.spec.naming import singular
 from mb_core.spec.phrases import noun_phrases
 
 
@@ -139,3 +140,15 @@ def test_states_listed_after_that_is_one_of_are_the_states_themselves(text):
     assert status.choices == ["queued", "running", "finished"]
     flows = [f for f in spec.features if f.entity == "job" and f.options.get("states")]
     assert all(f.options["states"] == status.choices for f in flows)
+
+
+@pytest.mark.parametrize("text,counted", [
+    # a word that is also a verb's -s form is a noun right after a count
+    ("Keep soil plots. Each plot has several analyses, and every analysis has a ph level.",
+     "analysis"),
+    ("Keep tickets. Each ticket has many updates, and every update has a note.", "update"),
+])
+def test_a_word_after_a_count_is_a_noun_and_a_record(text, counted):
+    assert counted in names(text)
+    assert counted in {singular(p.words[-1]) for p in noun_phrases(text)
+                       if p.all_words[0] in {"several", "many"}}

@@ -1,0 +1,96 @@
+"""More of English's ways of tying one record to another, read from the words between them.
+
+The main grammar (extract._gap_claim) reads "has many", "belongs to", passives and possessives.
+These rules read what it leaves: a plain verb with a preposition before one other record
+("shipments leave from a warehouse", "rooms sit within a floor"), a reduced relative clause
+("the payments made on each order", "prescriptions, written during an appointment"), a shared
+one ("several people can share an address") and a phrasal verb with a count ("a guardian may
+look after several children"). Each answers (parent, child, many, strength) or None.
+"""
+
+from __future__ import annotations
+
+import re
+
+# prepositions a record sits under, inside or comes from, besides extract._PREP's
+_PLACE = (r"(?:to|with|on|in|for|at|into|under|from|against|by|about|within|inside|after|over|"
+          r"through|during|across|around|onto|behind|beneath|below|beside)")
+_ONE = r"(?:a|an|one|each|every|exactly one|a single|only one|a given|a particular)"
+_MANY = (r"(?:many|several|multiple|one or more|any number of|zero or more|various|lots of|"
+         r"a number of|some)")
+_AUX = r"(?:(?:can|may|will|must|should|usually|often|typically|also|always|only|each|then|all)\s+)*"
+# irregular participles that keep a record under another (regular ones end in -ed/-en)
+_PARTICIPLES = (r"(?:[a-z]+(?:ed|en)|made|held|kept|built|sent|set|put|run|done|paid|sold|"
+                r"bought|brought|taken|given|drawn|won|lost|met|left|found|got|told|spent|split)")
+# "shipments leave from a warehouse", "rooms sit within a floor", "a guardian looks after a child"
+_VERB_PREP_ONE = re.compile(
+    rf"\s*{_AUX}(?P<verb>[a-z]+)(?:\s+(?:up|out|off|back|down))?\s+{_PLACE}\s+{_ONE}\s*",
+    re.IGNORECASE)
+# "a guardian may look after several children", "students enrol in many courses"
+_VERB_PREP_MANY = re.compile(
+    rf"\s*{_AUX}(?P<verb>[a-z]+)(?:\s+(?:up|out|off|back|down))?\s+{_PLACE}\s+{_MANY}\s*",
+    re.IGNORECASE)
+# "the payments made on each order", "prescriptions, written during an appointment"
+_REDUCED_RELATIVE = re.compile(
+    rf"\s*,?\s*(?:(?:that|which)\s+(?:are|is|were|was)\s+)?{_PARTICIPLES}\s+{_PLACE}\s+"
+    rf"(?:{_ONE}|the|its|their)\s*", re.IGNORECASE)
+# "several people can share an address", "many tenants may rent the same flat"
+_SHARE_ONE = re.compile(rf"\s*{_AUX}(?P<verb>[a-z]+)\s+(?:a|an|one|the same|a single)\s*",
+                        re.IGNORECASE)
+_COUNTED_SUBJECT = re.compile(rf"(?:^|\s){_MANY}\s*$|(?:^|\s)(?:two or more|more than one)\s*$",
+                              re.IGNORECASE)
+# words that are never the verb of such a clause
+_NOT_VERBS = frozenset({
+    "is", "are", "was", "were", "be", "been", "and", "or", "but", "the", "a", "an", "of", "per",
+    "has", "have", "had", "with", "for", "than", "not", "no", "each", "every", "its", "their",
+})
+
+
+def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
+                    lead: str) -> tuple[str, str, bool, int] | None:
+    """What the words `gap` between a record `a` and a record `b` say, given `lead`, the words
+    of the sentence before `a`: (parent, child, many, strength) or None."""
+    if re.search(r"[.;:!?]", gap):
+        return None
+    m = _REDUCED_RELATIVE.fullmatch(gap)
+    if m:
+        return b_entity, a_entity, False, 2
+    m = _VERB_PREP_ONE.fullmatch(gap)
+    if m and m.group("verb").lower() not in _NOT_VERBS:
+        return b_entity, a_entity, False, 2
+    m = _VERB_PREP_MANY.fullmatch(gap)
+    if m and m.group("verb").lower() not in _NOT_VERBS:
+        return a_entity, b_entity, True, 2
+    m = _SHARE_ONE.fullmatch(gap)
+    if m and m.group("verb").lower() not in _NOT_VERBS and _COUNTED_SUBJECT.search(lead):
+        return b_entity, a_entity, False, 2
+    return None
+
+
+def field_reference_relations(c) -> None:
+    """ "Player: name, shirt number, team", "each order has a customer": a field named as another
+    record (or ending in its name: "home team") is a reference to it, so that record owns it.
+    Read where one sentence names both."""
+    from mb_core.models import RelationKind, RequirementKind
+
+    linked = {frozenset((r.owner, r.other)) for r in c.items if r.kind == RequirementKind.relation}
+    records = sorted(c.r.entities, key=len, reverse=True)
+    sentences = list(c.r.sentences())
+    for entity in c.r.spec.entities:
+        for f in entity.fields:
+            target = next((e for e in records if e != entity.name and (
+                f.name == e or f.name.endswith(f"_{e}"))), None)
+            if target is None or frozenset((target, entity.name)) in linked:
+                continue
+            for start, sentence in sentences:
+                named = c.r.in_range(start, start + len(sentence))
+                owner = next((m for m in named if m.entity == entity.name), None)
+                other = next((m for m in named if m.entity == target
+                              and owner is not None and m.start > owner.end), None)
+                if owner is None or other is None:
+                    continue
+                linked.add(frozenset((target, entity.name)))
+                c.add(RequirementKind.relation, owner.start, other.end,
+                      tuple(sorted((target, entity.name))), cardinality=RelationKind.one_to_many,
+                      owner=target, other=entity.name, summary=f"one {target} has many {entity.name}")
+                break

@@ -1,0 +1,71 @@
+"""Relations read from the words between two records that the main grammar leaves: a plain verb
+with a preposition before one record, a reduced relative clause, a shared one, a phrasal verb
+with a count and a sentence opening with a pronoun for the last sentence's record. Phrasings
+written for this test."""
+
+import pytest
+
+from mb_core.models import RelationKind, RequirementKind
+from mb_core.spec import read_spec
+
+ONE = RelationKind.one_to_many
+MANY = RelationKind.many_to_many
+
+
+def read_relations(text):
+    spec = read_spec(text)
+    return {(r.owner, r.other, r.cardinality) for r in spec.requirements
+            if r.kind == RequirementKind.relation}
+
+
+@pytest.mark.parametrize("text,parent,child", [
+    # a plain verb and a preposition before one record: the record after it is the owner
+    ("Keep harbours and boats. Boats sail from a harbour.", "harbour", "boat"),
+    ("Keep shelves and jars. Jars stand on a shelf.", "shelf", "jar"),
+    ("Track regions and branches. Each branch operates within one region.", "region", "branch"),
+    # a reduced relative clause: the participle ties the first record to the second
+    ("Track tenants and the repairs done on each tenancy. Keep tenancies.", "tenancy", "repair"),
+    ("Keep hearings and rulings, issued after a hearing.", "hearing", "ruling"),
+    # many of the first share one of the second
+    ("Keep riders and horses. Several riders can exercise a horse.", "horse", "rider"),
+    # a pronoun opening a sentence stands for the last sentence's record
+    ("Keep a register of every boat. It is moored at a marina. Marinas have a name.",
+     "marina", "boat"),
+])
+def test_one_to_many_from_the_words_between(text, parent, child):
+    assert (parent, child, ONE) in read_relations(text)
+
+
+def test_phrasal_verb_with_a_count_pairs_into_many_to_many():
+    text = ("Keep tutors and pupils. Each pupil has one or more tutors, and a tutor may look "
+            "after several pupils.")
+    found = read_relations(text)
+    assert any({o, c} == {"tutor", "pupil"} and k == MANY for o, c, k in found)
+
+
+def test_sharing_needs_a_counted_subject():
+    # "the rider can exercise a horse": one rider, nothing says a horse is shared
+    found = read_relations("Keep riders and horses. The rider can exercise a horse.")
+    assert ("horse", "rider", ONE) not in found
+
+
+def test_an_active_verb_with_its_own_object_is_not_a_reduced_relative():
+    # "builders paint the houses": a plain object, no participle and preposition
+    found = read_relations("Keep builders and houses. Houses are painted. Builders paint many houses.")
+    assert ("house", "builder", ONE) not in found
+
+
+def test_a_field_named_as_another_record_is_a_reference():
+    found = read_relations("Keep clubs and riders. Each rider has a name, a licence and a club.")
+    assert ("club", "rider", ONE) in found
+
+
+def test_an_irregular_participle_after_a_comma_ties_the_records():
+    found = read_relations("Keep hearings and verdicts. Keep verdicts, given after a hearing.")
+    assert ("hearing", "verdict", ONE) in found
+
+
+def test_a_prepositional_phrase_after_a_passive_ties_the_subject_again():
+    found = read_relations("Keep residents, repairs and houses. A repair is reported by a resident "
+                           "about a house.")
+    assert ("house", "repair", ONE) in found and ("resident", "repair", ONE) in found
