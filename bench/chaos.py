@@ -206,6 +206,9 @@ def _from_log(path: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--builds", type=int, default=50)
+    parser.add_argument("--start", type=int, default=0,
+                        help="first build number (build n draws its faults from seed n alone: "
+                             "--start 50 gives builds the default run never drew)")
     parser.add_argument("--probabilities", type=float, nargs="+", default=[0.1, 0.3])
     parser.add_argument("--seams", default=DEFAULT_SEAMS)
     parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
@@ -216,6 +219,8 @@ def main() -> None:
                         help="read healing off from the first attempts of the healing-on builds "
                              "instead of building again (half the time; the same first-attempt faults)")
     args = parser.parse_args()
+    if args.start < 0 or args.builds < 1:
+        parser.error("--start must be 0 or more and --builds at least 1")
     for p in args.probabilities:
         if not 0.0 <= p <= 1.0:
             parser.error(f"--probabilities: {p} is not a probability: use a number from 0 to 1")
@@ -229,7 +234,7 @@ def main() -> None:
         # Builds whose first attempt meets a fault run first, every configuration's in turn, then
         # the fault-free ones: a run stopped early still has the healing figures of each.
         order = sorted(((not _first_faulted(p, n, args.seams), n, p, h) for p, h in built
-                        for n in range(args.builds)))
+                        for n in range(args.start, args.start + args.builds)))
         shards = {(p, h, n): [n] for _clean, n, p, h in order}
         started = time.perf_counter()
         with ProcessPoolExecutor(max_workers=jobs) as pool:
