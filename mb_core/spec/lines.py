@@ -16,6 +16,9 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2023\u25e6]|\d{1,2}[.)])\s+(?P<item>.+?
 _INTRO = re.compile(r"^\s*(?P<intro>.*?)\s*:\s*$")
 _NAMED_ITEM = re.compile(r"^(?P<name>[A-Za-z][\w -]{0,40}?)\s*:\s*(?P<rest>.+)$")
 _PRONOUNS = {"we", "i", "you", "they", "it", "users", "staff"}
+# "Each product has:" opens the product's field list, read whole by spec.fields.flatten_field_lists
+_FIELD_LIST_INTRO = re.compile(r"\b(?:has|have|with|fields|details|attributes|columns|properties)$",
+                               re.IGNORECASE)
 
 
 def _is_heading(intro: str) -> bool:
@@ -32,13 +35,18 @@ def bullets_as_sentences(text: str) -> str:
     lines = text.split("\n")
     out: list[str] = []
     intro: str | None = None
+    keep_list = False  # the bullets of a field list stay as they are
     for i, line in enumerate(lines):
         bullet = _BULLET.match(line)
         if bullet is None:
             m = _INTRO.match(line)
             opens_list = m is not None and i + 1 < len(lines) and bool(_BULLET.match(lines[i + 1]))
             intro = m.group("intro") if opens_list else None
-            out.append("" if opens_list else line)
+            keep_list = intro is not None and bool(_FIELD_LIST_INTRO.search(intro))
+            out.append(line if keep_list or not opens_list else "")
+            continue
+        if keep_list:
+            out.append(line)
             continue
         item = bullet.group("item").rstrip(".;,")
         named = _NAMED_ITEM.match(item)
