@@ -207,8 +207,10 @@ def _date_order(c: Collector, start: int, sentence: str) -> None:
 
 
 def _overdue(c: Collector, start: int, sentence: str) -> None:
-    m = re.search(r"\boverdue\b|\bpast (?:its |their |the )?due\b|\blate (?:returns?|payments?)\b",
-                  sentence, re.IGNORECASE)
+    # "past their expiry date", "flagged as expired": lapsed rows are due rows of a lapse date
+    m = re.search(r"\boverdue\b|\bpast (?:its |their |the )?(?:due|expiry|expiration)\b|"
+                  r"\blate (?:returns?|payments?)\b|\b(?:flagged|marked|shown|listed|reported) as "
+                  r"(?:expired|lapsed)\b", sentence, re.IGNORECASE)
     if not m:
         return
     near = c.r.near(start, start + len(sentence))
