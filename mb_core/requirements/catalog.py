@@ -25,6 +25,7 @@ from mb_core.models import (
     RuleKind,
     ScaffoldPlan,
 )
+from mb_core.requirements.rights import EVERY_ROLE
 from mb_core.spec.fields import infer_field, is_due_field
 
 PROVIDER_WAY = "an LLM provider (--provider openai) can build it"
@@ -126,8 +127,10 @@ def _apply_state_machine(s, req: Requirement) -> None:
     s.put_field(entity, (current or FieldSpec(name=field)).model_copy(update={
         "type": FieldType.enum, "choices": states, "default": req.values[0], "max_length": None}))
     transitions = {state: list(req.params.get("transitions", {}).get(state, [])) for state in states}
+    # a guarded move ("cancelled only while pending") is a named action from those states alone
+    actions = req.params.get("actions") or {}
     s.feature(FeatureKind.status_workflow, entity, field=field, states=states,
-              transitions=transitions, initial=req.values[0])
+              transitions=transitions, initial=req.values[0], **({"actions": actions} if actions else {}))
 
 
 def _state_machine_elements(req, plan, entity, fields) -> Elements:
@@ -138,6 +141,11 @@ def _state_machine_elements(req, plan, entity, fields) -> Elements:
     wanted = {s: sorted(t) for s, t in req.params.get("transitions", {}).items() if t}
     if planned != wanted:
         return [], f"the plan's {entity} workflow allows other moves than the text lists"
+    have = wf.options.get("actions") or {}
+    for name, move in (req.params.get("actions") or {}).items():
+        got = have.get(name) or {}
+        if got.get("to") != move["to"] or sorted(got.get("from") or []) != sorted(move["from"]):
+            return [], f"the plan's {entity} workflow has no {name} action from {' or '.join(move['from'])}"
     return [f"feature:status_workflow:{entity}"], ""
 
 
@@ -307,19 +315,35 @@ def _feature_elements(req, plan, entity, fields) -> Elements:
 
 
 def _apply_role(s, req: Requirement) -> None:
+    if req.role == EVERY_ROLE:  # "everyone can view articles": each role of the app
+        for name in list(s.roles):
+            _grant(s, req, name)
+        return
     if not req.role or not usable(req.role):
         return
+    _grant(s, req, req.role)
+
+
+def _grant(s, req: Requirement, name: str) -> None:
     entity = req.entity
-    role = s.roles.get(req.role) or RoleSpec(name=req.role, permissions={"*": [Action.read]},
-                                             description="named in the spec")
+    role = s.roles.get(name) or RoleSpec(name=name, permissions={"*": [Action.read]},
+                                         description="named in the spec")
     perms = dict(role.permissions)
     denied = {Action(a) for a in req.params.get("denied", [])}
     granted = set(perms.get(entity, [])) | set(req.actions) | ({Action.read} - denied)
     perms[entity] = sorted(granted - denied, key=list(Action).index)
-    s.roles[req.role] = role.model_copy(update={"permissions": perms})
+    s.roles[name] = role.model_copy(update={"permissions": perms})
 
 
 def _role_elements(req, plan, entity, fields) -> Elements:
+    if req.role == EVERY_ROLE:  # each role of the plan holds the right, each proven by its test
+        keys: list[str] = []
+        for role in plan.roles:
+            found, why = _role_elements(req.model_copy(update={"role": role.name}), plan, entity, fields)
+            if why:
+                return [], why
+            keys += found
+        return (keys, "") if keys else ([], "the plan has no roles")
     role = next((r for r in plan.roles if r.name == req.role), None)
     if role is None:
         return [], f"the plan has no role {req.role}"

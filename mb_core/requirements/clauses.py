@@ -3,6 +3,7 @@
 from mb_core.requirements.constraints import (
     _capacity,
     _date_order,
+    _guarded_moves,
     _no_overlap,
     _overdue,
     _ranges,
@@ -13,5 +14,5 @@ from mb_core.requirements.rights import _roles
 from mb_core.requirements.views import _exports, _reports, _search
 from mb_core.requirements.workflows import _workflows
 
-CLAUSE_RULES = (_state_machines, _unique, _no_overlap, _capacity, _date_order, _overdue, _ranges,
+CLAUSE_RULES = (_state_machines, _guarded_moves, _unique, _no_overlap, _capacity, _date_order, _overdue, _ranges,
                 _reports, _exports, _search, _roles, _workflows)

@@ -207,8 +207,10 @@ def _date_order(c: Collector, start: int, sentence: str) -> None:
 
 
 def _overdue(c: Collector, start: int, sentence: str) -> None:
-    m = re.search(r"\boverdue\b|\bpast (?:its |their |the )?due\b|\blate (?:returns?|payments?)\b",
-                  sentence, re.IGNORECASE)
+    # "past their expiry date", "flagged as expired": lapsed rows are due rows of a lapse date
+    m = re.search(r"\boverdue\b|\bpast (?:its |their |the )?(?:due|expiry|expiration)\b|"
+                  r"\blate (?:returns?|payments?)\b|\b(?:flagged|marked|shown|listed|reported) as "
+                  r"(?:expired|lapsed)\b", sentence, re.IGNORECASE)
     if not m:
         return
     near = c.r.near(start, start + len(sentence))
@@ -253,3 +255,79 @@ def _ranges(c: Collector, start: int, sentence: str) -> None:
               summary=f"{entity}.{field} within [{lo if lo is not None else '-inf'}, "
                       f"{hi if hi is not None else 'inf'}]")
 
+
+
+# "an order can be cancelled while pending", "a booking may be refunded only when it is paid or
+# confirmed", "only draft invoices can be voided": a move into one state allowed from some states
+# alone, a guarded move of the record's status
+_GUARD_STATES = r"(?!(?:not|being|already|in|on|at|the|a|an|it|they|its|their|is|are)\b)(?P<from>[a-z][\w-]*(?:(?:\s*,\s*|\s+or\s+)[a-z][\w-]*)*)"
+_GUARDED = (
+    re.compile(rf"\b(?:can|may|could)\s+(?:only\s+)?be\s+(?P<to>[a-z]+(?:ed|en|id))\s+(?:only\s+)?"
+               rf"(?:while|when|if|as long as|whilst)\s+(?:(?:it|they)\s+(?:is|are)\s+still\s+|"
+               rf"(?:it|they)\s+(?:is|are)\s+|it's\s+(?:still\s+)?|still\s+)?{_GUARD_STATES}", re.IGNORECASE),
+    re.compile(rf"\bonly\s+{_GUARD_STATES}\s+(?P<rec>[a-z]+(?:\s+[a-z]+)?)\s+(?:can|may|could)\s+be\s+"
+               rf"(?P<to>[a-z]+(?:ed|en|id))\b", re.IGNORECASE),
+)
+# a guard on editing, viewing or removing a row is a right, not a move between states
+_NOT_A_STATE_VERB = {"edit", "update", "change", "modify", "view", "see", "read", "delete",
+                     "remove", "rename", "open", "used", "use", "seen", "shown", "show", "found"}
+
+
+def _status_of(c: Collector, entity: str) -> tuple[str, list[str], bool] | None:
+    """The record's status and its states: the values the text lists for it, else the reader's."""
+    listed = next((r for r in c.items if r.kind == RequirementKind.value_list and r.entity == entity
+                   and (r.field or "").split("_")[-1] in _STATE_FIELDS), None)
+    if listed is not None:
+        return listed.field, list(listed.values), True
+    spec_entity = next((e for e in c.r.spec.entities if e.name == entity), None)
+    for f in spec_entity.fields if spec_entity else []:
+        if f.type.value == "enum" and f.name.split("_")[-1] in _STATE_FIELDS:
+            return f.name, list(f.choices), False
+    return None
+
+
+def guarded_action_name(target: str) -> str:
+    """The endpoint that makes the move: "cancelled" -> cancel, else the state's own word."""
+    from mb_core.codegen.columns import ACTIONS
+    from mb_core.spec.phrases import verb_lemma
+
+    lemma = verb_lemma(target)
+    name = lemma if lemma and lemma != target else f"mark_{target}"
+    return f"mark_{target}" if name in ACTIONS or name in {"transition", "assign", "report",
+                                                           "export", "overdue"} else name
+
+
+def _guarded_moves(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for pattern in _GUARDED:
+        for m in pattern.finditer(sentence):
+            from mb_core.spec.phrases import verb_lemma
+
+            said = m.group("to").lower()
+            if (verb_lemma(said) or said) in _NOT_A_STATE_VERB or said in _NOT_A_STATE_VERB:
+                continue
+            guards = [_value(x) for x in re.split(r"\s*,\s*|\s+or\s+", m.group("from")) if _value(x)]
+            before = [x for x in near if x.start <= start + m.start("to")]
+            entity = (before[-1].entity if before else (near[0].entity if near else None))
+            if entity is None or not guards:
+                continue
+            target = _value(said)
+            status = _status_of(c, entity)
+            if status is not None and status[2]:
+                field, states, _ = status
+                if target not in states or not set(guards) <= set(states):
+                    continue  # the states the text lists do not hold these: no move between them
+            else:  # the text implies the states: those the reader gave, the guards, the target
+                field, states = (status[0], status[1]) if status else ("status", [])
+                states = list(dict.fromkeys([*states, *guards, target]))
+            if target in guards or len(states) < 2:
+                continue
+            transitions = {s: [t for t in states if t != s and (t != target or s in guards)]
+                           for s in states}
+            action = guarded_action_name(target)
+            c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("sm", entity),
+                  rule=RuleKind.state_machine, entity=entity, field=field, values=states,
+                  params={"transitions": transitions,
+                          "actions": {action: {"from": guards, "to": target}}},
+                  summary=f"{entity}.{field}: {target} only from {' or '.join(guards)} "
+                          f"(POST {action}; other moves free)")

@@ -61,6 +61,13 @@ _OFFICES = {"secretary", "treasurer", "officer", "auditor", "inspector", "organi
 _AGENT = re.compile(r"[a-z]{3,}(?:ers|ors|ists|ians|ants|ents|ees|iers|eers)$")
 
 
+# "everyone can view articles", "anyone may read the menu", "all users can see events": the right
+# is every role's of the app
+EVERY_ROLE = "*"
+_EVERYONE = re.compile(r"(?:everyone|everybody|anyone|anybody|all users|every user|any user|"
+                       r"all staff|all members)", re.IGNORECASE)
+
+
 def _verb_actions(phrase: str) -> set[Action]:
     actions: set[Action] = set()
     for verb in (v for v in re.split(r"\s*,\s*|\s+(?:and|or)\s+|\s+", phrase.lower().strip()) if v):
@@ -93,7 +100,8 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
     named: dict[int, str] = {}  # where a two-word role ends ("fleet managers"): not also "managers"
     for m in (m for pattern in reversed(_ROLES) for m in pattern.finditer(sentence)):
         modal = bool(re.match(rf"\s*(?:{_MODAL}|{_DENY})\b", sentence[m.end("role"):], re.IGNORECASE))
-        role = _role_name(c, m.group("role"), modal)
+        role = _role_name(c, m.group("role"), modal) or (
+            EVERY_ROLE if _EVERYONE.fullmatch(m.group("role").strip()) else None)
         if role is None or named.get(m.end("role"), role) != role or _inside_record(c, start, m):
             continue
         if "_" in role and " " in m.group("role").strip():
@@ -176,10 +184,11 @@ def _add_rights(c: Collector, begin: int, end: int, role: str, objects: list[str
         ordered = sorted(actions, key=list(Action).index)
         refused = sorted(denied, key=list(Action).index)
         what = "every record" if entity == "*" else entity
+        who = "every role" if role == EVERY_ROLE else role
         # one requirement per sentence: "customers place orders. Customers can view their orders"
         # are two rights, each traced to its own words
         c.add(RequirementKind.role, begin, end, ("role", role, entity, *ordered, "not", *refused),
               role=role, entity=entity, actions=ordered,
               params={"denied": [a.value for a in refused]} if refused else {},
-              summary=f"{role} may {', '.join(a.value for a in ordered) or 'not'} {what}"
+              summary=f"{who} may {', '.join(a.value for a in ordered) or 'not'} {what}"
                       + (f" (not {', '.join(a.value for a in refused)})" if refused else ""))

@@ -53,8 +53,17 @@ _IMPERATIVE = re.compile(
     r"^\s*(?:also\s+|please\s+|then\s+)?(?:show|display|list|send|notify|remind|email|alert|"
     r"calculate|compute|generate|print|export|import|sync|synchroni[sz]e|charge|bill|flag|"
     r"highlight|prevent|block|allow|let|enable|warn|require|provide|offer|support|calculate|"
-    r"forecast|predict|recommend|integrate|upload|attach|archive|schedule|automate)\b",
+    r"forecast|predict|recommend|integrate|upload|attach|archive|schedule|automate|report|"
+    r"summari[sz]e|break down|group)\b",
     re.IGNORECASE)
+# a view of records grouped by something: "show sales broken down by shop", "list the orders per
+# region", "report visits by month". Its words may all be records and fields ("per region" made a
+# region field), yet it asks for a grouping: only a rule that reads it (a report, a right, a
+# filter) explains it; a relation read from "sales per region" does not
+_GROUPED_VIEW = re.compile(
+    r"^\s*(?:also\s+|please\s+|then\s+)?(?:show|shows|display|displays|list|lists|report|reports|"
+    r"summari[sz]e|summari[sz]es|break down|breaks down|group|groups|give|gives|see|view)\b"
+    r".*\b(?:by|per|for each|of each|in each|grouped by|broken down by|split by)\s+\w", re.IGNORECASE)
 # clauses of one sentence: "A can x, but B cannot y"; "A must x; B may y"; "A can x, and B y"
 _CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas|although|though)\s+|\s+but\s+|"
                            r"\s+whereas\s+|\s+while\s+", re.IGNORECASE)
@@ -203,6 +212,10 @@ def unread_requirements(c: Collector) -> None:
     read = [(r.span.start, r.span.end) for r in c.items if r.kind not in (
         RequirementKind.entity, RequirementKind.field) and not r.params.get("implied")]
     read += list(getattr(c, "understood", []))
+    # what reads a grouped view: anything but a relation between the records it names
+    views = [(r.span.start, r.span.end) for r in c.items if r.kind not in (
+        RequirementKind.entity, RequirementKind.field, RequirementKind.relation)]
+    views += list(getattr(c, "understood", []))
     linked = _linked(c)
     for s_start, sentence in c.r.sentences():
         asks_whole = bool(_IMPERATIVE.match(sentence))
@@ -228,6 +241,13 @@ def unread_requirements(c: Collector) -> None:
                           f"it seems to link {a} and {b}, but the offline builder found no link "
                           f"between them; {_WAY}")},
                       summary=f"not understood: \"{clause[:80]}\"")
+                continue
+            if asks_whole and raw_start == s_start and _GROUPED_VIEW.match(clause):
+                if not any(a < end and start < b for a, b in views):
+                    entity = c.r.entity_at(start, end)
+                    c.add(RequirementKind.not_understood, start, end, ("unread", start),
+                          entity=entity, params={"reason": UNREAD_REASON},
+                          summary=f"not understood: \"{clause[:80]}\"")
                 continue
             if not (_MARKER.search(clause) or _CHOICES.search(clause) or _TIES.search(clause)
                     or _FIELDS.search(clause)

@@ -47,10 +47,16 @@ _HUMAN_FIELDS = ("name", "title", "label", "full_name", "customer_name", "front"
                  "description", "number", "ip_address", "mood")
 
 
+# a date a record lapses at is its due date too: "expires_on", "expiry_date", "valid_until"
+_LAPSES = ("expir", "expires", "valid_until", "valid_to", "valid_thru", "best_before", "use_by")
+
+
 def is_due_field(name: str) -> bool:
-    """A field whose date a record is due by ("due_date", "deadline", "return_due_date"): what
-    overdue rows are measured against."""
-    return name.startswith(("due", "deadline")) or name.endswith(("due_date", "deadline"))
+    """A field whose date a record is due by ("due_date", "deadline", "return_due_date") or lapses
+    at ("expiry_date", "valid_until"): what overdue (or expired) rows are measured against."""
+    return name.startswith(("due", "deadline", *_LAPSES)) or name.endswith(
+        ("due_date", "deadline", "expiry_date", "expiration_date", "expires_on", "expires_at",
+         "valid_until"))
 
 def status_states(entity: str, field_name: str = "status") -> list[str]:
     """Sensible states for a status field, from the field's own words or its entity."""

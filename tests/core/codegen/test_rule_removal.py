@@ -44,6 +44,12 @@ def claims_plan():
                     "expense claims. Only managers may approve or reject expense claims.")
 
 
+def guarded_cancel_plan():
+    # cancelling is allowed while pending alone: the move is a named action from that state
+    return _plan_of("Customers place purchases. A purchase has a status: pending, packed, sent or "
+                    "cancelled. A purchase can be cancelled while pending.")
+
+
 # (plan, element key, file to change, text there, what replaces it, the test that must fail)
 CASES = [
     (crm_plan, "relation:contact->deal", "app/routers/contact.py",
@@ -92,6 +98,9 @@ CASES = [
     (front_desk_plan, "role:receptionist:booking:check_out", "app/routers/booking.py",
      'if current not in ("checked_in",):', "if False:",
      "tests/test_feature_status_workflow_booking.py::test_check_out_booking"),
+    (guarded_cancel_plan, "feature:status_workflow:purchase", "app/routers/purchase.py",
+     'if current not in ("pending",):', "if False:",
+     "tests/test_feature_status_workflow_purchase.py::test_cancel_purchase"),
     (rules_plan, "role:staff:enrollment:create", "app/permissions.py",
      '"enrollment": frozenset({"create", "read", "update"}),', '"enrollment": frozenset({"read", "update"}),',
      "tests/test_roles.py::test_role_staff_on_enrollment"),

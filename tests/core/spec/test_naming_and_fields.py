@@ -91,3 +91,14 @@ def test_a_very_long_field_phrase_still_reads_into_a_buildable_spec():
                      "during the first week of the campaign.")
     assert all(len(f.name) <= 40 for e in spec.entities for f in e.fields)
     assert render_all(design_plan(spec, None))
+
+
+@pytest.mark.parametrize("name, due", [
+    ("due_date", True), ("return_due_date", True), ("deadline", True), ("expiry_date", True),
+    ("expires_on", True), ("expiration_date", True), ("valid_until", True), ("best_before", True),
+    ("start_date", False), ("created_at", False), ("valid", False),
+])
+def test_a_lapse_date_is_a_due_date(name, due):
+    from mb_core.spec.fields import is_due_field
+
+    assert is_due_field(name) is due
