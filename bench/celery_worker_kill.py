@@ -84,20 +84,23 @@ def _worker_number(settings, pid: int) -> int | None:
     return None
 
 
-def _overlapping_runs(instance, build_id: str) -> int:
-    """Pairs of this build's runs whose step executions overlapped in time (a run redelivered or
-    relaunched while its first copy still ran would show here). A run's span is its first to its
-    last step event: a killed run's record is closed later, by whoever cancels it."""
+def _overlapping_runs(instance, build_id: str) -> list[str]:
+    """This build's runs whose step executions overlapped in time (a run redelivered or relaunched
+    while its first copy still ran, a release started beside the build run still running its
+    checks), each pair as `job#attempt/job#attempt` and by how long. A run's span is its first to
+    its last step event: a killed run's record is closed later, by whoever cancels it, and that
+    writes a run event (RUN_CANCELED), no step event."""
     from dagster import RunsFilter
 
     spans = []
     for record in instance.get_run_records(RunsFilter(tags={"mb/build": build_id})):
-        times = [e.timestamp for e in instance.all_logs(record.dagster_run.run_id)
+        run = record.dagster_run
+        times = [e.timestamp for e in instance.all_logs(run.run_id)
                  if e.is_dagster_event and e.dagster_event.is_step_event]
         if times:
-            spans.append((min(times), max(times)))
+            spans.append((min(times), max(times), f"{run.job_name}#{run.tags.get('mb/attempt', '?')}"))
     spans.sort()
-    return sum(1 for (_, a1), (b0, _) in itertools.pairwise(spans) if b0 < a1)
+    return [f"{a}/{b} by {a1 - b0:.2f}s" for (_, a1, a), (b0, _, b) in itertools.pairwise(spans) if b0 < a1]
 
 
 def one_fault(n: int, args, settings, mbenv) -> dict:
@@ -160,10 +163,10 @@ def one_fault(n: int, args, settings, mbenv) -> dict:
         instance.dispose()
     build = mbenv.store.get_build(build_id)
     row = {"n": n, "fault": fault, "step": step, "delay_s": delay, "done": done, **verdict,
-           "error": (build.error or "")[:160], "runs": runs, "overlapping_runs": overlapping,
+           "error": (build.error or "")[:160], "runs": runs, "overlapping_runs": len(overlapping), "overlaps": overlapping,
            "seconds_to_end_after_fault": round(time.perf_counter() - killed_at, 1),
            "seconds": round(time.perf_counter() - started, 1)}
-    row["ok"] = row["ok"] and overlapping == 0
+    row["ok"] = row["ok"] and not overlapping
     return row
 
 

@@ -116,6 +116,19 @@ def reconcile_verdict(state: ReconcileInput) -> Verdict:
                                        f"since {state.updated_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
+# The gate approves a build inside its eval_report step, but the run goes on with the blocking
+# quality checks on eval_report, steps of their own: the release waits until that run ends, so a
+# build never has two runs at once. Not for good: a run whose worker died unseen stays `started`.
+RELEASE_WAITS_FOR_RUN = timedelta(seconds=300)
+
+
+def release_may_start(attempt_runs_going: int, approved_at: datetime, now: datetime,
+                      wait: timedelta = RELEASE_WAITS_FOR_RUN) -> bool:
+    """Whether an approved build's release run may be requested now: none of the runs of its
+    current attempt is still queued or going, or the build has been approved for `wait` already."""
+    return attempt_runs_going == 0 or now - approved_at >= wait
+
+
 # ---------------------------------------------------------------------------------------------
 # Which process this is, and whether another one still lives
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from mb_core.reconcile import (
     process_alive,
     process_start_time,
     reconcile_verdict,
+    release_may_start,
 )
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -149,3 +150,15 @@ def test_a_lost_attempt_is_charged_up_to_its_workers_last_sign_of_life_however_l
     for now in (NOW, NOW + timedelta(hours=2)):  # the same charge, whenever it is looked at
         pending = with_pending_attempt(budget, [_attempt(1, RepairPhase.build), lost], now, lost_at=seen)
         assert (pending.attempts_used, pending.running_seconds) == (2, 50.0)
+
+
+def test_an_approved_build_is_released_once_its_build_run_ended_or_after_the_wait():
+    approved_at = datetime(2026, 1, 1, tzinfo=UTC)
+    # Its build run still runs the quality checks after the gate: the release waits.
+    assert not release_may_start(1, approved_at, approved_at + timedelta(seconds=5))
+    assert release_may_start(0, approved_at, approved_at + timedelta(seconds=5))
+    # A run whose worker died unseen stays `started`: it holds the release only so long.
+    assert not release_may_start(1, approved_at, approved_at + timedelta(seconds=299),
+                                 wait=timedelta(seconds=300))
+    assert release_may_start(1, approved_at, approved_at + timedelta(seconds=300),
+                             wait=timedelta(seconds=300))
