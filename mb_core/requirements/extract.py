@@ -86,17 +86,6 @@ class Reader:
         self.fields = {e.name: [f.name for f in e.fields] for e in spec.entities}
         self.mentions: list[Mention] = []
         taken: list[tuple[int, int]] = []
-        # "employees request leave": the verb and its object name the leave_request record
-        for name in self.entities:
-            parts = name.split("_")
-            if len(parts) != 2:
-                continue
-            for m in re.finditer(rf"\b{re.escape(parts[1])}s?\s+(?P<o>{re.escape(parts[0])})(?![\w-])",
-                                 text, re.IGNORECASE):
-                at, end = m.start("o"), m.end("o")
-                if not any(a < end and at < b for a, b in taken):
-                    taken.append((at, end))
-                    self.mentions.append(Mention(name, at, end))
         for name in sorted(self.entities, key=len, reverse=True):
             for form in _forms(name):
                 for m in re.finditer(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE):
@@ -104,26 +93,6 @@ class Reader:
                         continue
                     taken.append((m.start(), m.end()))
                     self.mentions.append(Mention(name, m.start(), m.end()))
-        # "expense claims ... their claims": once the compound is said, its head noun alone
-        # names it too (when no other record shares that head or is the modifier)
-        heads: dict[str, list[str]] = {}
-        for name in self.entities:
-            parts = name.split("_")
-            if len(parts) == 2 and parts[0] not in self.entities:
-                heads.setdefault(parts[1], []).append(name)
-        for head, names in heads.items():
-            if len(names) != 1 or head in self.entities:
-                continue
-            for form in _forms(head):
-                # a bare singular may be a verb ("workers request overtime"): only after a determiner
-                opening = r"(?<![\w-])" if form != head else \
-                    r"\b(?:its|their|the|each|every|this|that|a|an|one) "
-                for m in re.finditer(rf"{opening}(?P<h>{re.escape(form)})(?![\w-])", text,
-                                     re.IGNORECASE):
-                    at, end = m.start("h"), m.end("h")
-                    if not any(a < end and at < b for a, b in taken):
-                        taken.append((at, end))
-                        self.mentions.append(Mention(names[0], at, end))
         self.mentions.sort(key=lambda x: x.start)
 
     def sentences(self) -> Iterator[tuple[int, str]]:
@@ -271,23 +240,6 @@ _AND_PREP = re.compile(r"\s*,?\s*(?:and\s+)?(?:about|for|at|in|on|from|with|unde
 _PRONOUN_OPENING = re.compile(r"\s*(it|they|each one|each of them)\b", re.IGNORECASE)
 
 
-# "sign up for", "enrol in", "attend": many parties taking part in many records
-_JOINS = re.compile(
-    rf"\s*{_MODALS}(?:(?P<verb>sign)(?:s|ed)?\s+up|(?P<verb2>register|enrol|enroll|join|attend|"
-    r"subscribe|take part|volunteer)(?:s|ed|ls)?)(?:\s+(?:for|in|on|to|at))?\s+(?:the\s+)?",
-    re.IGNORECASE)
-
-
-_ACTIVE_MODIFIED = re.compile(rf"\s*{_MODALS}(?P<verb>[a-z]+)\s+(?P<mod>[a-z]+)\s+", re.IGNORECASE)
-# "organisers create the events": verbs that bring the records named after "the" into being
-_MAKING = frozenset({"create", "creates", "write", "writes", "publish", "publishes", "organise",
-                     "organises", "organize", "organizes", "host", "hosts", "run", "runs"})
-
-
-_JOIN_VERBS = frozenset({"sign", "register", "enrol", "enroll", "join", "attend", "subscribe",
-                         "take part", "volunteer"})
-
-
 @dataclass
 class _Claim:
     parent: str
@@ -334,7 +286,7 @@ def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
             return b.entity, a.entity, False, 2  # "every bin holds one product"
         elif re.fullmatch(_QUANT_MANY, q) or q in {"its own", "their own", "their", "its"}:
             return a.entity, b.entity, bool(re.fullmatch(_QUANT_MANY, q)), 2
-        elif (not q or q == "the" and verb in _MAKING) and not m.group("be") and b_plural:
+        elif not q and not m.group("be") and b_plural:
             return a.entity, b.entity, False, 1  # "journalists write articles"
         elif q in {"a", "an", "the"} and verb in {"has", "have"}:
             return None
@@ -368,25 +320,8 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
         for a, b in itertools.pairwise(near):
             if a.entity == b.entity:
                 continue
-            # "appointments (date, time, status) belong to a patient": the list aside is no link
-            gap = re.sub(r"\s*\([^()]*\)", "", text[a.end:b.start].lower())
-            if plural(a) and plural(b) and (m := _JOINS.fullmatch(gap)):
-                # "volunteers sign up for events": each joins many, each has many who join
-                verb = (m.group("verb") or m.group("verb2")).lower()
-                for parent, child in ((a.entity, b.entity), (b.entity, a.entity)):
-                    claims.setdefault(frozenset((parent, child)), []).append(
-                        _Claim(parent, child, True, 1, a.start, b.end, verb=verb))
-                previous = None
-                continue
+            gap = text[a.end:b.start].lower()
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
-            said_as_verb = b.entity.endswith("_" + singular(gap.split()[-1])) if gap.split() else False
-            if found is None and plural(a) and said_as_verb and (m := _ACTIVE.fullmatch(gap)):
-                found = (a.entity, b.entity, False, 1)  # "employees request leave"
-            modified = _ACTIVE_MODIFIED.fullmatch(gap)
-            if found is None and modified and plural(a) and plural(b) and not {
-                    modified.group("verb"), modified.group("mod")} & _OPEN_WORDS:
-                # "drivers log fuel purchases": the object's own modifier stands in the gap
-                found = (a.entity, b.entity, False, 1)
             if found is None:
                 found = extra_gap_claim(a.entity, b.entity, gap, text[start:a.start].lower())
             if found is None and subject is not None and subject is not a and \
@@ -420,7 +355,7 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
             parent, child, many, strength = found
             if parent == child:
                 continue
-            m = _ACTIVE.fullmatch(gap) or _ACTIVE_MODIFIED.fullmatch(gap)
+            m = _ACTIVE.fullmatch(gap)
             claim = _Claim(parent, child, many, strength, a.start, b.end,
                            verb=m.group("verb").lower() if m and strength == 1 else "")
             claims.setdefault(frozenset((parent, child)), []).append(claim)
@@ -438,11 +373,7 @@ def _relations(c: Collector) -> None:
         if len(pair) != 2:
             continue
         first = said[0]
-        # taking part ("volunteers sign up for shifts") pairs both ways unless the text says
-        # outright which side has many ("a volunteer has many shifts")
-        outright = any(x.strength == 2 for x in said)
-        both_ways = {(x.parent, x.child) for x in said if (x.many or x.strength == 1)
-                     and not (outright and x.verb in _JOIN_VERBS)}
+        both_ways = {(x.parent, x.child) for x in said if x.many or x.strength == 1}
         a_, b_ = tuple(pair)
         if ((a_, b_) in both_ways and (b_, a_) in both_ways) or (
                 re.search(r"many[- ]to[- ]many", low) and any(x.many for x in said)):

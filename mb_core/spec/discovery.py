@@ -122,17 +122,6 @@ def _clause_objects(text: str, known: set[str]) -> list[tuple[int, str, bool, st
     return found
 
 
-def _same_as_known(name: str, known: set[str]) -> bool:
-    """ "expense claims ... their claims", "fuel purchases ... each purchase": a compound and its
-    head noun alone name one record, unless the modifier is a record of its own ("desk
-    bookings" of desks)."""
-    parts = name.split("_")
-    if len(parts) == 2 and parts[1] in known and parts[0] not in known:
-        return True
-    return sum(1 for k in known if k.split("_")[-1] == name and len(k.split("_")) == 2
-               and k.split("_")[0] not in known) == 1
-
-
 def discover_entities(spec: ScaffoldSpec) -> ScaffoldSpec:
     """Records that a sentence's structure names ("warehouses hold many products", "each stay is
     for a guest", "neighbours borrow tools") become entities when the reader did not find them."""
@@ -141,8 +130,7 @@ def discover_entities(spec: ScaffoldSpec) -> ScaffoldSpec:
     decisions: list[NounDecision] = []
     for phrase, counted, why in _mentions(spec, known):
         name = _record_name(phrase, counted)
-        if not name or name in known or len(known) >= 12 or name in _TIME_WORDS \
-                or _same_as_known(name, known):
+        if not name or name in known or len(known) >= 12 or name in _TIME_WORDS:
             continue
         template = table("entity_templates").get(name) or [human_field_for(name), "description"]
         fields = [infer_field(str(n), name) for n in template]

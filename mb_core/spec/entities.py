@@ -249,54 +249,6 @@ def _read_state_flows(r: Reading) -> None:
             reason=f"the states of '{owner}': a status field with a workflow"))
 
 
-_VERB_OPENERS = {"can", "may", "must", "will", "should", "cannot", "to", "could", "might"}
-
-
-def _fold_repeated_heads(r: Reading) -> None:
-    """ "Drivers log fuel purchases. Each purchase records the date": the head noun said alone
-    after a compound names the same record. The one record takes the name under which the text
-    lists its fields ("each purchase records ..."), else the compound's whole name."""
-    by_head: dict[str, list[Candidate]] = {}
-    for c in r.candidates.values():
-        parts = c.name.split("_")
-        if len(parts) == 2 and c.parent is None:
-            by_head.setdefault(parts[1], []).append(c)
-    for head, compounds in by_head.items():
-        bare = r.candidates.get(head)
-        if bare is None or len(compounds) != 1 or head in r.known:
-            continue
-        compound = compounds[0]
-        modifier = compound.name.split("_")[0]
-        if modifier in r.candidates or modifier in r.known or compound.name in r.known \
-                or compound.strength < 1 and not compound.explicit:
-            continue  # "desk bookings" of kept desks: a record of its own, linked to its parent;
-            # a compound only mentioned ("overlapping lessons") is left for the limit to drop
-        said = {n: [r.phrases[p] for p, name in r.by_position.items() if name == n]
-                for n in (compound.name, head)}
-        if any(np.before[-1:] and np.before[-1] in _VERB_OPENERS for np in said[compound.name]):
-            continue  # "readers may borrow books": a verb read into the name, not a compound
-        # the text describes the bare head as a record of its own: "each purchase records ...",
-        # "a proposal moves from draft to approved"
-        described = bare.explicit and not compound.explicit or any(
-            np.before[-1:] in (["a"], ["an"], ["each"], ["every"]) and np.subject_of
-            for np in said[head])
-        keep, fold = (bare, compound) if described else (compound, bare)
-        names = {f.name for f in keep.fields}
-        keep.fields += [f for f in fold.fields if f.name not in names]
-        keep.strength = max(keep.strength, fold.strength)
-        keep.position = min(keep.position, fold.position)
-        keep.explicit = keep.explicit or fold.explicit
-        keep.phrases += fold.phrases
-        keep.kinds += fold.kinds
-        r.candidates.pop(fold.name)
-        for pos, name in list(r.by_position.items()):
-            if name == fold.name:
-                r.by_position[pos] = keep.name
-        r.extra_decisions.append(NounDecision(
-            phrase=f"{compound.name.replace('_', ' ')} / {head}", decision="entity",
-            reason=f"the head noun said alone after the compound is the same record '{keep.name}'"))
-
-
 def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
     cand = r.candidates.get(owner)
     if cand is None:
@@ -308,10 +260,6 @@ def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
         cand = r.candidates.setdefault(owner, Candidate(name=owner, strength=2,
                                                         position=orphan.position))
     spec = orphan.spec
-    said = r.phrases[orphan.position]
-    other = r.candidates.get(entity_name(said.words))
-    if spec.name != KIND and singular(said.words[-1]) != said.words[-1] and other is not None:
-        return  # "a hotel has rooms and bookings": records of their own, linked, not columns
     if spec.name == KIND:
         if owner.split("_")[-1] in {"category", "type", "kind", "group", "tag"}:
             cand.examples.append(spec.description)  # "categories (mice, keyboards)": rows

@@ -161,9 +161,6 @@ def _judge(r: Reading, np: NounPhrase) -> None:
     if w[-1] in _FILLER and len(w) == 1:
         r.decide(np, "dropped", "greeting or filler word")
         return
-    if _grants_access(r, np):
-        r.decide(np, "dropped", "what people may do: a right the role rules read, not data")
-        return
     includer = _includer(r, np)
     if includer is not None and reason and len(w) == 1 and r.by_position.get(
             includer.position) is not None and "ML" not in reason:
@@ -216,13 +213,6 @@ def _judge(r: Reading, np: NounPhrase) -> None:
         return
 
     includer = _includer(r, np)
-    if includer is not None and includer.position not in r.by_position and not reason \
-            and singular(w[-1]) != w[-1] and w[-1] not in _KEEP_PLURAL and not is_field_head(
-                np.name_words) and r.decisions.get(includer.position) is not None \
-            and r.decisions[includer.position].decision == "dropped":
-        # "a library has books and members": what the business itself has, many of, are records
-        _add_candidate(r, np, w, 2, f"what the '{includer.text}' has many of: records")
-        return
     if includer is not None:
         _explicit_field(r, np, includer, "listed as part of")
         return
@@ -252,14 +242,11 @@ def _judge(r: Reading, np: NounPhrase) -> None:
 
 
     # people: roles when they act, entities when managed or kept as records
-    nxt = r.phrases[np.position + 1] if np.position + 1 < len(r.phrases) else None
-    grantee = nxt is not None and _grants_access(r, nxt)  # only people have access
-    if (is_person(w) or grantee) and not _managed(np):
+    if is_person(w) and not _managed(np):
         if singular(w[-1]) in {"user", "person", "people"} or low_text in words("generic_people"):
             r.decide(np, "dropped", dropped["user"])
             return
-        acting = bool(set(np.subject_of) - _HAVE) or (np.prep == "for" and _follows_app(r, np)) \
-            or grantee
+        acting = bool(set(np.subject_of) - _HAVE) or (np.prep == "for" and _follows_app(r, np))
         if acting or "admin" in w or "administrator" in w:
             role = _role_name(r, w)
             r.roles.setdefault(role, {})
@@ -298,20 +285,6 @@ def _judge(r: Reading, np: NounPhrase) -> None:
 
 
 _MANY = {"many", "several", "multiple", "various"}
-_SHOWING = {"show", "display", "report", "list", "see", "view", "chart", "summarise", "summarize"}
-_FIGURES = {"revenue", "income", "turnover", "profit", "earnings", "takings", "spending",
-            "expenditure", "margin", "total", "sum", "average", "breakdown"}
-_RIGHT_WORDS = {"access", "permission", "right", "privilege"}
-
-
-def _grants_access(r: Reading, np: NounPhrase) -> bool:
-    """ "Nurses have read-only access to ...", "editors have full rights": what people have
-    that is a right, not a field of theirs."""
-    if singular(np.words[-1]) not in _RIGHT_WORDS or np.prep or np.position == 0:
-        return False
-    before = r.phrases[np.position - 1]
-    return before.sentence == np.sentence and not before.prep and bool(
-        set(before.subject_of) & _HAVE)
 
 
 def _owns_many(r: Reading, np: NounPhrase) -> bool:
@@ -492,10 +465,6 @@ def _entity_phrase(r: Reading, np: NounPhrase) -> None:
         return
     if np.subject_of and set(np.subject_of) & {"include", "have", "contain"} or _keeps_fields(r, np):
         _add_candidate(r, np, np.words, 2, "described with its own fields")
-        return
-    if not np.prep and set(np.verbs) & _SHOWING and singular(np.words[-1]) in _FIGURES:
-        # "show the revenue per month": a figure summed from the records, not a record
-        r.decide(np, "dropped", "a figure the app computes from its records (a report)")
         return
     if not np.prep and set(np.verbs) & _CONTAINER_VERBS:
         _add_candidate(r, np, np.words, 1, f"a part of the app ('{np.verbs[-1]}')")

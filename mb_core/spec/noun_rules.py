@@ -22,8 +22,6 @@ _KEEP_PLURAL = {"ingredients", "instructions", "notes", "details", "meanings", "
                 "tags", "comments", "steps", "hours", "minutes", "symptoms", "remarks", "skills",
                 "requirements", "categories", "keywords", "genres", "allergies", "amenities"}
 _RECORD_PLURALS = {"applications"}
-# "maintenance records", "a vaccination record": a record of something is one row, not a collection
-_ROW_HEADS = {"record", "records"}
 
 
 def entity_name(name_words: list[str], known: Container[str] | None = None) -> str:
@@ -87,7 +85,7 @@ def strip_heads(phrase_words: list[str]) -> tuple[list[str], bool]:
     rest = list(phrase_words)
     purpose = False
     while len(rest) > 1 and singular(rest[-1]) in _stripable_heads():
-        if rest[-1] in _RECORD_PLURALS or rest[-1] in _ROW_HEADS:
+        if rest[-1] in _RECORD_PLURALS:
             break  # "adoption applications": many of them, so records, not the app itself
         head = singular(rest.pop())
         groups = table("dropped_nouns")

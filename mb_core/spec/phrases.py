@@ -184,28 +184,12 @@ def tag(sentence: list[Token]) -> None:
                     nxt.low in field_heads or singular(nxt.low) in field_heads):
             token.tag, token.lemma = "NOUN", token.low  # "a tracking code", "the shipping address"
     for i, token in enumerate(sentence[1:-1], start=1):
-        # "a leave request", "the repair job": between an article and a noun a verb is a modifier
-        prev, nxt = sentence[i - 1], sentence[i + 1]
-        if token.tag == "VERB" and nxt.tag in {"NOUN", "AMB"} and not token.low.endswith((
-                "ing", "ed")) and (prev.low in _ARTICLES or prev.tag in {"VERB", "AMB"} and
-                                   singular(nxt.low) != nxt.low and prev.low not in {"to"}):
-            # "submit leave requests": after a verb, a verb before a plural noun modifies it
-            token.tag, token.lemma = "NOUN", token.low
-    for i, token in enumerate(sentence[1:-1], start=1):
         # "members borrow them", "customers open tickets": after people who act, a word that
         # takes an object is their verb, even one the tables do not list
         prev, nxt = sentence[i - 1], sentence[i + 1]
-        after = sentence[i + 2] if i + 2 < len(sentence) else None
-        if token.tag == "AMB" and nxt.tag == "VERB" and (after is None or after.tag in {
-                "PREP", "CONJ"}) and prev.tag == "NOUN" and not prev.possessive and \
-                singular(prev.low) in people and singular(prev.low) != prev.low:
-            # "employees request leave": the people's verb, then its bare object
-            token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
-            nxt.tag, nxt.lemma = "NOUN", nxt.low
-            continue
         if token.tag in {"NOUN", "ADJ"} and prev.tag == "NOUN" and not prev.possessive and (
                 singular(prev.low) in people and singular(prev.low) != prev.low
-                or prev.low in words("generic_people") or prev.low in _PEOPLE_AS_PLURAL) and (
+                or prev.low in words("generic_people")) and (
                 nxt.tag in {"DET", "NOUN", "ADJ", "AMB"} or nxt.low in {"them", "it"}):
             token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
     _clause_verbs(sentence)
@@ -237,9 +221,6 @@ def tag(sentence: list[Token]) -> None:
             token.tag = "NOUN"
 
 
-# nouns for a group of people that take a plural verb: "staff file claims"
-_PEOPLE_AS_PLURAL = {"staff", "personnel", "crew", "faculty"}
-_ARTICLES = {"a", "an", "the", "each", "every", "its", "their", "his", "her", "our", "your"}
 _NOUN_OPENERS = {"several", "many", "multiple", "various", "few"}
 _CLAUSE_OPENERS = {",", "and", "or", "that", "which", "who", "where", "while", "when"}
 _OBJECT_STARTS = {"DET", "NUM"}

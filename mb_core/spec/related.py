@@ -14,7 +14,7 @@ import re
 
 from mb_core.models import EntitySpec, ScaffoldSpec
 from mb_core.spec.naming import label, plural, singular
-from mb_core.spec.noun_rules import entity_name, is_field_head, is_person
+from mb_core.spec.noun_rules import entity_name, is_field_head
 from mb_core.spec.reading_state import Candidate, Reading
 from mb_core.spec.vocabulary import dropped_reasons, words
 
@@ -32,13 +32,6 @@ OWNING_VERBS = frozenset({
     "receive", "receives", "bring", "brings", "take", "takes", "buy", "buys", "purchase",
     "purchases", "rent", "rents", "lease", "leases", "sign", "signs", "send", "sends", "issue",
     "issues", "carry", "carries", "keep", "keeps", "have", "has", "lead", "leads", "run", "runs",
-    # taking part: "volunteers sign up for events", "students enrol in courses"
-    "register", "enrol", "enroll", "join", "attend", "subscribe", "volunteer",
-    # records a party fills in about itself: "drivers log trips", "consultants fill in timesheets"
-    "log", "logs", "fill", "fills", "request", "requests", "claim", "claims",
-    # records a party brings into being: "organisers create the events"
-    "create", "creates", "publish", "publishes", "organise", "organises", "organize", "organizes",
-    "host", "hosts",
 })
 _ROUNDS = 3  # a link found may make a third noun linkable ("repair order -> device -> customer")
 
@@ -46,23 +39,20 @@ _ROUNDS = 3  # a link found may make a third noun linkable ("repair order -> dev
 def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
     """Names of nouns not (yet) records, with the positions of their phrases."""
     found: dict[str, list[int]] = {}
-    # people in general, and those who run the app itself, are logins, never rows of their own
-    generic = words("generic_people") | {"user", "person", "people", "admin", "administrator"}
+    generic = words("generic_people") | {"user", "person", "people"}
     for np in r.phrases:
         # a plain noun of one or two words: a longer chunk is often a misread ("a clinic books
         # treatment rooms"), never worth a record of its own on a link alone
-        if np.in_parens_of is not None or len(np.words) > 2 or is_field_head(np.name_words) \
-                and not _owning_party(np):
+        if np.in_parens_of is not None or is_field_head(np.name_words) or len(np.words) > 2:
             continue
         name = r.by_position.get(np.position)
         if name is not None:
-            if name in kept or r.candidates.get(name) and r.candidates[name].compound in kept:
+            if name in kept:
                 continue
         else:
             decision = r.decisions.get(np.position)
-            if decision is None or not (decision.decision == "dropped" and any(
-                    why in decision.reason for why in _OVERRULED) or decision.decision == "field"
-                    and _owning_party(np)):
+            if decision is None or decision.decision != "dropped" or not any(
+                    why in decision.reason for why in _OVERRULED):
                 continue
             name = entity_name(np.words)
             if "names the application itself" in decision.reason and not _counted_or_plural(np):
@@ -80,13 +70,6 @@ def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
     return found
 
 
-def _owning_party(np) -> bool:
-    """ "Authors submit papers": a plural person word that would be a field ("author") names a
-    party holding records of its own when it is the subject of an owning verb."""
-    return not np.prep and singular(np.words[-1]) != np.words[-1] and is_person(np.words) \
-        and bool(set(np.subject_of) & OWNING_VERBS)
-
-
 def _counted_or_plural(np) -> bool:
     last = np.original_words[-1].lower() if np.original_words else np.words[-1]
     return singular(last) != last or bool(np.before) and np.before[-1] in {
@@ -97,11 +80,7 @@ def _kept(r: Reading) -> set[str]:
     """The records the reader keeps so far (as _finish_entities chooses them: the strong ones,
     else all those with any sign)."""
     least = 1 if any(c.strength >= 1 for c in r.candidates.values()) else 0
-    kept = {c.name for c in r.candidates.values() if c.strength >= least} | set(r.known)
-    # "a leave request" named "request" while "leave" looked like its parent: with no such
-    # parent kept it will keep its whole name, and the text's links are read under that name
-    return {c.compound if c.parent and c.compound and c.parent not in kept else c.name
-            for c in r.candidates.values() if c.name in kept} | set(r.known)
+    return {c.name for c in r.candidates.values() if c.strength >= least} | set(r.known)
 
 
 def _spec(r: Reading, names: set[str]) -> ScaffoldSpec:
@@ -130,10 +109,7 @@ def promote_linked_nouns(r: Reading) -> None:
         promoted = False
         for pair, said in relation_claims(reader).items():
             # with no record kept yet, a link said outright between two nouns makes both records
-            # "suppliers receive purchase orders": many parties owning records names both
-            owned = any(c.verb in OWNING_VERBS and _subject_counted(r, r.english, c.start)
-                        for c in said)
-            if len(pair) != 2 or not (pair & kept or not kept or owned) or not (pair & set(aside)):
+            if len(pair) != 2 or not (pair & kept or not kept) or not (pair & set(aside)):
                 continue
             if not kept and not any(c.strength >= 2 for c in said):
                 continue
