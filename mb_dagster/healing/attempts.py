@@ -39,6 +39,8 @@ PHASE_TAG = "mb/phase"
 ITERATION_TAG = "mb/iteration"
 HEALING_TAG = "mb/healing"
 # "superseded": the run found its build moved on and did nothing; it ends skipped, not failed.
+# The jobs whose run is one attempt of a build and ends with its gate.
+ATTEMPT_JOBS = frozenset({"build_job", "repair_job", "replan_job"})
 WILL_RETRY_TAG = "dagster/will_retry"  # Dagster's, on a failed run: "true" when a run retry follows
 OUTCOME_TAG = "mb/outcome"
 SUPERSEDED = "superseded"

@@ -35,6 +35,7 @@ from mb_core.reconcile import IN_FLIGHT, ReconcileInput, RunState, lease_alive, 
 from mb_core.store.workers import get_lease
 from mb_dagster.healing.attempts import (
     AFTER_TAG,
+    ATTEMPT_JOBS,
     ATTEMPT_TAG,
     BUILD_TAG,
     PHASE_TAG,
@@ -54,7 +55,6 @@ from mb_dagster.healing.rollback import rollback_job
 from mb_dagster.jobs import build_job, release_job, repair_job, replan_job
 from mb_dagster.resources import MetaBuilderResource
 
-ATTEMPT_JOBS = frozenset({"build_job", "repair_job", "replan_job"})
 BATCH = 50
 
 

@@ -24,7 +24,7 @@ from dagster import (
 
 from mb_core.models import BuildStatus
 from mb_core.reconcile import release_may_start
-from mb_dagster.healing.attempts import ATTEMPT_TAG, BUILD_TAG
+from mb_dagster.healing.attempts import ATTEMPT_JOBS, ATTEMPT_TAG, BUILD_TAG
 from mb_dagster.healing.requests import MAX_RELEASE_LAUNCHES, release_relaunch, release_run_request
 from mb_dagster.jobs import release_job
 from mb_dagster.resources import MetaBuilderResource
@@ -32,28 +32,30 @@ from mb_dagster.resources import MetaBuilderResource
 _ENDED = [DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 _GOING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
           DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
-ATTEMPT_JOBS = ("build_job", "repair_job", "replan_job")  # the runs that end with the gate
+
+
+def _current_attempt_runs(instance, builds, statuses, jobs) -> Counter[str]:
+    """Per build id, its runs of `jobs` in `statuses` that belong to its current attempt. One
+    query for every build of the tick."""
+    attempt_of = {b.id: str(b.attempt) for b in builds}
+    only = next(iter(jobs)) if len(jobs) == 1 else None  # one job: the database filters it
+    records = instance.get_run_records(filters=RunsFilter(
+        job_name=only, statuses=statuses, tags={BUILD_TAG: list(attempt_of)}))
+    return Counter(r.dagster_run.tags[BUILD_TAG] for r in records
+                   if r.dagster_run.job_name in jobs
+                   and r.dagster_run.tags.get(ATTEMPT_TAG) == attempt_of.get(r.dagster_run.tags.get(BUILD_TAG)))
 
 
 def unclaimed_release_ends(instance, builds) -> Counter[str]:
     """Per build id, the release runs of its current attempt that ended; the build being approved
-    still says none of them claimed it. One query for every build of the tick."""
-    attempt_of = {b.id: str(b.attempt) for b in builds}
-    records = instance.get_run_records(filters=RunsFilter(
-        job_name=release_job.name, statuses=_ENDED, tags={BUILD_TAG: list(attempt_of)}))
-    return Counter(r.dagster_run.tags[BUILD_TAG] for r in records
-                   if r.dagster_run.tags.get(ATTEMPT_TAG) == attempt_of.get(r.dagster_run.tags.get(BUILD_TAG)))
+    still says none of them claimed it."""
+    return _current_attempt_runs(instance, builds, _ENDED, {release_job.name})
 
 
 def attempt_runs_going(instance, builds) -> Counter[str]:
     """Per build id, the runs of its current attempt still queued or going (the build run whose
-    gate approved it, running its quality checks). One query for every build of the tick."""
-    attempt_of = {b.id: str(b.attempt) for b in builds}
-    records = instance.get_run_records(filters=RunsFilter(
-        job_name=None, statuses=_GOING, tags={BUILD_TAG: list(attempt_of)}))
-    return Counter(r.dagster_run.tags[BUILD_TAG] for r in records
-                   if r.dagster_run.job_name in ATTEMPT_JOBS
-                   and r.dagster_run.tags.get(ATTEMPT_TAG) == attempt_of.get(r.dagster_run.tags.get(BUILD_TAG)))
+    gate approved it, running its quality checks)."""
+    return _current_attempt_runs(instance, builds, _GOING, ATTEMPT_JOBS)
 
 
 @sensor(job=release_job, minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
