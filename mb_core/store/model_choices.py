@@ -42,15 +42,17 @@ class RecordedChoice(ModelChoice):
     budget_left_usd: float | None = None
 
 
+def _recorded(row) -> RecordedChoice:
+    return RecordedChoice(model=row["model"], estimated_cost_usd=row["estimated_cost_usd"],
+                          reason=row["reason"], attempt=row["attempt"], provider=row["provider"],
+                          budget_left_usd=row["budget_left_usd"])
+
+
 def get_model_choice(store, build_id: str, attempt: int) -> RecordedChoice | None:
     with store._reading() as conn:
         row = conn.execute(select(model_choices).where(
             model_choices.c.build_id == build_id, model_choices.c.attempt == attempt)).mappings().first()
-    if row is None:
-        return None
-    return RecordedChoice(model=row["model"], estimated_cost_usd=row["estimated_cost_usd"],
-                          reason=row["reason"], attempt=row["attempt"], provider=row["provider"],
-                          budget_left_usd=row["budget_left_usd"])
+    return None if row is None else _recorded(row)
 
 
 def keep_model_choice(store, build_id: str, attempt: int, provider: str, choice: ModelChoice,
@@ -70,6 +72,6 @@ def keep_model_choice(store, build_id: str, attempt: int, provider: str, choice:
 
 def list_model_choices(store, build_id: str) -> list[RecordedChoice]:
     with store._reading() as conn:
-        attempts = conn.execute(select(model_choices.c.attempt).where(
-            model_choices.c.build_id == build_id).order_by(model_choices.c.attempt)).scalars().all()
-    return [c for a in attempts if (c := get_model_choice(store, build_id, a)) is not None]
+        rows = conn.execute(select(model_choices).where(model_choices.c.build_id == build_id)
+                            .order_by(model_choices.c.attempt)).mappings().all()
+    return [_recorded(row) for row in rows]
