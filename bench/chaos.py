@@ -256,6 +256,9 @@ def main() -> None:
                                     for r in shard), key=lambda r: r["n"]))
         if derived:
             rows = first_attempts(rows)
+        if not rows:  # a log of other probabilities, or healing off left out
+            print(f"p={p:<4} healing {'on' if healing else 'off'}: no builds", flush=True)
+            continue
         result = summarize(p, healing, rows, baseline)
         if args.json:
             print(json.dumps(result), flush=True)
