@@ -86,6 +86,30 @@ def classify_failure(exc: BaseException) -> FailureClass | None:
     return classify_failure(cause) if cause is not None and cause is not exc else None
 
 
+# What the PostgreSQL driver says when the server went away under a connection (a restart, a
+# failover, a dropped link): transient, unlike a wrong query or a refused login.
+_CONNECTION_LOST = ("server closed the connection", "terminating connection", "connection refused",
+                    "could not connect", "connection already closed", "ssl connection has been closed",
+                    "connection reset", "no connection to the server", "the database system is")
+_DRIVER_ERRORS = frozenset({"OperationalError", "InterfaceError", "AdminShutdown"})
+
+
+def database_lost(chain: list[tuple[str, str]]) -> str | None:
+    """The one-line reason when an error chain (class name, message, outermost first) is a lost
+    database connection, else None. Dagster's own storage raises these when the instance's
+    server restarts mid-step; they say nothing about the build, so the attempt is retried."""
+    for name, message in reversed(chain):  # the driver's own words are innermost
+        lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+        first = lines[0] if lines else ""
+        head, sep, rest = first.partition(": ")
+        said = rest if sep and " " not in head else first
+        if said.startswith("(") and ") " in said:  # "(psycopg2.OperationalError) server closed ..."
+            said = said.split(") ", 1)[1]
+        if name in _DRIVER_ERRORS and any(cue in message.lower() for cue in _CONNECTION_LOST):
+            return f"the database connection was lost mid-step ({said}); the attempt is retried"
+    return None
+
+
 def report_failure(report: EvalReport) -> FailureClass | None:
     """Why an evaluation failed (None: it passed)."""
     if report.passed:

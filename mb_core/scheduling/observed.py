@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from mb_core.models import BuildStatus
 from mb_core.scheduling.model_choice import ModelStats
@@ -15,29 +15,45 @@ from mb_core.store.tables import builds, exchanges
 FINISHED = (BuildStatus.released, BuildStatus.rejected, BuildStatus.failed, BuildStatus.rolled_back)
 
 
-def observed_models(store, provider: str | None = None) -> dict[str, ModelStats]:
+def observed_models(store, provider: str | None = None,
+                    candidates: list[str] | None = None) -> dict[str, ModelStats]:
     """Per model: calls and mean latency of its exchanges, and how many builds that called it
-    finished and were released (cancelled builds say nothing about the model)."""
+    finished and were released (cancelled builds say nothing about the model). Given candidates,
+    the served names (dated snapshots, provider prefixes) are counted under the candidate they
+    stand for, a build once per candidate, and names that stand for none are left out."""
+    from mb_core.scheduling.model_choice import candidate_served
+
     calls = select(exchanges.c.model, func.count().label("calls"),
-                   func.avg(exchanges.c.latency_s).label("latency")).group_by(exchanges.c.model)
+                   func.sum(exchanges.c.latency_s).label("latency")).group_by(exchanges.c.model)
     outcome = (
-        select(exchanges.c.model, builds.c.status, func.count(distinct(builds.c.id)).label("n"))
+        select(exchanges.c.model, builds.c.id, builds.c.status).distinct()
         .join(builds, builds.c.id == exchanges.c.build_id)
         .where(builds.c.status.in_([s.value for s in FINISHED]))
-        .group_by(exchanges.c.model, builds.c.status)
     )
     if provider is not None:
         calls = calls.where(exchanges.c.provider == provider)
         outcome = outcome.where(exchanges.c.provider == provider)
+
+    def key(served: str) -> str | None:
+        return served if candidates is None else candidate_served(served, candidates)
+
+    totals: dict[str, list[float]] = {}  # model -> [calls, summed latency]
+    finished: dict[str, dict[str, str]] = {}  # model -> build id -> status
     with store.engine.connect() as conn:
-        seen = {row.model: ModelStats(model=row.model, calls=int(row.calls),
-                                      mean_latency_s=None if row.latency is None else float(row.latency))
-                for row in conn.execute(calls)}
+        for row in conn.execute(calls):
+            if (model := key(row.model)) is not None:
+                total = totals.setdefault(model, [0, 0.0])
+                total[0] += int(row.calls)
+                total[1] += float(row.latency or 0.0)
         for row in conn.execute(outcome):
-            stats = seen.setdefault(row.model, ModelStats(model=row.model))
-            stats.builds_finished += int(row.n)
-            if row.status == BuildStatus.released.value:
-                stats.builds_released += int(row.n)
+            if (model := key(row.model)) is not None:
+                finished.setdefault(model, {})[row.id] = row.status
+    seen = {model: ModelStats(model=model, calls=int(n), mean_latency_s=(latency / n) if n else None)
+            for model, (n, latency) in totals.items()}
+    for model, statuses in finished.items():
+        stats = seen.setdefault(model, ModelStats(model=model))
+        stats.builds_finished = len(statuses)
+        stats.builds_released = sum(s == BuildStatus.released.value for s in statuses.values())
     return seen
 
 
@@ -56,7 +72,7 @@ def model_for_attempt(store, build, provider: str, candidates: list[str], prices
         # One model to give (the offline provider, MB_MODELS unset): nothing to read for it.
         left, observed = None, {}
     else:
-        left, observed = budget_left_usd(), observed_models(store, provider)
+        left, observed = budget_left_usd(), observed_models(store, provider, candidates)
     choice = choose_model(build.sla, candidates, prices, observed, budget_left_usd=left)
     return keep_model_choice(store, build.id, build.attempt, provider, choice, left)
 

@@ -133,6 +133,7 @@ exchanges = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("build_id", "seq", name="uq_exchanges_build_id_seq"),
     Index("ix_exchanges_request_key", "request_key"),
+    Index("ix_exchanges_provider_model", "provider", "model"),
 )
 
 repair_attempts = Table(

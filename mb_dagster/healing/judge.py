@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mb_core.errors import MBError
-from mb_core.failures import gate_failure
+from mb_core.failures import database_lost, gate_failure
 from mb_core.models import BuildStatus, FailureClass, StepStatus
 
 
@@ -58,6 +58,18 @@ def error_names(events: Iterable) -> set[str]:
     return names
 
 
+def error_chains(events: Iterable) -> list[list[tuple[str, str]]]:
+    """Per failed step: (class name, message) of its error and each cause, outermost first."""
+    chains = []
+    for error in _step_errors(events):
+        chain = []
+        while error is not None:
+            chain.append((error.cls_name, error.message or ""))
+            error = error.cause
+        chains.append(chain)
+    return chains
+
+
 def strip_exception_name(message: str) -> str:
     head, sep, rest = message.partition(": ")
     return rest if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head else message
@@ -94,8 +106,13 @@ def judge_events(env, build_id: str, attempt: int, events: list, success: bool) 
         failed = [s for s in env.store.list_steps(build_id)
                   if s.attempt == attempt and s.status == StepStatus.failed]
         failure = failed[-1].failure_class if failed else None
+        lost = next(filter(None, map(database_lost, error_chains(events))), None)
         if failure is None and "StoreUnavailable" in error_names(events):
             failure = FailureClass.worker_lost  # the step lost its database (a restart): retried
+        elif failure is None and lost is not None:
+            # Dagster's own storage lost the instance's database under a step (the same server
+            # restarting): the build is not at fault, and the driver's last line is no message.
+            failure, reason = FailureClass.worker_lost, lost
         elif failure is None and not any(e.is_step_failure for e in events):
             # No step failed, the run did: its worker died under it (run monitoring marks the run
             # failed when a Celery task was lost), which the ladder retries like any lost worker.

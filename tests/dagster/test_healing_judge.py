@@ -22,6 +22,19 @@ def one_step_job():
     broken_step()
 
 
+@op
+def step_losing_its_database():
+    import sqlalchemy
+
+    # A real driver error: nothing listens on port 1, as when the server is restarting.
+    sqlalchemy.create_engine("postgresql+psycopg2://postgres@127.0.0.1:1/postgres").connect()
+
+
+@job
+def database_lost_job():
+    step_losing_its_database()
+
+
 def _build(env) -> str:
     env.store.create_build(BuildRun(id="bjudge1", spec_text="Build a todo app with tasks",
                                     status=BuildStatus.running))
@@ -72,3 +85,14 @@ def test_a_failed_run_that_another_run_already_follows_is_left_alone(mb_home):
         request, why = judge_finished_run(env, instance, record)
     assert request is None
     assert why == f"run {follower.run_id[:8]} already follows it"
+
+
+def test_a_step_whose_database_went_away_is_retried_with_a_clear_reason(mb_home):
+    env = BuildEnvironment.open(Settings.from_env())
+    build_id = _build(env)
+    with instance_for_test() as instance:
+        result = database_lost_job.execute_in_process(instance=instance, raise_on_error=False)
+        outcome = judge_events(env, build_id, 1, run_events(instance, result.run_id), success=False)
+    assert outcome.failure is FailureClass.worker_lost
+    assert outcome.reason.startswith("the database connection was lost mid-step (connection to server")
+    assert "Connection refused" in outcome.reason and "\n" not in outcome.reason

@@ -61,6 +61,31 @@ def test_latency_and_outcomes_per_model(store):
     assert observed_models(store, provider="offline") == {}
 
 
+
+def test_served_snapshots_count_for_the_model_a_build_was_given(store):
+    # A server reports the dated snapshot it ran; the build was given the family name. The stats
+    # must reach the candidate, or the choice never learns what a model did.
+    for n, (served, status) in enumerate([("gpt-4o-mini-2024-07-18", "released"),
+                                          ("openai/gpt-4o-mini", "failed"),
+                                          ("gpt-4o-2024-08-06", "released"), ("llama3", "released")]):
+        build_id = f"s{n}"
+        store.create_build(BuildRun(id=build_id, spec_text="Build a shop", status=BuildStatus.running))
+        _exchange(store, build_id, served, 2.0 * (n + 1))
+        if n == 0:  # one build answered by two snapshots of one family counts once
+            _exchange(store, build_id, "gpt-4o-mini", 2.0)
+        if status == "released":
+            store.transition(build_id, "auto_approve")
+            store.transition(build_id, "release")
+        else:
+            store.set_status(build_id, BuildStatus.failed)
+    seen = observed_models(store, provider="openai", candidates=["gpt-4o", "gpt-4o-mini"])
+    assert set(seen) == {"gpt-4o", "gpt-4o-mini"}  # llama3 stands for no candidate
+    mini = seen["gpt-4o-mini"]
+    assert mini.calls == 3 and mini.mean_latency_s == pytest.approx((2.0 + 2.0 + 4.0) / 3)
+    assert (mini.builds_finished, mini.builds_released) == (2, 1)
+    assert (seen["gpt-4o"].calls, seen["gpt-4o"].builds_released) == (1, 1)
+
+
 def test_sla_violations_are_counted_per_tier_and_measure(store, clock):
     for build_id, sla, diff_after in (("quick", "fast", 30), ("slow", "fast", 90), ("calm", "normal", 90)):
         clock.now = T0

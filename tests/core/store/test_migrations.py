@@ -19,7 +19,7 @@ TABLES = {"builds", "build_steps", "approvals", "exchanges", "repair_attempts", 
           "run_budgets", "chaos_events",
           "principals", "api_keys", "specs", "spec_runs", "audit_log", "feature_flags", "build_workers",
           "build_variants", "canary_samples", "canary_reports", "build_flags", "model_choices"}
-HEAD = "0009_model_choices"
+HEAD = "0010_exchange_models"
 
 
 def table_names(store: Store) -> set[str]:
