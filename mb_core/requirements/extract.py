@@ -286,15 +286,18 @@ def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
             return b.entity, a.entity, False, 2  # "every bin holds one product"
         elif re.fullmatch(_QUANT_MANY, q) or q in {"its own", "their own", "their", "its"}:
             return a.entity, b.entity, bool(re.fullmatch(_QUANT_MANY, q)), 2
-        elif not q and not m.group("be") and b_plural:
-            return a.entity, b.entity, False, 1  # "journalists write articles"
+        elif q in {"", "the"} and not m.group("be") and b_plural and not (
+                q and m.group("prep")):
+            # "journalists write articles", "a repair job contains the spare parts it uses"
+            return a.entity, b.entity, False, 1
         elif q in {"a", "an", "the"} and verb in {"has", "have"}:
             return None
     if _PASSIVE.fullmatch(gap) and not re.search(rf"\b{_QUANT_MANY}\b", gap):
         return b.entity, a.entity, False, 2
     # "each sample is taken from a patient and analysed in a batch": the clause's subject again
     if subject is not None and subject.entity != b.entity and re.fullmatch(
-            rf"\s*,?\s*and\s+(?:(?:is|are)\s+)?[a-z]+(?:ed|en|t)\s+{_PREP}\s+(?:a|an|the|one)?\s*", gap):
+            rf"\s*,?\s*and\s+(?:(?:is|are)\s+)?(?:[a-z]+(?:ed|en|t)\s+{_PREP}|belongs?\s+to)\s+"
+            rf"(?:a|an|the|one)?\s*", gap):
         return b.entity, subject.entity, False, 2
     return None
 
