@@ -91,3 +91,39 @@ def test_a_record_tied_to_its_own_kind_is_reported(text, clause, record):
 def test_two_mentions_of_one_record_without_a_tie_are_not_reported():
     found = unread("Keep folders. Each folder has a name, and a folder is listed once.")
     assert not any("another folder" in reason for _, reason in found)
+
+
+@pytest.mark.parametrize("text,clause,pair", [
+    # a verb the grammar does not read before "the"/"a" of the other record
+    ("Keep reviews and products. Each review targets the product it rates.",
+     "Each review targets the product it rates", ("review", "product")),
+    ("Keep vouchers and bookings. Each voucher discounts the booking it was issued for.",
+     "Each voucher discounts the booking it was issued for", ("voucher", "booking")),
+])
+def test_a_verb_of_association_that_gave_no_relation_is_reported(text, clause, pair):
+    found = unread(text)
+    assert [span for span, _ in found] == [clause]
+    assert f"link {pair[0]} and {pair[1]}" in found[0][1]
+
+
+@pytest.mark.parametrize("text,clause", [
+    # the other side is no record the reader kept: the tie is reported, not dropped
+    ("Track claims. Every claim is assigned to an adjuster, and each adjuster works in one region.",
+     "each adjuster works in one region"),
+    ("Keep products. Products are grouped into sections.", "Products are grouped into sections"),
+])
+def test_a_tie_to_one_noun_the_reader_did_not_keep_is_reported(text, clause):
+    found = dict(unread(text))
+    assert clause in found and "keeps no record for" in found[clause]
+
+
+@pytest.mark.parametrize("text", [
+    # the pair is already linked by another sentence
+    "Keep reviews and products. Each review belongs to a product. Each review targets the product it rates.",
+    # who may do what to the records is a right, not a link between them
+    "Keep orders and invoices. Managers can view orders and invoices.",
+    "Keep drivers and vans. Dispatchers can assign drivers to a van.",
+    "Keep clients and tickets. Agents may close the tickets of a client.",
+])
+def test_no_link_report_where_a_relation_exists_or_people_act(text):
+    assert not any("seems to link" in reason for _, reason in unread(text))
