@@ -157,6 +157,11 @@ _VERB_OF_ASSOCIATION = re.compile(
     r"(?!(?:is|are|was|were|be|and|or|of|in|at|on|for|with|from|by|to|per|as|than)\s)"
     r"[a-z]{3,}(?:\s+(?:to|with|on|in|for|at|by|from|about|against|under|into|within|after))?\s+"
     r"(?:the|its|their|a|an|one|each|every|which|what|whichever)\s+$|"
+    # with what it acts on between: "a booking reserves seats on a trip"
+    r"^\s+(?:(?:can|may|must|will|should|always|also|only|usually|often)\s+)?"
+    r"(?!(?:is|are|was|were|be|and|or|of|in|at|on|for|with|from|by|to|per|as|than|has|have)\s)"
+    r"[a-z]{3,}s\s+[a-z]+s\s+(?:to|with|on|in|for|at|from|into|under|within)\s+"
+    r"(?:the|its|their|a|an|one|each|every)\s+$|"
     r"^\s+(?:(?:is|are)\s+)?(?:regarding|concerning|about|against|involving|covering|"
     r"serving|between|among|towards|on behalf of)\s+(?:the|its|their|a|an|one|each|every)\s+$",
     re.IGNORECASE)

@@ -105,3 +105,20 @@ def test_belongs_after_and_is_a_verb_not_a_record():
     names = {e.name for e in read_spec(
         "Keep mentors and cohorts. A cohort is led by one mentor and belongs to a programme.").entities}
     assert "belong" not in names and "programme" in names
+
+
+@pytest.mark.parametrize("text,parent,child", [
+    # a whole made of its parts: the whole owns them, whatever the passive says
+    ("Keep courses and lessons. A course is divided into lessons.", "course", "lesson"),
+    ("Keep orders and lines. An order consists of several lines.", "order", "line"),
+    # a particle after the participle of a passive
+    ("Keep flats and lodgers. Each flat is rented out to a lodger.", "lodger", "flat"),
+])
+def test_wholes_and_particle_passives(text, parent, child):
+    assert (parent, child, ONE) in read_relations(text)
+
+
+def test_one_on_several_pairs_with_many_the_other_way():
+    text = "Keep routes and stops. Each route serves many stops, and a stop can be on several routes."
+    assert ("route", "stop", MANY) in read_relations(text) or (
+        "stop", "route", MANY) in read_relations(text)

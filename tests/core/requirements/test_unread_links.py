@@ -97,6 +97,8 @@ def test_two_mentions_of_one_record_without_a_tie_are_not_reported():
     # a verb the grammar does not read before "the"/"a" of the other record
     ("Keep reviews and products. Each review targets the product it rates.",
      "Each review targets the product it rates", ("review", "product")),
+    ("Keep trips and bookings. A booking reserves seats on a trip.",
+     "A booking reserves seats on a trip", ("booking", "trip")),
     ("Keep vouchers and bookings. Each voucher discounts the booking it was issued for.",
      "Each voucher discounts the booking it was issued for", ("voucher", "booking")),
 ])
