@@ -171,6 +171,12 @@ _PERMISSION = re.compile(
     r"^\s*(?:the\s+|all\s+|only\s+|our\s+)?(?P<who>[a-z]+)\s+(?:can(?:not)?|can't|may|must|"
     r"should|shall|are able to|is able to|are allowed to|is allowed to|will be able to)\b",
     re.IGNORECASE)
+# a record that has one of the people the app knows ("each order has a customer", "a project
+# needs a manager"): a link to a person kept as no record, unless a field of theirs follows
+_HAS_PERSON = re.compile(
+    r"\b(?:has|have|needs?|requires?|gets?|names?)\s+(?:a|an|one|exactly one|a single|its own|"
+    r"their own|one or more|several|many)\s+(?P<who>[a-z]+)(?=\s*$|\s*[,.;(]|\s+(?:and|or|who|"
+    r"that|which|to|for|from|at|in|on|with|per)\b)", re.IGNORECASE)
 # "a pet adoption app": a record's name that names the app itself
 _APP_NAME = re.compile(r"\s+(?:app|application|system|platform|tool|portal|site|website)\b",
                        re.IGNORECASE)
@@ -221,17 +227,40 @@ def _unlinked_pair(c: Collector, start: int, clause: str, read, linked) -> tuple
 def _tie_to_unkept(c: Collector, start: int, clause: str) -> str | None:
     """ "each technician works in one team": the reason when a clause ties the one record it
     names to a noun the reader kept no record for."""
-    tie = _TIES.search(clause)
+    tie = _TIES.search(clause) or _person_tie(c, start, clause)
     named = {m.entity for m in c.r.in_range(start, start + len(clause))}
     if tie is None or len(named) != 1:
         return None
     noun = re.match(r"\s*(?:(?:a|an|the|one|each|every|its|their)\s+)?([a-z][a-z-]+)",
                     clause[tie.end():], re.IGNORECASE)
-    if noun is None or noun.group(1).lower() in _STOP:
-        return None
+    if noun is None or noun.group(1).lower() in _STOP or any(
+            singular(noun.group(1).lower()) in _forms(name) for name in named):
+        return None  # the record it names is the far side: the near one is what was not kept
     record, other = next(iter(named)).replace("_", " "), singular(noun.group(1).lower())
     return (f"it seems to link {_a(record)} to {_a(other)}, which the offline builder keeps no "
             f"record for; {_WAY}")
+
+
+def _person_tie(c: Collector, start: int, clause: str):
+    """ "each order has a customer" where no customer is kept: the words up to the person."""
+    m = _HAS_PERSON.search(clause)
+    if m is None:
+        return None
+    who = singular(m.group("who").lower())
+    if who not in _PEOPLE or who in words("generic_people") or c.r.in_range(
+            start + m.start("who"), start + m.end("who")):
+        return None  # a person kept as a record is read by the relation rules
+    return _Tie(m.start("who"))
+
+
+class _Tie:
+    """Where the person of a tie is named (what _tie_to_unkept reads after)."""
+
+    def __init__(self, at: int):
+        self.at = at
+
+    def end(self) -> int:
+        return self.at
 
 
 def _a(noun: str) -> str:
@@ -306,6 +335,14 @@ def unread_requirements(c: Collector) -> None:
                           f"between them; {_WAY}")},
                       summary=f"not understood: \"{clause[:80]}\"")
                 continue
+            person = _person_tie(c, start, clause)
+            if person is not None and not any(a < end and start < b for a, b in read):
+                reason = _tie_to_unkept(c, start, clause)
+                if reason:
+                    c.add(RequirementKind.not_understood, start, end, ("unread", start),
+                          entity=c.r.entity_at(start, end), params={"reason": reason},
+                          summary=f"not understood: \"{clause[:80]}\"")
+                    continue
             if asks_whole and raw_start == s_start and _GROUPED_VIEW.match(clause):
                 if not any(a < end and start < b for a, b in views):
                     entity = c.r.entity_at(start, end)

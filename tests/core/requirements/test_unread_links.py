@@ -129,3 +129,29 @@ def test_a_tie_to_one_noun_the_reader_did_not_keep_is_reported(text, clause):
 ])
 def test_no_link_report_where_a_relation_exists_or_people_act(text):
     assert not any("seems to link" in reason for _, reason in unread(text))
+
+
+def test_a_tie_whose_far_side_is_the_kept_record_names_no_record_twice():
+    # "part" is set aside, "supplier" kept: the clause is reported, never as a supplier's own tie
+    found = dict(unread("Keep suppliers and parts. A part comes from one supplier."))
+    reasons = [reason for span, reason in found.items() if "part comes from" in span]
+    assert reasons and "supplier to a supplier" not in reasons[0]
+
+
+@pytest.mark.parametrize("text,clause,person", [
+    ("Keep orders. Each order has a customer.", "Each order has a customer", "customer"),
+    ("Keep houses. Each house has an owner.", "Each house has an owner", "owner"),
+])
+def test_a_person_a_record_has_but_no_record_is_kept_for_is_reported(text, clause, person):
+    found = dict(unread(text))
+    assert clause in found and f"to a {person}" in found[clause] or f"to an {person}" in found[clause]
+
+
+@pytest.mark.parametrize("text", [
+    # the person is kept as a record and linked
+    "Keep orders and customers. Each order has a customer.",
+    # a field of the person names a field, not a link
+    "Keep tickets. Each ticket has a customer name and a subject.",
+])
+def test_a_person_kept_or_named_as_a_field_gives_no_link_report(text):
+    assert not any("keeps no record for" in reason for _, reason in unread(text))
