@@ -89,9 +89,13 @@ def reported_as_not_understood(expect: str, quote: str | None, rows: list[dict])
         return any(quote.lower() in span.lower() for span in spans)
     kind = expectation_kind(expect)
     if kind == "relation":  # a reported clause that names both records
-        ends = [e.replace("_", " ") for e in expect.split(":")[1].split("->")]
-        return any(all(re.search(rf"\b{re.escape(e)}", span, re.IGNORECASE) for e in ends)
-                   for span in spans)
+        # "a->b" and many-to-many "a<->b" alike: both record names
+        from mb_core.spec.naming import plural
+
+        # a record is named by its singular or its plural ("shelf", "shelves")
+        ends = [e.replace("_", " ") for e in re.split(r"<?->", expect.split(":")[1])]
+        return any(all(re.search(rf"\b(?:{re.escape(e)}|{re.escape(plural(e))})", span,
+                                 re.IGNORECASE) for e in ends) for span in spans)
     if kind in ("field", "value_list"):  # a reported clause that names the field (and values)
         target = expect.split(":", 1)[1]
         field = target.split("=")[0].split(".")[1].replace("_", " ")

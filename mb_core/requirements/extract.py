@@ -22,7 +22,11 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
-from mb_core.requirements.relation_gaps import extra_gap_claim, field_reference_relations
+from mb_core.requirements.relation_gaps import (
+    WHOLE_OF_PARTS,
+    extra_gap_claim,
+    field_reference_relations,
+)
 from mb_core.spec.fields import flatten_field_lists
 from mb_core.spec.naming import plural, singular, spoken_name
 from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
@@ -256,8 +260,10 @@ def _claim_from_gap(a: Mention, b: Mention, gap: str, subject: Mention | None,
     found = _gap_claim(a, b, gap, subject, b_plural)
     if found is None:
         # "claims are filed against a policy", "a property is managed by an agent": passives
+        # ("each unit is rented out to a tenant": a particle may follow the participle)
         m = re.fullmatch(rf"\s*{_MODALS}(?:is|are|gets?|get)\s+(?:(?:always|only|usually)\s+)?"
-                         rf"[a-z]+(?:ed|en)\s+{_PREP}\s+(?:{_QUANT_ONE}|a|an|the|its|their)?\s*",
+                         rf"[a-z]+(?:ed|en)\s+(?:(?:out|up|off|back|down|over)\s+)?{_PREP}\s+"
+                         rf"(?:{_QUANT_ONE}|a|an|the|its|their)?\s*",
                          gap)
         if m:
             found = (b.entity, a.entity, False, 2)
@@ -271,6 +277,8 @@ def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
         return None
     if re.fullmatch(r"\s*'s\s+", gap):
         return a.entity, b.entity, True, 2  # "a publisher's books"
+    if WHOLE_OF_PARTS.fullmatch(gap):
+        return a.entity, b.entity, True, 2  # "a course is divided into lessons"
     if re.fullmatch(r"\s*(?:with|and (?:its|their)) (?:many |several |multiple )?", gap):
         return a.entity, b.entity, True, 1  # "orders with their line items"
     m = _ACTIVE.fullmatch(gap)
@@ -286,15 +294,18 @@ def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
             return b.entity, a.entity, False, 2  # "every bin holds one product"
         elif re.fullmatch(_QUANT_MANY, q) or q in {"its own", "their own", "their", "its"}:
             return a.entity, b.entity, bool(re.fullmatch(_QUANT_MANY, q)), 2
-        elif not q and not m.group("be") and b_plural:
-            return a.entity, b.entity, False, 1  # "journalists write articles"
+        elif q in {"", "the"} and not m.group("be") and b_plural and not (
+                q and m.group("prep")):
+            # "journalists write articles", "a repair job contains the spare parts it uses"
+            return a.entity, b.entity, False, 1
         elif q in {"a", "an", "the"} and verb in {"has", "have"}:
             return None
     if _PASSIVE.fullmatch(gap) and not re.search(rf"\b{_QUANT_MANY}\b", gap):
         return b.entity, a.entity, False, 2
     # "each sample is taken from a patient and analysed in a batch": the clause's subject again
     if subject is not None and subject.entity != b.entity and re.fullmatch(
-            rf"\s*,?\s*and\s+(?:(?:is|are)\s+)?[a-z]+(?:ed|en|t)\s+{_PREP}\s+(?:a|an|the|one)?\s*", gap):
+            rf"\s*,?\s*and\s+(?:(?:is|are)\s+)?(?:[a-z]+(?:ed|en|t)\s+{_PREP}|belongs?\s+to)\s+"
+            rf"(?:a|an|the|one)?\s*", gap):
         return b.entity, subject.entity, False, 2
     return None
 

@@ -39,6 +39,27 @@ _SHARE_ONE = re.compile(rf"\s*{_AUX}(?P<verb>[a-z]+)\s+(?:a|an|one|the same|a si
                         re.IGNORECASE)
 _COUNTED_SUBJECT = re.compile(rf"(?:^|\s){_MANY}\s*$|(?:^|\s)(?:two or more|more than one)\s*$",
                               re.IGNORECASE)
+# "every visit records which animal it concerns", "each sample notes which patient it came from":
+# the record names the one other row it is about
+_SAYS_WHICH = re.compile(r"\s*(?:(?:also|always|must|should|will|can)\s+)*(?:records?|notes?|says?|"
+                         r"shows?|states?|stores?|keeps?|tracks?|names?|tells?|remembers?|logs?|"
+                         r"marks?|captures?|holds?|lists?)\s+(?:which|what)\s*", re.IGNORECASE)
+# "a researcher can be linked to several projects and a project to several researchers": the verb
+# of the first half left out of the second
+_ELLIPTIC_MANY = re.compile(rf"\s*(?:to|with|in|on|for|into|across)\s+{_MANY}\s*", re.IGNORECASE)
+# "a memo regarding a client", "a grievance against an employer", "a note about each patient": a
+# preposition of association before one other record, which the first is about
+_ABOUT_ONE = re.compile(rf"\s*,?\s*(?:(?:is|are)\s+)?(?:regarding|concerning|about|against|involving|"
+                        rf"on behalf of|in respect of)\s+(?:{_ONE}|the|its|their)\s*", re.IGNORECASE)
+# "a course is divided into lessons", "a farm is made up of fields", "an order consists of many
+# lines": the whole is the first record, its parts the second
+WHOLE_OF_PARTS = re.compile(
+    rf"\s*{_AUX}(?:(?:is|are)\s+)?(?:made up of|composed of|comprised of|consists? of|"
+    rf"(?:divided|split|broken|cut|subdivided|separated|partitioned)(?:\s+(?:up|down))?\s+into)\s+"
+    rf"(?:{_MANY}|its|their|the|two or more)?\s*", re.IGNORECASE)
+# "a stop can be on several routes", "a product is in many orders": one belongs to many
+_BE_IN_MANY = re.compile(rf"\s*{_AUX}(?:be|is|are)\s+(?:on|in|at|part of|listed on|listed in)\s+"
+                         rf"{_MANY}\s*", re.IGNORECASE)
 # words that are never the verb of such a clause
 _NOT_VERBS = frozenset({
     "is", "are", "was", "were", "be", "been", "and", "or", "but", "the", "a", "an", "of", "per",
@@ -52,6 +73,14 @@ def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
     of the sentence before `a`: (parent, child, many, strength) or None."""
     if re.search(r"[.;:!?]", gap):
         return None
+    # after "reported by a resident", "about a house" is about the clause's subject, not a
+    if _SAYS_WHICH.fullmatch(gap) or _ABOUT_ONE.fullmatch(gap) and not re.search(
+            rf"\b(?:by|from|to|for|with)\s+(?:{_ONE}|the|its|their)?\s*$", lead):
+        return b_entity, a_entity, False, 2
+    if _ELLIPTIC_MANY.fullmatch(gap) and re.search(r"\band\s+(?:a|an|one|each|every)\s*$", lead):
+        return a_entity, b_entity, True, 2
+    if _BE_IN_MANY.fullmatch(gap):
+        return a_entity, b_entity, True, 2
     m = _REDUCED_RELATIVE.fullmatch(gap)
     if m:
         return b_entity, a_entity, False, 2

@@ -39,7 +39,14 @@ _FIELDS = re.compile(r",\s*(?:the|a|an|its|their)\s+[a-z].*?\b(?:and|or)\s+(?:th
 _TIES = re.compile(r"\b(?:belongs? to|belonging to|(?:is|are) for (?:a|an|one|each)|given to|"
                    r"assigned to|allocated to|linked to|covers? (?:many|several|one|a|an)|"
                    r"(?:has|have) (?:many|several|multiple|one or more)|"
-                   r"(?:is|are) (?:held|kept|stored|located|placed) (?:in|at))\b", re.IGNORECASE)
+                   r"(?:is|are) (?:held|kept|stored|located|placed) (?:in|at)|"
+                   # "each technician works in one team", "a desk sits on exactly one floor"
+                   r"[a-z]{3,}s (?:in|at|on|for|with|under|within|to|from|inside) (?:one|a single|"
+                   r"exactly one|only one)|"
+                   # "shelves are grouped into sections", "files are sorted under a folder"
+                   r"(?:is|are) (?:grouped|divided|sorted|organi[sz]ed|split|arranged|filed|nested|"
+                   r"classified|categori[sz]ed|collected|gathered|bundled) (?:into|under|within))\b",
+                   re.IGNORECASE)
 # words of English that tie one record to another ("each X has several Ys", "a Y is for one X",
 # "Xs are given to Ys", "a Y covers many Xs"); a report's "per" is read by the report rule
 _LINK = re.compile(
@@ -142,6 +149,34 @@ def _trimmed(start: int, clause: str) -> tuple[int, str]:
 _VERB_WITH_COUNT = re.compile(r"^\s+(?:is\s+|are\s+)?(?!(?:in|at|on|of|for|with|from|by|to|"
                               r"into|within|inside|near|across)\s)[a-z]+(?:\s+[a-z]+)?\s+(?:a|an|one|each|"
                               r"many|several|multiple|exactly one|at least one)\s+$", re.IGNORECASE)
+# any verb before a determiner of the other record: "each review targets the product it rates",
+# "a memo mentions which client it is about", "a quote goes with an order"; or a preposition of
+# association: "a memo regarding a client", "a grievance against an employer"
+_VERB_OF_ASSOCIATION = re.compile(
+    r"^\s+(?:(?:can|may|must|will|should|always|also|only|usually|often)\s+)*(?:(?:is|are)\s+)?"
+    r"(?!(?:is|are|was|were|be|and|or|of|in|at|on|for|with|from|by|to|per|as|than)\s)"
+    r"[a-z]{3,}(?:\s+(?:to|with|on|in|for|at|by|from|about|against|under|into|within|after))?\s+"
+    r"(?:the|its|their|a|an|one|each|every|which|what|whichever)\s+$|"
+    # with what it acts on between: "a booking reserves seats on a trip"
+    r"^\s+(?:(?:can|may|must|will|should|always|also|only|usually|often)\s+)?"
+    r"(?!(?:is|are|was|were|be|and|or|of|in|at|on|for|with|from|by|to|per|as|than|has|have)\s)"
+    r"[a-z]{3,}s\s+[a-z]+s\s+(?:to|with|on|in|for|at|from|into|under|within)\s+"
+    r"(?:the|its|their|a|an|one|each|every)\s+$|"
+    r"^\s+(?:(?:is|are)\s+)?(?:regarding|concerning|about|against|involving|covering|"
+    r"serving|between|among|towards|on behalf of)\s+(?:the|its|their|a|an|one|each|every)\s+$",
+    re.IGNORECASE)
+# a clause about who may do what ("managers can view orders for each invoice", "staff may print
+# the receipts of an order"): a right over records, no link between them
+_PERMISSION = re.compile(
+    r"^\s*(?:the\s+|all\s+|only\s+|our\s+)?(?P<who>[a-z]+)\s+(?:can(?:not)?|can't|may|must|"
+    r"should|shall|are able to|is able to|are allowed to|is allowed to|will be able to)\b",
+    re.IGNORECASE)
+# a record that has one of the people the app knows ("each order has a customer", "a project
+# needs a manager"): a link to a person kept as no record, unless a field of theirs follows
+_HAS_PERSON = re.compile(
+    r"\b(?:has|have|needs?|requires?|gets?|names?)\s+(?:a|an|one|exactly one|a single|its own|"
+    r"their own|one or more|several|many)\s+(?P<who>[a-z]+)(?=\s*$|\s*[,.;(]|\s+(?:and|or|who|"
+    r"that|which|to|for|from|at|in|on|with|per)\b)", re.IGNORECASE)
 # "a pet adoption app": a record's name that names the app itself
 _APP_NAME = re.compile(r"\s+(?:app|application|system|platform|tool|portal|site|website)\b",
                        re.IGNORECASE)
@@ -171,6 +206,7 @@ def _unlinked_pair(c: Collector, start: int, clause: str, read, linked) -> tuple
 
     mentions = sorted((m for m in named if not in_field_noun(m)
                        and not _APP_NAME.match(c.r.text[m.end:])), key=lambda m: m.start)
+    rights = _is_permission(c, start, clause, mentions)
     for i, first in enumerate(mentions):
         for second in mentions[i + 1:]:
             if first.entity == second.entity:
@@ -179,12 +215,69 @@ def _unlinked_pair(c: Collector, start: int, clause: str, read, linked) -> tuple
                 continue
             between = c.r.text[first.end:second.start]
             if re.search(r"[,;]|\b(?:and|or)\b", between) or not (
-                    _LINK.search(between) or _VERB_WITH_COUNT.match(between)):
+                    _LINK.search(between) or not rights and (
+                        _VERB_WITH_COUNT.match(between) or _VERB_OF_ASSOCIATION.match(between))):
                 continue
             if any(a < second.start and first.end < b for a, b in read):
                 continue
             return first.entity, second.entity
     return None
+
+
+def _tie_to_unkept(c: Collector, start: int, clause: str) -> str | None:
+    """ "each technician works in one team": the reason when a clause ties the one record it
+    names to a noun the reader kept no record for."""
+    tie = _TIES.search(clause) or _person_tie(c, start, clause)
+    named = {m.entity for m in c.r.in_range(start, start + len(clause))}
+    if tie is None or len(named) != 1:
+        return None
+    noun = re.match(r"\s*(?:(?:a|an|the|one|each|every|its|their)\s+)?([a-z][a-z-]+)",
+                    clause[tie.end():], re.IGNORECASE)
+    if noun is None or noun.group(1).lower() in _STOP or any(
+            singular(noun.group(1).lower()) in _forms(name) for name in named):
+        return None  # the record it names is the far side: the near one is what was not kept
+    record, other = next(iter(named)).replace("_", " "), singular(noun.group(1).lower())
+    return (f"it seems to link {_a(record)} to {_a(other)}, which the offline builder keeps no "
+            f"record for; {_WAY}")
+
+
+def _person_tie(c: Collector, start: int, clause: str):
+    """ "each order has a customer" where no customer is kept: the words up to the person."""
+    m = _HAS_PERSON.search(clause)
+    if m is None:
+        return None
+    who = singular(m.group("who").lower())
+    if who not in _PEOPLE or who in words("generic_people") or c.r.in_range(
+            start + m.start("who"), start + m.end("who")):
+        return None  # a person kept as a record is read by the relation rules
+    return _Tie(m.start("who"))
+
+
+class _Tie:
+    """Where the person of a tie is named (what _tie_to_unkept reads after)."""
+
+    def __init__(self, at: int):
+        self.at = at
+
+    def end(self) -> int:
+        return self.at
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def _is_permission(c: Collector, start: int, clause: str, mentions) -> bool:
+    """The clause opens with people or a role (not a record it names) and what they may do."""
+    m = _PERMISSION.match(clause)
+    if m is None:
+        return False
+    who = m.group("who").lower()
+    if any(x.start <= start + m.start("who") < x.end for x in mentions):
+        return False  # "a ticket can ..." is about the record
+    # any other subject before a modal is people or a role ("clerks", "the front desk" are no
+    # records here); a pronoun stands for a record
+    return who not in words("pronouns") | words("determiners") | {"there", "this", "that"}
 
 
 # "an employee reports to a manager who is also an employee", "categories can have a parent
@@ -242,6 +335,14 @@ def unread_requirements(c: Collector) -> None:
                           f"between them; {_WAY}")},
                       summary=f"not understood: \"{clause[:80]}\"")
                 continue
+            person = _person_tie(c, start, clause)
+            if person is not None and not any(a < end and start < b for a, b in read):
+                reason = _tie_to_unkept(c, start, clause)
+                if reason:
+                    c.add(RequirementKind.not_understood, start, end, ("unread", start),
+                          entity=c.r.entity_at(start, end), params={"reason": reason},
+                          summary=f"not understood: \"{clause[:80]}\"")
+                    continue
             if asks_whole and raw_start == s_start and _GROUPED_VIEW.match(clause):
                 if not any(a < end and start < b for a, b in views):
                     entity = c.r.entity_at(start, end)
@@ -265,5 +366,5 @@ def unread_requirements(c: Collector) -> None:
                 continue
             entity = c.r.entity_at(start, end)
             c.add(RequirementKind.not_understood, start, end, ("unread", start),
-                  entity=entity, params={"reason": UNREAD_REASON},
+                  entity=entity, params={"reason": _tie_to_unkept(c, start, clause) or UNREAD_REASON},
                   summary=f"not understood: \"{clause[:80]}\"")

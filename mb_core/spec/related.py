@@ -133,6 +133,11 @@ LINKING_PARTICIPLES = frozenset({
     "located", "housed", "registered", "owned", "managed", "led", "run", "drawn", "written",
     "authored", "analysed", "analyzed", "grown", "built", "produced", "opened", "signed",
     "submitted", "created", "hosted", "organised", "organized", "scheduled", "staffed", "given",
+    # kept together under another ("talks are grouped into tracks", "items sorted into bins")
+    "grouped", "sorted", "divided", "classified", "categorised", "categorized", "nested",
+    "collected", "gathered", "bundled", "listed", "included", "contained",
+    # made by a party who holds them ("a viewing is booked by a buyer")
+    "booked", "reserved", "ordered", "requested", "rented", "hired", "purchased", "bought",
 })
 
 

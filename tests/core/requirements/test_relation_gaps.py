@@ -69,3 +69,56 @@ def test_a_prepositional_phrase_after_a_passive_ties_the_subject_again():
     found = read_relations("Keep residents, repairs and houses. A repair is reported by a resident "
                            "about a house.")
     assert ("house", "repair", ONE) in found and ("resident", "repair", ONE) in found
+
+
+@pytest.mark.parametrize("text,parent,child", [
+    # the record says which other row it is about
+    ("Keep kennels and dogs. Every dog records which kennel it sleeps in.", "kennel", "dog"),
+    ("Keep suppliers and quotes. Each quote notes which supplier it came from.", "supplier", "quote"),
+    # a preposition of association before one other record
+    ("Keep memos and clients. A memo regarding a client is kept for a year.", "client", "memo"),
+    ("Keep grievances and employers. A grievance against an employer has a date.",
+     "employer", "grievance"),
+    # "and belongs to", the subject's again after another link
+    ("Keep crews, rotas and depots. A rota is drawn up by one crew and belongs to a depot.",
+     "depot", "rota"),
+])
+def test_one_to_many_from_more_wordings(text, parent, child):
+    assert (parent, child, ONE) in read_relations(text)
+
+
+@pytest.mark.parametrize("text,pair", [
+    # the verb of the first half left out of the second
+    (("Keep authors and anthologies. An author can be linked to several anthologies and an "
+     "anthology to several authors."), {"author", "anthology"}),
+    # "contains the Xs it uses" one way, "used in many" the other
+    (("Keep kits and tools. A kit contains the tools it needs, and a tool can be packed in many "
+     "kits."), {"kit", "tool"}),
+])
+def test_many_to_many_from_more_wordings(text, pair):
+    spec = read_spec(text)
+    assert any({r.owner, r.other} == pair and r.cardinality == MANY for r in spec.requirements
+               if r.kind == RequirementKind.relation)
+
+
+def test_belongs_after_and_is_a_verb_not_a_record():
+    names = {e.name for e in read_spec(
+        "Keep mentors and cohorts. A cohort is led by one mentor and belongs to a programme.").entities}
+    assert "belong" not in names and "programme" in names
+
+
+@pytest.mark.parametrize("text,parent,child", [
+    # a whole made of its parts: the whole owns them, whatever the passive says
+    ("Keep courses and lessons. A course is divided into lessons.", "course", "lesson"),
+    ("Keep orders and lines. An order consists of several lines.", "order", "line"),
+    # a particle after the participle of a passive
+    ("Keep flats and lodgers. Each flat is rented out to a lodger.", "lodger", "flat"),
+])
+def test_wholes_and_particle_passives(text, parent, child):
+    assert (parent, child, ONE) in read_relations(text)
+
+
+def test_one_on_several_pairs_with_many_the_other_way():
+    text = "Keep routes and stops. Each route serves many stops, and a stop can be on several routes."
+    assert ("route", "stop", MANY) in read_relations(text) or (
+        "stop", "route", MANY) in read_relations(text)

@@ -91,3 +91,67 @@ def test_a_record_tied_to_its_own_kind_is_reported(text, clause, record):
 def test_two_mentions_of_one_record_without_a_tie_are_not_reported():
     found = unread("Keep folders. Each folder has a name, and a folder is listed once.")
     assert not any("another folder" in reason for _, reason in found)
+
+
+@pytest.mark.parametrize("text,clause,pair", [
+    # a verb the grammar does not read before "the"/"a" of the other record
+    ("Keep reviews and products. Each review targets the product it rates.",
+     "Each review targets the product it rates", ("review", "product")),
+    ("Keep trips and bookings. A booking reserves seats on a trip.",
+     "A booking reserves seats on a trip", ("booking", "trip")),
+    ("Keep vouchers and bookings. Each voucher discounts the booking it was issued for.",
+     "Each voucher discounts the booking it was issued for", ("voucher", "booking")),
+])
+def test_a_verb_of_association_that_gave_no_relation_is_reported(text, clause, pair):
+    found = unread(text)
+    assert [span for span, _ in found] == [clause]
+    assert f"link {pair[0]} and {pair[1]}" in found[0][1]
+
+
+@pytest.mark.parametrize("text,clause", [
+    # the other side is no record the reader kept: the tie is reported, not dropped
+    ("Track claims. Every claim is assigned to an adjuster, and each adjuster works in one region.",
+     "each adjuster works in one region"),
+    ("Keep products. Products are grouped into sections.", "Products are grouped into sections"),
+])
+def test_a_tie_to_one_noun_the_reader_did_not_keep_is_reported(text, clause):
+    found = dict(unread(text))
+    assert clause in found and "keeps no record for" in found[clause]
+
+
+@pytest.mark.parametrize("text", [
+    # the pair is already linked by another sentence
+    "Keep reviews and products. Each review belongs to a product. Each review targets the product it rates.",
+    # who may do what to the records is a right, not a link between them
+    "Keep orders and invoices. Managers can view orders and invoices.",
+    "Keep drivers and vans. Dispatchers can assign drivers to a van.",
+    "Keep clients and tickets. Agents may close the tickets of a client.",
+])
+def test_no_link_report_where_a_relation_exists_or_people_act(text):
+    assert not any("seems to link" in reason for _, reason in unread(text))
+
+
+def test_a_tie_whose_far_side_is_the_kept_record_names_no_record_twice():
+    # "part" is set aside, "supplier" kept: the clause is reported, never as a supplier's own tie
+    found = dict(unread("Keep suppliers and parts. A part comes from one supplier."))
+    reasons = [reason for span, reason in found.items() if "part comes from" in span]
+    assert reasons and "supplier to a supplier" not in reasons[0]
+
+
+@pytest.mark.parametrize("text,clause,person", [
+    ("Keep orders. Each order has a customer.", "Each order has a customer", "customer"),
+    ("Keep houses. Each house has an owner.", "Each house has an owner", "owner"),
+])
+def test_a_person_a_record_has_but_no_record_is_kept_for_is_reported(text, clause, person):
+    found = dict(unread(text))
+    assert clause in found and f"to a {person}" in found[clause] or f"to an {person}" in found[clause]
+
+
+@pytest.mark.parametrize("text", [
+    # the person is kept as a record and linked
+    "Keep orders and customers. Each order has a customer.",
+    # a field of the person names a field, not a link
+    "Keep tickets. Each ticket has a customer name and a subject.",
+])
+def test_a_person_kept_or_named_as_a_field_gives_no_link_report(text):
+    assert not any("keeps no record for" in reason for _, reason in unread(text))
