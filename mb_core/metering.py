@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,24 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 }
 
 
+def listed_model(model: str, listed: Iterable[str]) -> str | None:
+    """The listed name a model name stands for: itself, else without a provider prefix
+    ("openai/gpt-4o"), else the longest listed family it is a dated snapshot of
+    ("gpt-4o-2024-08-06" -> "gpt-4o"); None when it stands for none. Prices and the model
+    choice's statistics both meet served names this way."""
+    names = set(listed)
+    name = model.strip()
+    forms = list(dict.fromkeys((name, name.rsplit("/", 1)[-1])))
+    for form in forms:
+        if form in names:
+            return form
+    for form in forms:
+        families = [k for k in names if form.startswith(k + "-")]
+        if families:
+            return max(families, key=len)
+    return None
+
+
 class PriceTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,16 +84,8 @@ class PriceTable(BaseModel):
         Dated snapshots ("gpt-4o-2024-08-06") are priced as their family ("gpt-4o"), and a
         provider prefix ("openai/gpt-4o") is ignored.
         """
-        name = model.strip()
-        candidates = [name, name.rsplit("/", 1)[-1]]
-        for candidate in candidates:
-            if candidate in self.prices:
-                return self.prices[candidate]
-        for candidate in candidates:
-            matches = [k for k in self.prices if candidate.startswith(k + "-")]
-            if matches:
-                return self.prices[max(matches, key=len)]
-        return None
+        listed = listed_model(model, self.prices)
+        return None if listed is None else self.prices[listed]
 
     def cost_usd(self, model: str, usage: Usage) -> float:
         price = self.price_for(model)

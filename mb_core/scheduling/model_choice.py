@@ -110,18 +110,3 @@ def choose_model(
     reason = f"{policy.tier.value}: {why}" + (f" ({'; '.join(notes)})" if notes else "")
     return ModelChoice(model=chosen, estimated_cost_usd=cost[chosen], reason=reason)
 
-
-def candidate_served(served: str, candidates: list[str]) -> str | None:
-    """The candidate a server-reported model name stands for: the name itself, or the candidate it
-    is a dated snapshot or provider-prefixed copy of ("gpt-4o-mini-2024-07-18", "openai/gpt-4o"),
-    the longest such candidate first; None when it is none of them. Servers report the snapshot
-    they ran, while a build is given the family name, so the two must meet for stats to count."""
-    name = served.strip()
-    for form in dict.fromkeys((name, name.rsplit("/", 1)[-1])):
-        if form in candidates:
-            return form
-    for form in dict.fromkeys((name, name.rsplit("/", 1)[-1])):
-        families = [c for c in candidates if form.startswith(c + "-")]
-        if families:
-            return max(families, key=len)
-    return None

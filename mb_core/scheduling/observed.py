@@ -21,7 +21,7 @@ def observed_models(store, provider: str | None = None,
     finished and were released (cancelled builds say nothing about the model). Given candidates,
     the served names (dated snapshots, provider prefixes) are counted under the candidate they
     stand for, a build once per candidate, and names that stand for none are left out."""
-    from mb_core.scheduling.model_choice import candidate_served
+    from mb_core.metering import listed_model
 
     calls = select(exchanges.c.model, func.count().label("calls"),
                    func.sum(exchanges.c.latency_s).label("latency")).group_by(exchanges.c.model)
@@ -35,7 +35,7 @@ def observed_models(store, provider: str | None = None,
         outcome = outcome.where(exchanges.c.provider == provider)
 
     def key(served: str) -> str | None:
-        return served if candidates is None else candidate_served(served, candidates)
+        return served if candidates is None else listed_model(served, candidates)
 
     totals: dict[str, list[float]] = {}  # model -> [calls, summed latency]
     finished: dict[str, dict[str, str]] = {}  # model -> build id -> status

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from mb_core.metering import ModelPrice, PriceTable
+from mb_core.metering import ModelPrice, PriceTable, listed_model
 from mb_core.scheduling import ModelStats, choose_model
-from mb_core.scheduling.model_choice import candidate_served
 
 PRICES = PriceTable(prices={
     "small": ModelPrice(prompt_usd_per_1m=0.10, completion_usd_per_1m=0.40),
@@ -84,9 +83,9 @@ def test_no_candidates_is_an_error():
 
 def test_a_served_name_stands_for_its_family_the_longest_first():
     candidates = ["gpt-4o", "gpt-4o-mini", "llama3"]
-    assert candidate_served("gpt-4o-mini-2024-07-18", candidates) == "gpt-4o-mini"
-    assert candidate_served("gpt-4o-2024-08-06", candidates) == "gpt-4o"
-    assert candidate_served("openai/gpt-4o", candidates) == "gpt-4o"
-    assert candidate_served("llama3", candidates) == "llama3"
-    assert candidate_served("llama3.1", candidates) is None  # a different model, not a snapshot
-    assert candidate_served("mistral-7b", candidates) is None
+    assert listed_model("gpt-4o-mini-2024-07-18", candidates) == "gpt-4o-mini"
+    assert listed_model("gpt-4o-2024-08-06", candidates) == "gpt-4o"
+    assert listed_model("openai/gpt-4o", candidates) == "gpt-4o"
+    assert listed_model("llama3", candidates) == "llama3"
+    assert listed_model("llama3.1", candidates) is None  # a different model, not a snapshot
+    assert listed_model("mistral-7b", candidates) is None
