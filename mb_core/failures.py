@@ -100,14 +100,18 @@ def database_lost(chain: list[tuple[str, str]]) -> str | None:
     server restarts mid-step; they say nothing about the build, so the attempt is retried."""
     for name, message in reversed(chain):  # the driver's own words are innermost
         lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-        first = lines[0] if lines else ""
-        head, sep, rest = first.partition(": ")
-        said = rest if sep and " " not in head else first
+        said = strip_exception_name(lines[0] if lines else "")
         if said.startswith("(") and ") " in said:  # "(psycopg2.OperationalError) server closed ..."
             said = said.split(") ", 1)[1]
         if name in _DRIVER_ERRORS and any(cue in message.lower() for cue in _CONNECTION_LOST):
             return f"the database connection was lost mid-step ({said}); the attempt is retried"
     return None
+
+
+def strip_exception_name(message: str) -> str:
+    """ "psycopg2.OperationalError: server closed ..." -> "server closed ..." """
+    head, sep, rest = message.partition(": ")
+    return rest if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head else message
 
 
 def report_failure(report: EvalReport) -> FailureClass | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mb_core.errors import MBError
-from mb_core.failures import database_lost, gate_failure
+from mb_core.failures import database_lost, gate_failure, strip_exception_name
 from mb_core.models import BuildStatus, FailureClass, StepStatus
 
 
@@ -49,13 +49,6 @@ def first_error(events: Iterable) -> str:
     return "the run failed"
 
 
-def error_names(events: Iterable) -> set[str]:
-    names: set[str] = set()
-    for error in _step_errors(events):
-        while error is not None:
-            names.add(error.cls_name)
-            error = error.cause
-    return names
 
 
 def error_chains(events: Iterable) -> list[list[tuple[str, str]]]:
@@ -70,9 +63,8 @@ def error_chains(events: Iterable) -> list[list[tuple[str, str]]]:
     return chains
 
 
-def strip_exception_name(message: str) -> str:
-    head, sep, rest = message.partition(": ")
-    return rest if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head else message
+def error_names(events: Iterable) -> set[str]:
+    return {name for chain in error_chains(events) for name, _ in chain}
 
 
 def check_evaluations(events: Iterable) -> list:
