@@ -227,12 +227,13 @@ def _unlinked_pair(c: Collector, start: int, clause: str, read, linked) -> tuple
 def _tie_to_unkept(c: Collector, start: int, clause: str) -> str | None:
     """ "each technician works in one team": the reason when a clause ties the one record it
     names to a noun the reader kept no record for."""
-    tie = _TIES.search(clause) or _person_tie(c, start, clause)
+    tie = _TIES.search(clause)
+    after = tie.end() if tie is not None else _person_tie(c, start, clause)
     named = {m.entity for m in c.r.in_range(start, start + len(clause))}
-    if tie is None or len(named) != 1:
+    if after is None or len(named) != 1:
         return None
     noun = re.match(r"\s*(?:(?:a|an|the|one|each|every|its|their)\s+)?([a-z][a-z-]+)",
-                    clause[tie.end():], re.IGNORECASE)
+                    clause[after:], re.IGNORECASE)
     if noun is None or noun.group(1).lower() in _STOP or any(
             singular(noun.group(1).lower()) in _forms(name) for name in named):
         return None  # the record it names is the far side: the near one is what was not kept
@@ -241,8 +242,9 @@ def _tie_to_unkept(c: Collector, start: int, clause: str) -> str | None:
             f"record for; {_WAY}")
 
 
-def _person_tie(c: Collector, start: int, clause: str):
-    """ "each order has a customer" where no customer is kept: the words up to the person."""
+def _person_tie(c: Collector, start: int, clause: str) -> int | None:
+    """ "each order has a customer" where no customer is kept: where in the clause the person is
+    named."""
     m = _HAS_PERSON.search(clause)
     if m is None:
         return None
@@ -250,17 +252,7 @@ def _person_tie(c: Collector, start: int, clause: str):
     if who not in _PEOPLE or who in words("generic_people") or c.r.in_range(
             start + m.start("who"), start + m.end("who")):
         return None  # a person kept as a record is read by the relation rules
-    return _Tie(m.start("who"))
-
-
-class _Tie:
-    """Where the person of a tie is named (what _tie_to_unkept reads after)."""
-
-    def __init__(self, at: int):
-        self.at = at
-
-    def end(self) -> int:
-        return self.at
+    return m.start("who")
 
 
 def _a(noun: str) -> str:
