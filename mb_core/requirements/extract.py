@@ -23,6 +23,7 @@ from mb_core.models import (
     TextSpan,
 )
 from mb_core.requirements.relation_gaps import (
+    JOINS_SHARED,
     WHOLE_OF_PARTS,
     extra_gap_claim,
     field_reference_relations,
@@ -220,7 +221,7 @@ _MODALS = r"(?:(?:can|may|will|must|should|usually|often|typically|also|each|alw
 _PREP = r"(?:to|with|on|in|for|at|into|under|from|against|by|of|about)"
 _OPEN_WORDS = (words("prepositions") | words("conjunctions") | words("determiners") | words(
     "auxiliaries") | words("pronouns") | {"and", "or", "but", "per", "than", "not", "no", "be", "been"}) - {
-    "has", "have", "had", "do", "does"}
+    "has", "have", "had", "do", "does", "own"}  # "their own" is a determiner, "can own" a verb
 # "a has many b", "a can be linked to several b", "a writes many b", "a stocks b"
 _ACTIVE = re.compile(
     rf"\s*{_MODALS}(?:(?P<be>be|is|are)\s+)?(?P<verb>[a-z]+(?:-[a-z]+)?)(?:\s+(?P<prep>{_PREP}))?\s+"
@@ -279,7 +280,7 @@ def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
         return a.entity, b.entity, True, 2  # "a publisher's books"
     if WHOLE_OF_PARTS.fullmatch(gap):
         return a.entity, b.entity, True, 2  # "a course is divided into lessons"
-    if re.fullmatch(r"\s*(?:with|and (?:its|their)) (?:many |several |multiple )?", gap):
+    if re.fullmatch(r"\s*(?:with(?: its| their)?|and (?:its|their)) (?:many |several |multiple )?", gap):
         return a.entity, b.entity, True, 1  # "orders with their line items"
     m = _ACTIVE.fullmatch(gap)
     verb = m.group("verb").lower() if m else ""
@@ -334,7 +335,8 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
             gap = text[a.end:b.start].lower()
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
             if found is None:
-                found = extra_gap_claim(a.entity, b.entity, gap, text[start:a.start].lower())
+                found = extra_gap_claim(a.entity, b.entity, gap, text[start:a.start].lower(),
+                                        text[b.end:start + len(sentence)].lower())
             if found is None and subject is not None and subject is not a and \
                     subject.entity != b.entity and _AND_HAS_MANY.fullmatch(gap):
                 # "each book has one publisher and may have several authors": the subject's again
@@ -386,8 +388,10 @@ def _relations(c: Collector) -> None:
         first = said[0]
         both_ways = {(x.parent, x.child) for x in said if x.many or x.strength == 1}
         a_, b_ = tuple(pair)
+        # "a member can join several clubs": what many join is shared by them, many-to-many
         if ((a_, b_) in both_ways and (b_, a_) in both_ways) or (
-                re.search(r"many[- ]to[- ]many", low) and any(x.many for x in said)):
+                re.search(r"many[- ]to[- ]many", low) and any(x.many for x in said)) or any(
+                x.many and JOINS_SHARED.search(c.r.text[x.start:x.end]) for x in said):
             owner = first.parent
             other = first.child
             c.add(RequirementKind.relation, first.start, max(x.end for x in said),

@@ -60,6 +60,39 @@ WHOLE_OF_PARTS = re.compile(
 # "a stop can be on several routes", "a product is in many orders": one belongs to many
 _BE_IN_MANY = re.compile(rf"\s*{_AUX}(?:be|is|are)\s+(?:on|in|at|part of|listed on|listed in)\s+"
                          rf"{_MANY}\s*", re.IGNORECASE)
+# "several rooms per hotel", "many seats per flight": a count of the first for each of the second
+# (a total "per region" is a report and "at most 4 per room" a rule: only a count with no number)
+_PER = re.compile(r"\s*per\s+(?:each\s+|every\s+)?", re.IGNORECASE)
+_COUNT_BEFORE = re.compile(rf"(?:^|\s)(?:{_MANY}|a few)\s*$", re.IGNORECASE)
+# "warehouses and bins: one warehouse to many bins"
+_TO_MANY = re.compile(rf"\s*to\s+{_MANY}\s*", re.IGNORECASE)
+_ONE_BEFORE = re.compile(r"(?:^|[\s:,(])one\s*$", re.IGNORECASE)
+# "the tasks under a project", "rooms within each building": kept inside the other, no verb
+_UNDER = re.compile(r"\s*,?\s*(?:(?:that|which)\s+(?:are|is|sit|sits|live|lives)\s+)?"
+                    r"(?:under|within|inside|beneath|in each|in every)\s+"
+                    r"(?:a|an|one|each|every|the|its|their|a given)?\s*", re.IGNORECASE)
+# "each lead records the campaign it came from", "a review names the product it rates": a clause
+# about the record that says which other row it is tied to
+_SAYS_THE = re.compile(r"\s*(?:(?:also|always|must|should|will|can)\s+)*(?:records?|notes?|says?|"
+                       r"shows?|states?|stores?|keeps?|tracks?|names?|remembers?|logs?|captures?|"
+                       r"holds?|gives?|mentions?)\s+the\s*", re.IGNORECASE)
+_ABOUT_ITSELF = re.compile(r"\s+(?:(?:that|which)\s+)?(?:it|they)\s+[a-z]+|\s+(?:who|that|which)\s+"
+                           r"[a-z]+\s+(?:it|them)\b", re.IGNORECASE)
+# "a shop sorts products into categories", "staff file letters under a case": the second groups
+# the first
+_GROUPS_INTO = re.compile(r"\s*(?:into|under|in)\s+(?:the\s+|their\s+|its\s+)?", re.IGNORECASE)
+_GROUPING_VERB = re.compile(r"\b(?:sorts?|groups?|files?|organi[sz]es?|divides?|puts?|places?|"
+                            r"arranges?|splits?|classif(?:y|ies)|collects?|gathers?|bundles?)\s+"
+                            r"(?:(?:the|its|their|all)\s+)?$", re.IGNORECASE)
+# "a contact can exist without a company": the tie is there, only optional
+_WITHOUT = re.compile(rf"\s*{_AUX}(?:exist|be\s+(?:kept|added|created|saved|recorded|made|"
+                      r"entered|stored))\s+without\s+(?:a|an|one|any)\s*", re.IGNORECASE)
+# verbs of joining what others join too: "a member can join several clubs", "an article may be
+# tagged with several topics" says many-to-many on its own, the other side is shared
+JOINS_SHARED = re.compile(
+    r"\b(?:join|joins|joined|attend|attends|enrol|enrols|enroll|enrolls|enrolled|subscribes?|"
+    r"subscribed|signs? up for|follows?|tagged|labell?ed|take part in|takes part in|"
+    r"appears? in|is part of|are part of|be part of|be added to|added to)\b", re.IGNORECASE)
 # words that are never the verb of such a clause
 _NOT_VERBS = frozenset({
     "is", "are", "was", "were", "be", "been", "and", "or", "but", "the", "a", "an", "of", "per",
@@ -68,11 +101,22 @@ _NOT_VERBS = frozenset({
 
 
 def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
-                    lead: str) -> tuple[str, str, bool, int] | None:
+                    lead: str, tail: str = "") -> tuple[str, str, bool, int] | None:
     """What the words `gap` between a record `a` and a record `b` say, given `lead`, the words
-    of the sentence before `a`: (parent, child, many, strength) or None."""
+    of the sentence before `a`, and `tail`, those after `b`: (parent, child, many, strength) or
+    None."""
     if re.search(r"[.;:!?]", gap):
         return None
+    if _PER.fullmatch(gap) and _COUNT_BEFORE.search(lead):
+        return b_entity, a_entity, True, 2
+    if _TO_MANY.fullmatch(gap) and _ONE_BEFORE.search(lead):
+        return a_entity, b_entity, True, 2
+    if _UNDER.fullmatch(gap) or _GROUPS_INTO.fullmatch(gap) and _GROUPING_VERB.search(lead):
+        return b_entity, a_entity, False, 2
+    if _SAYS_THE.fullmatch(gap) and _ABOUT_ITSELF.match(tail):
+        return b_entity, a_entity, False, 2
+    if _WITHOUT.fullmatch(gap):
+        return b_entity, a_entity, False, 2
     # after "reported by a resident", "about a house" is about the clause's subject, not a
     if _SAYS_WHICH.fullmatch(gap) or _ABOUT_ONE.fullmatch(gap) and not re.search(
             rf"\b(?:by|from|to|for|with)\s+(?:{_ONE}|the|its|their)?\s*$", lead):

@@ -163,7 +163,11 @@ _VERB_OF_ASSOCIATION = re.compile(
     r"[a-z]{3,}s\s+[a-z]+s\s+(?:to|with|on|in|for|at|from|into|under|within)\s+"
     r"(?:the|its|their|a|an|one|each|every)\s+$|"
     r"^\s+(?:(?:is|are)\s+)?(?:regarding|concerning|about|against|involving|covering|"
-    r"serving|between|among|towards|on behalf of)\s+(?:the|its|their|a|an|one|each|every)\s+$",
+    r"serving|between|among|towards|on behalf of)\s+(?:the|its|their|a|an|one|each|every)\s+$|"
+    # a verb and its preposition right before the other record: "beekeepers look after hives"
+    r"^\s+(?:(?:can|may|must|will|should|always|also|only|usually|often)\s+)?"
+    r"(?!(?:is|are|was|were|be|and|or|of|in|at|on|for|with|from|by|to|per|as|than|has|have)\s)"
+    r"[a-z]{3,}\s+(?:after|over|for|with|on|to|at|into|onto|from|under)\s+$",
     re.IGNORECASE)
 # a clause about who may do what ("managers can view orders for each invoice", "staff may print
 # the receipts of an order"): a right over records, no link between them

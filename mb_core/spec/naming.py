@@ -21,7 +21,14 @@ _UNCOUNTABLE = frozenset({
     "mathematics", "economics", "ethics", "logistics", "alcohol", "caffeine", "intake", "mood", "money", "income", "weather", "wellness",
     "health", "fitness", "nutrition", "maintenance", "access", "stock", "sms", "gps", "os",
 })
-_KEEP_ENDINGS = ("ss", "us", "is", "ics", "sis")
+_KEEP_ENDINGS = ("ss", "us", "is", "sis")
+# fields of knowledge, which are singular though they end like a plural ("topics", "clinics" are not)
+_DISCIPLINES = frozenset({
+    "politics", "statistics", "athletics", "electronics", "genetics", "robotics", "linguistics",
+    "acoustics", "aerobics", "gymnastics", "optics", "aeronautics", "informatics", "mechanics",
+    "dynamics", "ergonomics", "semantics", "phonetics", "forensics", "metaphysics", "tactics",
+    "graphics", "diagnostics", "cosmetics", "electrics", "hydraulics", "pneumatics", "ceramics",
+})
 # Nouns ending in -u, whose plurals end in -us like the Latin singulars kept above (status, bonus)
 _U_NOUNS = frozenset({"menu", "guru", "emu", "tofu", "haiku", "tutu", "gnu", "bayou", "sudoku",
                       "tiramisu", "kudzu", "caribou", "bijou", "zebu"})
@@ -35,7 +42,8 @@ def singular(word: str) -> str:
     lowered = last.lower()
     if re.fullmatch(r"[A-Z]{2,}s", last) or lowered.endswith("us") and lowered[:-1] in _U_NOUNS:  # acronyms: SKUs, VMs
         one = lowered[:-1]
-    elif lowered in _UNCOUNTABLE or lowered.endswith(_KEEP_ENDINGS) and not lowered.endswith("uses") \
+    elif lowered in _UNCOUNTABLE or lowered in _DISCIPLINES or lowered.endswith(
+            _KEEP_ENDINGS) and not lowered.endswith("uses") \
             or len(lowered) <= 3 and not lowered.endswith("s"):
         one = lowered
     else:

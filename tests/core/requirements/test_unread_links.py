@@ -14,7 +14,7 @@ def unread(text):
 
 
 @pytest.mark.parametrize("text,clause,pair", [
-    ("Keep beekeepers and hives. Beekeepers own hives.", "Beekeepers own hives",
+    ("Keep beekeepers and hives. Beekeepers look after hives.", "Beekeepers look after hives",
      ("beekeeper", "hive")),
     ("Track pallets and bays. Each pallet occupies a bay.", "Each pallet occupies a bay",
      ("pallet", "bay")),

@@ -9,6 +9,7 @@ from mb_core.spec.naming import app_name_from, label, plural, safe_entity_name, 
     ("contacts", "contact"), ("people", "person"), ("statuses", "status"), ("categories", "category"),
     ("quizzes", "quiz"), ("SKUs", "sku"), ("focus", "focus"), ("status", "status"),
     ("analyses", "analysis"), ("pantry_items", "pantry_item"), ("software", "software"),
+    ("topics", "topic"), ("clinics", "clinic"), ("physics", "physics"), ("politics", "politics"),
 ])
 def test_singular(word, one):
     assert singular(word) == one
