@@ -27,6 +27,7 @@ from mb_core.requirements.relation_gaps import (
     WHOLE_OF_PARTS,
     extra_gap_claim,
     field_reference_relations,
+    self_relations,
 )
 from mb_core.spec.fields import flatten_field_lists
 from mb_core.spec.naming import plural, singular, spoken_name
@@ -510,6 +511,7 @@ def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
     c = Collector(reader)
     _entities_and_fields(c)
     _relations(c)
+    self_relations(c)
     field_reference_relations(c)
     _implied_party_relations(c)
     from mb_core.requirements.clauses import CLAUSE_RULES

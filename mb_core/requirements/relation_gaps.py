@@ -140,6 +140,34 @@ def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
     return None
 
 
+# "an employee reports to a manager, who is also an employee", "a category may sit under a parent
+# category", "a task can depend on another task": a row tied to another row of its own kind
+# ("other members" alone is no tie: "a member can message other members")
+_SELF_TIE = re.compile(
+    r"\b(?:who|that|which)\s+(?:is|are)\s+(?:also\s+|itself\s+|themselves\s+)?(?:a|an|another)\s*$|"
+    r"\b(?:a|an|the|its|their|one)\s+(?:parent|sub)[\s-]*$|"
+    r"\b(?:to|under|on|upon|of|in|within|inside|into|from|below|beneath)\s+another\s*$",
+    re.IGNORECASE)
+
+
+def self_relations(c) -> None:
+    """A record tied to another row of its own kind, read where one sentence names it twice with
+    such words between: one row has many rows of its own kind under it."""
+    from mb_core.models import RelationKind, RequirementKind
+
+    for start, sentence in c.r.sentences():
+        named = c.r.in_range(start, start + len(sentence))
+        for i, first in enumerate(named):
+            second = next((m for m in named[i + 1:] if m.entity == first.entity), None)
+            if second is None or not _SELF_TIE.search(c.r.text[first.end:second.start]):
+                continue
+            name = first.entity
+            c.add(RequirementKind.relation, first.start, second.end, (name, name),
+                  cardinality=RelationKind.one_to_many, owner=name, other=name,
+                  summary=f"one {name} has many {name} of its own kind")
+            break
+
+
 def field_reference_relations(c) -> None:
     """ "Player: name, shirt number, team", "each order has a customer": a field named as another
     record (or ending in its name: "home team") is a reference to it, so that record owns it.

@@ -314,7 +314,7 @@ def unread_requirements(c: Collector) -> None:
                 continue
             end = start + len(clause)
             itself = _self_tied(c, start, clause)
-            if itself:
+            if itself and frozenset((itself,)) not in linked:
                 said = itself.replace("_", " ")
                 c.add(RequirementKind.not_understood, start, end, ("unread", start),
                       entity=itself, params={"reason": (

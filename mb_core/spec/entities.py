@@ -285,7 +285,27 @@ def _add_field(r: Reading, owner: str, orphan: Orphan) -> None:
     cand.explicit = cand.explicit or orphan.explicit
 
 
+# "a parent category", "a sub-project": another row of the record named, never a record of its own
+_OWN_KIND = ("parent", "sub", "child")
+
+
+def _fold_own_kind(r: Reading) -> None:
+    """ "a category may sit under a parent category": the parent is a category too."""
+    for name in list(r.candidates):
+        mod, _, rest = name.partition("_")
+        if mod not in _OWN_KIND or rest not in r.candidates:
+            continue
+        r.candidates.pop(name)
+        for pos, named in list(r.by_position.items()):
+            if named == name:
+                del r.by_position[pos]
+                r.decisions[pos] = NounDecision(
+                    phrase=r.phrases[pos].text, decision="dropped",
+                    reason=f"another {rest.replace('_', ' ')}: a tie of a record to its own kind")
+
+
 def _finish_entities(r: Reading) -> list[EntitySpec]:
+    _fold_own_kind(r)
     # the items of one list ("products, suppliers and purchase orders") weigh the same
     lists: dict[int, list[Candidate]] = {}
     for pos, name in r.by_position.items():

@@ -66,3 +66,21 @@ def test_own_is_a_verb_before_its_object():
 def test_owning_many_is_still_one_to_many():
     found, _ = relations("Keep farmers and tractors. A farmer can own several tractors.")
     assert ("farmer", "tractor", ONE) in found, found
+
+
+@pytest.mark.parametrize("text,record", [
+    ("Keep staff members. A staff member is mentored by a coach who is also a staff member.",
+     "staff_member"),
+    ("Keep folders. A folder may sit inside another folder.", "folder"),
+    ("Keep territories. A territory can lie within a parent territory.", "territory"),
+])
+def test_a_record_tied_to_its_own_kind_is_built(text, record):
+    found, built = relations(text)
+    assert (record, record, ONE) in found, found
+    assert (record, record, ONE) in built, built
+    assert not [r for r in read_spec(text).requirements if r.kind == RequirementKind.not_understood]
+
+
+def test_a_parent_of_the_same_kind_is_no_record_of_its_own():
+    spec = read_spec("Keep territories. A territory can lie within a parent territory.")
+    assert [e.name for e in spec.entities] == ["territory"]
