@@ -157,6 +157,15 @@ _FIELDS_SENTENCE = re.compile(
     r"\.[ \t]+(?:(?:its|their|the|each has the|each one has)[ \t]+)?(?:fields|details|attributes|"
     r"columns|properties)[ \t]*:(?![ \t]*\n)", re.IGNORECASE)
 _BULLET = re.compile(r"\n[ \t]*(?:[-*\u2022]|\d+[.)])[ \t]+")
+_LIST_WORDS = r"(?:fields|details|attributes|columns|properties)"
+# "books have these fields: title, author, shelf": the record has what the colon lists
+_HAS_THESE = re.compile(rf"\b(?P<verb>has|have)[ \t]+(?:(?:these|the following|the|such|its|"
+                        rf"their)[ \t]+)?{_LIST_WORDS}[ \t]*:(?![ \t]*\n)", re.IGNORECASE)
+# "Inspection fields: date, building": a sentence that opens with the record's name
+_NAMED_FIELDS = re.compile(
+    rf"(?:^|(?<=[.!?])[ \t]+)(?!(?:its|their|the|each|these|those|all|some|other|key|main|more|"
+    rf"extra|further|basic)\b)(?P<owner>[A-Za-z][a-z-]+(?:[ \t][a-z-]+)?)[ \t]+"
+    rf"(?P<list>{_LIST_WORDS}[ \t]*:)(?![ \t]*\n)", re.IGNORECASE)
 
 
 def flatten_field_lists(text: str, whole_items: bool = False) -> str:
@@ -169,6 +178,10 @@ def flatten_field_lists(text: str, whole_items: bool = False) -> str:
     # "A clinic records visits. Fields: pet name, weight." lists the fields of what the sentence
     # before kept: read as "... visits, with pet name, weight."
     text = _FIELDS_SENTENCE.sub(lambda m: ", with" + " " * (len(m.group()) - 6), text)
+    text = _HAS_THESE.sub(lambda m: m.group("verb") + " " * (len(m.group()) - len(m.group("verb"))),
+                          text)
+    text = _NAMED_FIELDS.sub(lambda m: m.group()[:m.start("list") - m.start()] + "has" + " " * (
+        len(m.group("list")) - 3), text)
 
     def bullets(m: re.Match) -> str:
         items = _BULLET.sub(lambda b: "," + " " * (len(b.group()) - 1), m.group("items"))

@@ -91,3 +91,23 @@ def test_a_field_per_unit_is_one_field_typed_by_what_is_measured():
     field = next(f for f in e.fields if f.name == "price_per_night")
     assert field.type.value == "decimal"
     assert "night" not in {e.name for e in spec.entities}
+
+
+@pytest.mark.parametrize("text, entity, fields, parent", [
+    # "has these fields:" and "<record> fields:" open the record's own list; a listed field named
+    # as another record is a link to it
+    ("Keep albums and labels. Albums have these fields: title, label, release year.", "album",
+     {"title", "release_year"}, "label"),
+    ("Keep crates and vans. Crate attributes: weight, van, contents.", "crate", {"weight"}, "van"),
+])
+def test_a_list_after_fields_colon_belongs_to_the_record_named(text, entity, fields, parent):
+    flat = flatten_field_lists(text)
+    assert len(flat) == len(text)
+    spec = read_spec(text)
+    assert fields <= set(_fields(spec, entity))
+    assert (parent, entity) in {(r.parent, r.child) for r in spec.relations}
+
+
+def test_a_list_word_after_a_determiner_is_not_a_record():
+    flat = flatten_field_lists("Keep crates. Its fields: weight, contents.")
+    assert "Its has" not in flat
