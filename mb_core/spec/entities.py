@@ -137,6 +137,9 @@ def _nearest(r: Reading, position: int, least: int) -> str | None:
 
     before = [p for p in r.phrases[:position] if kept(p)]
     same = [p for p in before if p.sentence == sentence]
+    opener = next(p for p in r.phrases if p.list_id == r.phrases[position].list_id)
+    if len(same) >= 2 and _has_again(opener, same[-1]):
+        return r.by_position[same[0].position]
     if same:
         return r.by_position[same[-1].position]
     after = [p for p in r.phrases[position:] if kept(p) and p.sentence == sentence]
@@ -146,6 +149,14 @@ def _nearest(r: Reading, position: int, least: int) -> str | None:
         return r.by_position[before[0].position]
     rest = [p for p in r.phrases[position:] if kept(p)]
     return r.by_position[rest[0].position] if rest else None
+
+
+def _has_again(np: NounPhrase, last: NounPhrase) -> bool:
+    """ "A payslip is linked to exactly one employee and has a net amount": after a record that
+    a preposition governs, "and has" speaks of the clause's subject again (np opens the list)."""
+    said = " ".join(np.before)
+    return "have" in np.verbs and bool(re.search(r"\band (?:also )?(?:has|have)\b", said)) and (
+        bool(last.prep) or bool(set(last.before[-3:]) & words("prepositions")))
 
 
 def _attach_orphan_fields(r: Reading) -> None:

@@ -179,10 +179,12 @@ def tag(sentence: list[Token]) -> None:
             token.tag, token.lemma = "NOUN", token.low
     for i, token in enumerate(sentence[1:-1], start=1):
         prev, nxt = sentence[i - 1], sentence[i + 1]
-        if token.tag == "VERB" and token.low.endswith("ing") and prev.tag == "DET" and prev.low not in {
-                "that", "which", "what", "whose"} and nxt.tag in {"NOUN", "AMB"} and (
-                    nxt.low in field_heads or singular(nxt.low) in field_heads):
-            token.tag, token.lemma = "NOUN", token.low  # "a tracking code", "the shipping address"
+        if token.tag == "VERB" and (token.low.endswith("ing") and prev.tag == "DET" and prev.low not in {
+                "that", "which", "what", "whose"} or prev.low in {"a", "an"}) and nxt.tag in {
+                    "NOUN", "AMB"} and (nxt.low in field_heads or singular(nxt.low) in field_heads):
+            # "a tracking code", "the shipping address", "a hire date": a verb after an article
+            # before a field's head names the field
+            token.tag, token.lemma = "NOUN", token.low
     for i, token in enumerate(sentence[1:-1], start=1):
         # "members borrow them", "customers open tickets": after people who act, a word that
         # takes an object is their verb, even one the tables do not list

@@ -111,3 +111,21 @@ def test_a_list_after_fields_colon_belongs_to_the_record_named(text, entity, fie
 def test_a_list_word_after_a_determiner_is_not_a_record():
     flat = flatten_field_lists("Keep crates. Its fields: weight, contents.")
     assert "Its has" not in flat
+
+
+@pytest.mark.parametrize("text, entity, fields, other", [
+    # "and has" after the record a preposition governs speaks of the subject again
+    (("Keep tenants and leases. A lease is tied to exactly one tenant and has a deposit and a "
+      "start date."), "lease", {"deposit", "start_date"}, "app_tenant"),
+    ("Keep kilns and firings. Each firing belongs to one kiln and has a peak temperature.",
+     "firing", {"peak_temperature"}, "kiln"),
+])
+def test_and_has_after_a_linked_record_gives_the_subject_its_fields(text, entity, fields, other):
+    spec = read_spec(text)
+    assert fields <= set(_fields(spec, entity))
+    assert not fields & set(_fields(spec, other))
+
+
+def test_a_verb_between_an_article_and_a_field_head_names_the_field():
+    spec = read_spec("Keep drivers. A driver has a hire date and a licence number.")
+    assert {"hire_date", "licence_number"} <= set(_fields(spec, "driver"))
