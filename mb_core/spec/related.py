@@ -22,6 +22,9 @@ from mb_core.spec.vocabulary import dropped_reasons, words
 # a service or a field.
 _OVERRULED = ("mentioned without a sign", "people who use the app", "technical choice",
               "names the application itself", "accounts are provided by the auth layer")
+# a screen word is a record only as a whole made of records ("each menu is made up of dishes");
+# "the dashboard lists its projects" says what a screen shows
+_WHOLE_ONLY = ("presentation word",)
 # Verbs by which many parties hold, make or receive records of their own ("journalists write
 # articles", "policyholders hold policies", "guests make reservations"); verbs that only say
 # what someone may do to rows (add, edit, view, approve) or that use a shared resource (book,
@@ -36,7 +39,7 @@ OWNING_VERBS = frozenset({
 _ROUNDS = 3  # a link found may make a third noun linkable ("repair order -> device -> customer")
 
 
-def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
+def _set_aside(r: Reading, kept: set[str], overruled=_OVERRULED) -> dict[str, list[int]]:
     """Names of nouns not (yet) records, with the positions of their phrases."""
     found: dict[str, list[int]] = {}
     generic = words("generic_people") | {"user", "person", "people"}
@@ -52,7 +55,7 @@ def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
         else:
             decision = r.decisions.get(np.position)
             if decision is None or decision.decision != "dropped" or not any(
-                    why in decision.reason for why in _OVERRULED):
+                    why in decision.reason for why in overruled):
                 continue
             name = entity_name(np.words)
             if "names the application itself" in decision.reason and not _counted_or_plural(np):
@@ -64,7 +67,7 @@ def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
         # the head noun decides: "a CSV export of deals" is an export (a feature of the app),
         # whatever "CSV" alone would be; a head set aside for a reason a link overrules can be one
         head = dropped_reasons().get(singular(np.words[-1].lower()))
-        if head and not any(why in head for why in _OVERRULED):
+        if head and not any(why in head for why in overruled):
             continue
         found.setdefault(name, []).append(np.position)
     return found
@@ -99,10 +102,14 @@ def _subject_counted(r: Reading, text: str, start: int) -> bool:
 def promote_linked_nouns(r: Reading) -> None:
     """Make records of the nouns linked to a record by belonging, reference or ownership."""
     from mb_core.requirements.extract import Reader, relation_claims  # the one grammar of links
+    from mb_core.requirements.relation_gaps import WHOLE_OF_PARTS
 
     for _ in range(_ROUNDS):
         kept = _kept(r)
         aside = _set_aside(r, kept)
+        wholes = {n: p for n, p in _set_aside(r, kept, _OVERRULED + _WHOLE_ONLY).items()
+                  if n not in aside}
+        aside = {**aside, **wholes}
         if not aside:
             return
         reader = Reader(r.english, _spec(r, kept | set(aside)))
@@ -116,6 +123,9 @@ def promote_linked_nouns(r: Reading) -> None:
             if not any((c.strength >= 2 and not _acted_on(r.english, c))
                        or (c.verb in OWNING_VERBS and _subject_counted(r, r.english, c.start))
                        for c in said):
+                continue
+            if pair & set(wholes) and not any(c.parent in wholes and WHOLE_OF_PARTS.search(
+                    r.english[c.start:c.end]) for c in said):
                 continue
             for name in pair & set(aside):
                 _promote(r, name, aside[name])

@@ -127,3 +127,17 @@ def test_a_word_set_aside_becomes_a_record_when_a_record_is_linked_to_it(text, r
 def test_the_app_named_before_what_it_is_for_stays_the_app():
     names = {e.name for e in read_spec("A timesheet tool for shifts. Each shift has a start.").entities}
     assert "tool" not in names and "shift" in names
+
+
+@pytest.mark.parametrize("text,whole,part", [
+    ("A studio keeps photos. Each gallery is made up of photos.", "gallery", "photo"),
+    ("A cafe keeps drinks. A menu consists of several drinks.", "menu", "drink"),
+])
+def test_a_screen_word_made_up_of_records_is_a_record(text, whole, part):
+    _spec, found = keys(text)
+    assert {f"entity:{whole}", f"relation:{whole}->{part}"} <= found, found
+
+
+def test_a_screen_that_lists_records_stays_a_screen():
+    spec, _found = keys("Keep invoices. The dashboard lists its invoices. An invoice has a total.")
+    assert [e.name for e in spec.entities] == ["invoice"]
