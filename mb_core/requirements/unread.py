@@ -45,7 +45,8 @@ _TIES = re.compile(r"\b(?:belongs? to|belonging to|(?:is|are) for (?:a|an|one|ea
                    r"exactly one|only one)|"
                    # "shelves are grouped into sections", "files are sorted under a folder"
                    r"(?:is|are) (?:grouped|divided|sorted|organi[sz]ed|split|arranged|filed|nested|"
-                   r"classified|categori[sz]ed|collected|gathered|bundled) (?:into|under|within))\b",
+                   r"classified|categori[sz]ed|collected|gathered|bundled|listed|kept|stored|placed|"
+                   r"shown|held) (?:into|under|within|beneath))\b",
                    re.IGNORECASE)
 # words of English that tie one record to another ("each X has several Ys", "a Y is for one X",
 # "Xs are given to Ys", "a Y covers many Xs"); a report's "per" is read by the report rule
