@@ -113,8 +113,8 @@ def test_a_verb_of_association_that_gave_no_relation_is_reported(text, clause, p
     ("Track claims. Every claim is assigned to an adjuster, and each adjuster works in one region.",
      "each adjuster works in one region"),
     ("Keep products. Products are grouped into sections.", "Products are grouped into sections"),
-    ("Keep tickets with their stages. Tickets are listed under each stage.",
-     "Tickets are listed under each stage"),
+    (("Keep tournaments with their stages. Matches are listed under each stage. A match has a "
+      "score."), "Matches are listed under each stage"),
 ])
 def test_a_tie_to_one_noun_the_reader_did_not_keep_is_reported(text, clause):
     found = dict(unread(text))
