@@ -216,7 +216,8 @@ def _value_lists(c: Collector, start: int, sentence: str) -> None:
               summary=f"{entity}.{field} is one of {', '.join(values)}")
 
 
-_QUANT_MANY = r"(?:many|several|multiple|one or more|any number of|zero or more|various|lots of|a number of)"
+_QUANT_MANY = (r"(?:many|several|multiple|one or more|any number of|zero or more|various|lots of|"
+               r"a number of|more than one|two or more)")
 _QUANT_ONE = r"(?:one|exactly one|a single|only one)"
 _MODALS = r"(?:(?:can|may|will|must|should|usually|often|typically|also|each|always|only|then)\s+)*"
 _PREP = r"(?:to|with|on|in|for|at|into|under|from|against|by|of|about)"

@@ -28,7 +28,7 @@ _VERB_PREP_ONE = re.compile(
     re.IGNORECASE)
 # "a guardian may look after several children", "students enrol in many courses"
 _VERB_PREP_MANY = re.compile(
-    rf"\s*{_AUX}(?P<verb>[a-z]+)(?:\s+(?:up|out|off|back|down))?\s+{_PLACE}\s+{_MANY}\s*",
+    rf"\s*{_AUX}(?P<verb>[a-z]+)(?:\s+(?:up|out|off|back|down|part))?\s+{_PLACE}\s+{_MANY}\s*",
     re.IGNORECASE)
 # "the payments made on each order", "prescriptions, written during an appointment"
 _REDUCED_RELATIVE = re.compile(
@@ -67,9 +67,10 @@ _COUNT_BEFORE = re.compile(rf"(?:^|\s)(?:{_MANY}|a few)\s*$", re.IGNORECASE)
 # "warehouses and bins: one warehouse to many bins"
 _TO_MANY = re.compile(rf"\s*to\s+{_MANY}\s*", re.IGNORECASE)
 _ONE_BEFORE = re.compile(r"(?:^|[\s:,(])one\s*$", re.IGNORECASE)
-# "the tasks under a project", "rooms within each building": kept inside the other, no verb
+# "the tasks under a project", "rooms within each building", "the animals on each farm": kept
+# inside the other, no verb
 _UNDER = re.compile(r"\s*,?\s*(?:(?:that|which)\s+(?:are|is|sit|sits|live|lives)\s+)?"
-                    r"(?:under|within|inside|beneath|in each|in every)\s+"
+                    r"(?:under|within|inside|beneath|(?:in|on|at) each|(?:in|on|at) every)\s+"
                     r"(?:a|an|one|each|every|the|its|their|a given)?\s*", re.IGNORECASE)
 # "each lead records the campaign it came from", "a review names the product it rates": a clause
 # about the record that says which other row it is tied to
@@ -92,7 +93,8 @@ _WITHOUT = re.compile(rf"\s*{_AUX}(?:exist|be\s+(?:kept|added|created|saved|reco
 JOINS_SHARED = re.compile(
     r"\b(?:join|joins|joined|attend|attends|enrol|enrols|enroll|enrolls|enrolled|subscribes?|"
     r"subscribed|signs? up for|follows?|tagged|labell?ed|take part in|takes part in|"
-    r"appears? in|is part of|are part of|be part of|be added to|added to)\b", re.IGNORECASE)
+    r"participates? in|registers? for|belongs? to|appears? in|is part of|are part of|be part of|"
+    r"be added to|added to)\b", re.IGNORECASE)
 # words that are never the verb of such a clause
 _NOT_VERBS = frozenset({
     "is", "are", "was", "were", "be", "been", "and", "or", "but", "the", "a", "an", "of", "per",

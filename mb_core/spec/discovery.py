@@ -16,9 +16,12 @@ from mb_core.spec.vocabulary import table, words
 _NOUN = r"[a-z][a-z-]*(?: [a-z][a-z-]*)?"
 _MANY = r"(?:many|several|multiple|one or more|any number of|zero or more|(?:at most|no more than|up to) \d+)"
 # "A has many B", "A can be linked to several B", "A appears on many B": any verb, a quantity
+# (a particle belongs to the verb: "students sign up for several courses")
 _HAS_MANY = re.compile(
     rf"(?:\b(?:each|every|a|an|the|one)\s+)?\b(?P<a>{_NOUN})\s+(?:can |may |will |usually |often |"
-    rf"typically )?(?:(?:be|is|are)\s+)?(?!(?:to|with|on|in|for|at|into|by|from|of|and|or)\b)(?P<verb>[a-z]+)(?:\s+(?:to|with|on|in|for|at|into))?\s+"
+    rf"typically )?(?:(?:be|is|are)\s+)?(?!(?:to|with|on|in|for|at|into|by|from|of|and|or|up|out|off|"
+    rf"part|back|down|over)\b)(?P<verb>[a-z]+)(?:\s+(?:up|out|off|part|back|down|over))?"
+    rf"(?:\s+(?:to|with|on|in|for|at|into))?\s+"
     rf"{_MANY}\s+(?P<b>{_NOUN})", re.IGNORECASE)
 # "each B belongs to an A", "every B is led by a trainer", "a B is taken from a patient"
 _BELONGS = re.compile(

@@ -29,6 +29,9 @@ def relations(text):
     # a place word before the other record
     ("Keep folders and the notes under a folder.", "folder", "note"),
     ("Keep estates and the cottages within each estate.", "estate", "cottage"),
+    ("Keep ranches and horses. The horses on each ranch are counted.", "ranch", "horse"),
+    # more than one is many
+    ("Keep clients and phones. A client may have more than one phone.", "client", "phone"),
     # a verb that puts the first into the second
     ("Keep fossils and drawers. A curator sorts fossils into drawers.", "drawer", "fossil"),
     # "with their"
@@ -51,6 +54,10 @@ def test_one_to_many_said_by_counts_places_and_clauses(text, parent, child):
     ("Keep recipes and cuisines. A recipe may be tagged with several cuisines.",
      {"recipe", "cuisine"}),
     ("Keep pupils and workshops. A pupil attends many workshops.", {"pupil", "workshop"}),
+    ("Keep choirs and singers. Singers can belong to several choirs.", {"singer", "choir"}),
+    ("Keep runners and races. A runner can take part in many races.", {"runner", "race"}),
+    ("Keep trainees and seminars. Trainees sign up for several seminars.",
+     {"trainee", "seminar"}),
 ])
 def test_joining_many_of_a_shared_record_is_many_to_many(text, pair):
     found, built = relations(text)
