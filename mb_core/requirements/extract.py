@@ -244,7 +244,7 @@ _AND = re.compile(rf"\s*,?\s*(?:and|or)\s+(?:{_QUANT_ONE}|a|an|the)?\s*", re.IGN
 
 _AND_PREP = re.compile(r"\s*,?\s*(?:and\s+)?(?:about|for|at|in|on|from|with|under|within)\s+"
                        r"(?:a|an|one|the|each)\s*", re.IGNORECASE)
-_PRONOUN_OPENING = re.compile(r"\s*(it|they|each one|each of them)\b", re.IGNORECASE)
+_PRONOUN_OPENING = re.compile(r"\s*(it|they|he|she|each one|each of them)\b", re.IGNORECASE)
 
 
 @dataclass

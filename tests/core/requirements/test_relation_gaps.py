@@ -31,6 +31,9 @@ def read_relations(text):
     # a pronoun opening a sentence stands for the last sentence's record
     ("Keep a register of every boat. It is moored at a marina. Marinas have a name.",
      "marina", "boat"),
+    # a person kept as a record, then "she" or "he"
+    ("Keep salons and stylists. Every stylist works at a salon. She also keeps client cards.",
+     "stylist", "client_card"),
 ])
 def test_one_to_many_from_the_words_between(text, parent, child):
     assert (parent, child, ONE) in read_relations(text)
