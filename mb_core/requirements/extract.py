@@ -22,13 +22,14 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
+from mb_core.requirements.mentions import Mention, _forms, find_mentions
 from mb_core.requirements.relation_gaps import (
     WHOLE_OF_PARTS,
     extra_gap_claim,
     field_reference_relations,
 )
 from mb_core.spec.fields import flatten_field_lists
-from mb_core.spec.naming import plural, singular, spoken_name
+from mb_core.spec.naming import plural, singular
 from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
 from mb_core.spec.vocabulary import words
 
@@ -48,21 +49,6 @@ PARTY_HEADS = frozenset({
 
 _STOP = words("determiners") | words("prepositions") | words("conjunctions") | words(
     "pronouns") | words("auxiliaries") | words("quantifiers") | {"with", "has", "have", "its"}
-
-
-@dataclass
-class Mention:
-    entity: str
-    start: int
-    end: int
-
-
-def _forms(name: str) -> list[str]:
-    found: set[str] = set()
-    for said in {name, spoken_name(name)}:  # "sessions" name the record kept as work_session
-        spaced = said.replace("_", " ")
-        found |= {spaced, plural(spaced), spaced.replace(" ", "-"), plural(spaced).replace(" ", "-")}
-    return sorted(found, key=len, reverse=True)
 
 
 def _field_forms(name: str) -> list[str]:
@@ -88,16 +74,7 @@ class Reader:
         self.spec = spec
         self.entities = [e.name for e in spec.entities]
         self.fields = {e.name: [f.name for f in e.fields] for e in spec.entities}
-        self.mentions: list[Mention] = []
-        taken: list[tuple[int, int]] = []
-        for name in sorted(self.entities, key=len, reverse=True):
-            for form in _forms(name):
-                for m in re.finditer(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE):
-                    if any(a < m.end() and m.start() < b for a, b in taken):
-                        continue
-                    taken.append((m.start(), m.end()))
-                    self.mentions.append(Mention(name, m.start(), m.end()))
-        self.mentions.sort(key=lambda x: x.start)
+        self.mentions: list[Mention] = find_mentions(text, self.entities)
 
     def sentences(self) -> Iterator[tuple[int, str]]:
         for m in re.finditer(r"[^.!?;\n]+", self.read_text):
@@ -317,7 +294,7 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
 
     def plural(m: Mention) -> bool:
         said = text[m.start:m.end].lower()
-        return said != singular(said) or said.endswith("s")
+        return said != singular(said) or said.endswith("s") or m.filed_object
 
     before: list[Mention] = []
     for start, sentence in reader.sentences():

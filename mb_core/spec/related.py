@@ -32,6 +32,8 @@ OWNING_VERBS = frozenset({
     "receive", "receives", "bring", "brings", "take", "takes", "buy", "buys", "purchase",
     "purchases", "rent", "rents", "lease", "leases", "sign", "signs", "send", "sends", "issue",
     "issues", "carry", "carries", "keep", "keeps", "have", "has", "lead", "leads", "run", "runs",
+    # records a party files about itself: "employees request leave", "drivers log trips"
+    "request", "requests", "log", "logs", "claim", "claims",
 })
 _ROUNDS = 3  # a link found may make a third noun linkable ("repair order -> device -> customer")
 
@@ -47,7 +49,7 @@ def _set_aside(r: Reading, kept: set[str]) -> dict[str, list[int]]:
             continue
         name = r.by_position.get(np.position)
         if name is not None:
-            if name in kept:
+            if name in kept or (cand := r.candidates.get(name)) and cand.compound in kept:
                 continue
         else:
             decision = r.decisions.get(np.position)
@@ -80,7 +82,11 @@ def _kept(r: Reading) -> set[str]:
     """The records the reader keeps so far (as _finish_entities chooses them: the strong ones,
     else all those with any sign)."""
     least = 1 if any(c.strength >= 1 for c in r.candidates.values()) else 0
-    return {c.name for c in r.candidates.values() if c.strength >= least} | set(r.known)
+    kept = {c.name for c in r.candidates.values() if c.strength >= least} | set(r.known)
+    # "a leave request" named "request" while "leave" looked like its parent: with no such
+    # parent kept it keeps its whole name (as _finish_entities will), and links are read so
+    return {c.compound if c.parent and c.compound and c.parent not in kept else c.name
+            for c in r.candidates.values() if c.name in kept} | set(r.known)
 
 
 def _spec(r: Reading, names: set[str]) -> ScaffoldSpec:
