@@ -202,6 +202,8 @@ _OPEN_WORDS = (words("prepositions") | words("conjunctions") | words("determiner
 _ACTIVE = re.compile(
     rf"\s*{_MODALS}(?:(?P<be>be|is|are)\s+)?(?P<verb>[a-z]+(?:-[a-z]+)?)(?:\s+(?P<prep>{_PREP}))?\s+"
     rf"(?P<q>{_QUANT_MANY}|{_QUANT_ONE}|its own|their own|their|its|his|her|the|a|an)?\s*", re.IGNORECASE)
+# "drivers log fuel purchases": a verb and the object's own modifier
+_ACTIVE_MODIFIED = re.compile(rf"\s*{_MODALS}(?P<verb>[a-z]+)\s+(?P<mod>[a-z]+)\s+", re.IGNORECASE)
 # "b belongs to an a", "b is led by a", "b is taken from a", "b references a", "b for a"
 _PASSIVE = re.compile(
     rf"\s*{_MODALS}(?:belongs? to|(?:is|are)\s+(?:(?:always|only|usually)\s+)?(?:[a-z]+\s+)?{_PREP}|"
@@ -308,8 +310,14 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
         for a, b in itertools.pairwise(near):
             if a.entity == b.entity:
                 continue
-            gap = text[a.end:b.start].lower()
+            # "appointments (date, time, status) belong to a patient": the list aside is no link
+            gap = re.sub(r"\s*\([^()]*\)", "", text[a.end:b.start].lower())
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
+            modified = _ACTIVE_MODIFIED.fullmatch(gap)
+            if found is None and modified and plural(a) and plural(b) and not {
+                    modified.group("verb"), modified.group("mod")} & _OPEN_WORDS:
+                # "drivers log fuel purchases": the object's own modifier stands in the gap
+                found = (a.entity, b.entity, False, 1)
             if found is None:
                 found = extra_gap_claim(a.entity, b.entity, gap, text[start:a.start].lower())
             if found is None and subject is not None and subject is not a and \
@@ -343,7 +351,7 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
             parent, child, many, strength = found
             if parent == child:
                 continue
-            m = _ACTIVE.fullmatch(gap)
+            m = _ACTIVE.fullmatch(gap) or modified
             claim = _Claim(parent, child, many, strength, a.start, b.end,
                            verb=m.group("verb").lower() if m and strength == 1 else "")
             claims.setdefault(frozenset((parent, child)), []).append(claim)

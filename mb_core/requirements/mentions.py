@@ -2,8 +2,9 @@
 
 A record is named by its name, its plural, its spoken name ("sessions" for work_session) and
 hyphenated forms. A compound record is named too where the text says it as a verb and its
-object ("employees request leave" files a leave_request): one record name across sentences,
-never a second record for the same thing.
+object ("employees request leave" files a leave_request), and by its head alone said again
+("their claims" after "expense claims", as mb_core.spec.compounds decides): one record name
+across sentences, never a second record for the same thing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mb_core.spec.compounds import compound_parts, is_head_of, refers_back
 from mb_core.spec.naming import plural, spoken_name
 
 
@@ -61,5 +63,22 @@ def find_mentions(text: str, entities: list[str]) -> list[Mention]:
         for form in _forms(name):
             for m in re.finditer(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE):
                 take(name, m.start(), m.end())
+    # "expense claims ... their claims", "... return loans": once the compound is said, its head
+    # alone names it too (the head being no record of its own); a bare singular may be a verb
+    # ("managers request changes"), so only after a word that points back
+    for name in entities:
+        parts = compound_parts(name)
+        if parts is None or parts[1] in entities or sum(
+                1 for e in entities if is_head_of(e, parts[1], entities)) != 1 \
+                or not is_head_of(name, parts[1], entities):
+            continue
+        first = min((m.start for m in mentions if m.entity == name), default=None)
+        for form in _forms(parts[1]):
+            for m in re.finditer(rf"\b(?P<w>[a-z]+) (?P<h>{re.escape(form)})(?![\w-])", text,
+                                 re.IGNORECASE):
+                plural_said = m.group("h").lower() != parts[1]
+                if first is not None and m.start() > first and (
+                        plural_said or refers_back([m.group("w")])):
+                    take(name, m.start("h"), m.end("h"))
     mentions.sort(key=lambda x: x.start)
     return mentions

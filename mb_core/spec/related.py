@@ -32,8 +32,9 @@ OWNING_VERBS = frozenset({
     "receive", "receives", "bring", "brings", "take", "takes", "buy", "buys", "purchase",
     "purchases", "rent", "rents", "lease", "leases", "sign", "signs", "send", "sends", "issue",
     "issues", "carry", "carries", "keep", "keeps", "have", "has", "lead", "leads", "run", "runs",
-    # records a party files about itself: "employees request leave", "drivers log trips"
-    "request", "requests", "log", "logs", "claim", "claims",
+    # records a party files about itself: "employees request leave", "drivers log trips",
+    # "consultants fill in timesheets"
+    "request", "requests", "log", "logs", "claim", "claims", "fill", "fills",
 })
 _ROUNDS = 3  # a link found may make a third noun linkable ("repair order -> device -> customer")
 
@@ -114,8 +115,11 @@ def promote_linked_nouns(r: Reading) -> None:
         reader = Reader(r.english, _spec(r, kept | set(aside)))
         promoted = False
         for pair, said in relation_claims(reader).items():
-            # with no record kept yet, a link said outright between two nouns makes both records
-            if len(pair) != 2 or not (pair & kept or not kept) or not (pair & set(aside)):
+            # with no record kept yet, a link said outright between two nouns makes both records;
+            # so does many parties owning records ("suppliers receive purchase orders")
+            owned = any(c.verb in OWNING_VERBS and _subject_counted(r, r.english, c.start)
+                        for c in said)
+            if len(pair) != 2 or not (pair & kept or not kept or owned) or not (pair & set(aside)):
                 continue
             if not kept and not any(c.strength >= 2 for c in said):
                 continue
