@@ -59,6 +59,7 @@ def find_mentions(text: str, entities: list[str]) -> list[Mention]:
         if (pattern := _verb_and_object(name)) is not None:
             for m in pattern.finditer(text):
                 take(name, m.start("o"), m.end("o"), filed_object=True)
+                taken.append((m.start(), m.start("o") - 1))  # the verb names no record
     for name in sorted(entities, key=len, reverse=True):
         for form in _forms(name):
             for m in re.finditer(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE):

@@ -85,9 +85,11 @@ def _kept(r: Reading) -> set[str]:
     least = 1 if any(c.strength >= 1 for c in r.candidates.values()) else 0
     kept = {c.name for c in r.candidates.values() if c.strength >= least} | set(r.known)
     # "a leave request" named "request" while "leave" looked like its parent: with no such
-    # parent kept it keeps its whole name (as _finish_entities will), and links are read so
-    return {c.compound if c.parent and c.compound and c.parent not in kept else c.name
-            for c in r.candidates.values() if c.name in kept} | set(r.known)
+    # parent kept it may keep its whole name (as _finish_entities will), so links are read
+    # under both names ("placed in a category" of "product categories" may still make the
+    # parent a record)
+    return kept | {c.compound for c in r.candidates.values()
+                   if c.name in kept and c.parent and c.compound and c.parent not in kept}
 
 
 def _spec(r: Reading, names: set[str]) -> ScaffoldSpec:
