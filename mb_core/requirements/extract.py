@@ -22,6 +22,7 @@ from mb_core.models import (
     ScaffoldSpec,
     TextSpan,
 )
+from mb_core.requirements.mentions import Mention, _forms, find_mentions
 from mb_core.requirements.relation_gaps import (
     JOINS_SHARED,
     WHOLE_OF_PARTS,
@@ -30,7 +31,7 @@ from mb_core.requirements.relation_gaps import (
     self_relations,
 )
 from mb_core.spec.fields import flatten_field_lists
-from mb_core.spec.naming import plural, singular, spoken_name
+from mb_core.spec.naming import plural, singular
 from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
 from mb_core.spec.vocabulary import words
 
@@ -50,21 +51,6 @@ PARTY_HEADS = frozenset({
 
 _STOP = words("determiners") | words("prepositions") | words("conjunctions") | words(
     "pronouns") | words("auxiliaries") | words("quantifiers") | {"with", "has", "have", "its"}
-
-
-@dataclass
-class Mention:
-    entity: str
-    start: int
-    end: int
-
-
-def _forms(name: str) -> list[str]:
-    found: set[str] = set()
-    for said in {name, spoken_name(name)}:  # "sessions" name the record kept as work_session
-        spaced = said.replace("_", " ")
-        found |= {spaced, plural(spaced), spaced.replace(" ", "-"), plural(spaced).replace(" ", "-")}
-    return sorted(found, key=len, reverse=True)
 
 
 def _field_forms(name: str) -> list[str]:
@@ -90,16 +76,7 @@ class Reader:
         self.spec = spec
         self.entities = [e.name for e in spec.entities]
         self.fields = {e.name: [f.name for f in e.fields] for e in spec.entities}
-        self.mentions: list[Mention] = []
-        taken: list[tuple[int, int]] = []
-        for name in sorted(self.entities, key=len, reverse=True):
-            for form in _forms(name):
-                for m in re.finditer(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE):
-                    if any(a < m.end() and m.start() < b for a, b in taken):
-                        continue
-                    taken.append((m.start(), m.end()))
-                    self.mentions.append(Mention(name, m.start(), m.end()))
-        self.mentions.sort(key=lambda x: x.start)
+        self.mentions: list[Mention] = find_mentions(text, self.entities)
 
     def sentences(self) -> Iterator[tuple[int, str]]:
         for m in re.finditer(r"[^.!?;\n]+", self.read_text):
@@ -228,6 +205,8 @@ _OPEN_WORDS = (words("prepositions") | words("conjunctions") | words("determiner
 _ACTIVE = re.compile(
     rf"\s*{_MODALS}(?:(?P<be>be|is|are)\s+)?(?P<verb>[a-z]+(?:-[a-z]+)?)(?:\s+(?P<prep>{_PREP}))?\s+"
     rf"(?P<q>{_QUANT_MANY}|{_QUANT_ONE}|its own|their own|their|its|his|her|the|a|an)?\s*", re.IGNORECASE)
+# "drivers log fuel purchases": a verb and the object's own modifier
+_ACTIVE_MODIFIED = re.compile(rf"\s*{_MODALS}(?P<verb>[a-z]+)\s+(?P<mod>[a-z]+)\s+", re.IGNORECASE)
 # "b belongs to an a", "b is led by a", "b is taken from a", "b references a", "b for a"
 _PASSIVE = re.compile(
     rf"\s*{_MODALS}(?:belongs? to|(?:is|are)\s+(?:(?:always|only|usually)\s+)?(?:[a-z]+\s+)?{_PREP}|"
@@ -320,7 +299,7 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
 
     def plural(m: Mention) -> bool:
         said = text[m.start:m.end].lower()
-        return said != singular(said) or said.endswith("s")
+        return said != singular(said) or said.endswith("s") or m.filed_object
 
     before: list[Mention] = []
     for start, sentence in reader.sentences():
@@ -334,8 +313,14 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
         for a, b in itertools.pairwise(near):
             if a.entity == b.entity:
                 continue
-            gap = text[a.end:b.start].lower()
+            # "appointments (date, time, status) belong to a patient": the list aside is no link
+            gap = re.sub(r"\s*\([^()]*\)", "", text[a.end:b.start].lower())
             found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
+            modified = _ACTIVE_MODIFIED.fullmatch(gap)
+            if found is None and modified and plural(a) and plural(b) and not {
+                    modified.group("verb"), modified.group("mod")} & _OPEN_WORDS:
+                # "drivers log fuel purchases": the object's own modifier stands in the gap
+                found = (a.entity, b.entity, False, 1)
             if found is None:
                 found = extra_gap_claim(a.entity, b.entity, gap, text[start:a.start].lower(),
                                         text[b.end:start + len(sentence)].lower())
@@ -370,7 +355,7 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
             parent, child, many, strength = found
             if parent == child:
                 continue
-            m = _ACTIVE.fullmatch(gap)
+            m = _ACTIVE.fullmatch(gap) or modified
             claim = _Claim(parent, child, many, strength, a.start, b.end,
                            verb=m.group("verb").lower() if m and strength == 1 else "")
             claims.setdefault(frozenset((parent, child)), []).append(claim)

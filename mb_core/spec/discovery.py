@@ -8,6 +8,7 @@ import itertools
 import re
 
 from mb_core.models import EntitySpec, NounDecision, ScaffoldSpec
+from mb_core.spec.compounds import names_a_kept_record
 from mb_core.spec.fields import human_field_for, infer_field
 from mb_core.spec.naming import label, plural, safe_entity_name, singular
 from mb_core.spec.noun_rules import drop_reason
@@ -133,7 +134,8 @@ def discover_entities(spec: ScaffoldSpec) -> ScaffoldSpec:
     decisions: list[NounDecision] = []
     for phrase, counted, why in _mentions(spec, known):
         name = _record_name(phrase, counted)
-        if not name or name in known or len(known) >= 12 or name in _TIME_WORDS:
+        if not name or name in known or len(known) >= 12 or name in _TIME_WORDS \
+                or names_a_kept_record(name, known):
             continue
         template = table("entity_templates").get(name) or [human_field_for(name), "description"]
         fields = [infer_field(str(n), name) for n in template]

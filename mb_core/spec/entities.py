@@ -12,6 +12,7 @@ from mb_core.models import (
     FieldType,
     NounDecision,
 )
+from mb_core.spec.compounds import compound_parts, is_head_of, kept_name, refers_back
 from mb_core.spec.fields import human_field_for, infer_field
 from mb_core.spec.naming import (
     label,
@@ -407,3 +408,39 @@ def _entity_spec(c: Candidate, r: Reading) -> EntitySpec:
         description += f"; for example {', '.join(dict.fromkeys(c.examples))}"
     return EntitySpec(name=c.name, plural=plural(c.name), label=label(c.name), fields=fields,
                       description=description[:200])
+
+
+def _fold_heads_said_again(r: Reading) -> None:
+    """ "Drivers log fuel purchases. Each purchase records the date": the head noun said after
+    its compound with a word that points back is the same record (one record, one name, as
+    mb_core.spec.compounds decides)."""
+    for compound in [c for c in r.candidates.values() if compound_parts(c.name)]:
+        head_name = compound_parts(compound.name)[1]
+        bare = r.candidates.get(head_name)
+        records = set(r.candidates) | set(r.known)
+        if bare is None or compound.name not in r.candidates or head_name in r.known \
+                or compound.name in r.known or compound.strength >= 3 \
+                or not is_head_of(compound.name, head_name, records):
+            continue  # the app's own name ("a parking permit system") is no record to fold
+        if sum(1 for c in r.candidates if is_head_of(c, head_name, records)) != 1:
+            continue  # "fuel purchases and office purchases": the head alone is either
+        first = min(p for p, n in r.by_position.items() if n == compound.name)
+        heads = [r.phrases[p] for p, n in r.by_position.items() if n == head_name]
+        if not heads or not all(np.position > first and refers_back(np.before) for np in heads):
+            continue  # "meeting rooms: rooms and bookings" may list another record
+        keep_name = kept_name(compound.name, head_name, bare.explicit, compound.explicit)
+        keep, fold = (bare, compound) if keep_name == head_name else (compound, bare)
+        names = {f.name for f in keep.fields}
+        keep.fields += [f for f in fold.fields if f.name not in names]
+        keep.strength = max(keep.strength, fold.strength)
+        keep.position = min(keep.position, fold.position)
+        keep.explicit = keep.explicit or fold.explicit
+        keep.phrases += fold.phrases
+        keep.kinds += fold.kinds
+        r.candidates.pop(fold.name)
+        for pos, name in list(r.by_position.items()):
+            if name == fold.name:
+                r.by_position[pos] = keep.name
+        r.extra_decisions.append(NounDecision(
+            phrase=f"{label(compound.name)} / {head_name}", decision="entity",
+            reason=f"the head noun said again after its compound is the same record '{keep.name}'"))

@@ -242,11 +242,14 @@ def _judge(r: Reading, np: NounPhrase) -> None:
 
 
     # people: roles when they act, entities when managed or kept as records
-    if is_person(w) and not _managed(np):
+    nxt = r.phrases[np.position + 1] if np.position + 1 < len(r.phrases) else None
+    grantee = nxt is not None and _grants_access(r, nxt)  # only people are given access
+    if (is_person(w) or grantee) and not _managed(np):
         if singular(w[-1]) in {"user", "person", "people"} or low_text in words("generic_people"):
             r.decide(np, "dropped", dropped["user"])
             return
-        acting = bool(set(np.subject_of) - _HAVE) or (np.prep == "for" and _follows_app(r, np))
+        acting = bool(set(np.subject_of) - _HAVE) or (np.prep == "for" and _follows_app(r, np)) \
+            or grantee
         if acting or "admin" in w or "administrator" in w:
             role = _role_name(r, w)
             r.roles.setdefault(role, {})
@@ -285,6 +288,17 @@ def _judge(r: Reading, np: NounPhrase) -> None:
 
 
 _MANY = {"many", "several", "multiple", "various"}
+_RIGHT_WORDS = {"access", "permission", "right", "privilege"}
+
+
+def _grants_access(r: Reading, np: NounPhrase) -> bool:
+    """ "HR staff have read-only access to ...", "editors have full rights": what people have
+    that is a right, not a field of theirs."""
+    if singular(np.words[-1]) not in _RIGHT_WORDS or np.prep or np.position == 0:
+        return False
+    before = r.phrases[np.position - 1]
+    return before.sentence == np.sentence and not before.prep and bool(
+        set(before.subject_of) & _HAVE)
 
 
 def _owns_many(r: Reading, np: NounPhrase) -> bool:

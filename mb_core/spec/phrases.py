@@ -9,6 +9,7 @@ it is the subject of the verbs after it ("members *can book*").
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -186,9 +187,24 @@ def tag(sentence: list[Token]) -> None:
             # before a field's head names the field
             token.tag, token.lemma = "NOUN", token.low
     for i, token in enumerate(sentence[1:-1], start=1):
+        # "a leave request", "each repair job": between an article and a noun a verb is the
+        # noun's modifier, never the clause's verb (an article opens a noun phrase)
+        prev, nxt = sentence[i - 1], sentence[i + 1]
+        if token.tag == "VERB" and prev.low in _ARTICLES and nxt.tag in {"NOUN", "AMB"} and \
+                not token.low.endswith(("ing", "ed", "s")):
+            token.tag, token.lemma = "NOUN", token.low
+    for i, token in enumerate(sentence[1:-1], start=1):
         # "members borrow them", "customers open tickets": after people who act, a word that
         # takes an object is their verb, even one the tables do not list
         prev, nxt = sentence[i - 1], sentence[i + 1]
+        after = sentence[i + 2] if i + 2 < len(sentence) else None
+        if token.tag == "AMB" and nxt.tag == "VERB" and (after is None or after.tag in {
+                "PREP", "CONJ"}) and prev.tag == "NOUN" and not prev.possessive and \
+                singular(prev.low) in people and singular(prev.low) != prev.low:
+            # "employees request leave": the people's verb, then its bare object
+            token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
+            nxt.tag, nxt.lemma = "NOUN", nxt.low
+            continue
         if token.tag in {"NOUN", "ADJ"} and prev.tag == "NOUN" and not prev.possessive and (
                 singular(prev.low) in people and singular(prev.low) != prev.low
                 or prev.low in words("generic_people")) and (
@@ -223,6 +239,7 @@ def tag(sentence: list[Token]) -> None:
             token.tag = "NOUN"
 
 
+_ARTICLES = {"a", "an", "the", "each", "every", "its", "their", "his", "her", "our", "your"}
 _NOUN_OPENERS = {"several", "many", "multiple", "various", "few"}
 _CLAUSE_OPENERS = {",", "and", "or", "that", "which", "who", "where", "while", "when"}
 _OBJECT_STARTS = {"DET", "NUM"}
@@ -338,11 +355,35 @@ def _kept_for(after: list[Token]) -> list[str]:
     return []
 
 
+def _compounds_said_again(sentences: list[list[Token]]) -> None:
+    """ "A leave request has ... Team leads approve or decline leave requests": two nouns said
+    after an article are a compound, and wherever the two are said together again they are that
+    compound (a verb among them is its modifier), so it names one record across sentences."""
+    pairs = {(t.low, singular(n.low)) for sentence in sentences
+             for p, t, n in zip(sentence, sentence[1:], sentence[2:], strict=False)
+             if p.low in _ARTICLES and t.tag == "NOUN" and n.tag == "NOUN"}
+    for sentence in sentences:
+        for i, (token, nxt) in enumerate(itertools.pairwise(sentence)):
+            if (token.low, singular(nxt.low)) not in pairs or nxt.tag not in {"NOUN", "AMB"}:
+                continue
+            if token.tag == "VERB":
+                token.tag, token.lemma = "NOUN", token.low
+                nxt.tag = "NOUN"
+            if i >= 3 and sentence[i - 1].tag == "NOUN" and sentence[i - 2].low in {
+                    "or", "and"} and sentence[i - 3].tag == "VERB":
+                # "approve or decline leave requests": the word before it is the second verb
+                sentence[i - 1].tag = "VERB"
+                sentence[i - 1].lemma = verb_lemma(sentence[i - 1].low) or sentence[i - 1].low
+
+
 def noun_phrases(text: str) -> list[NounPhrase]:
     phrases: list[NounPhrase] = []
     list_id = 0
-    for s_index, sentence in enumerate(tokenize(text)):
+    sentences = tokenize(text)
+    for sentence in sentences:
         tag(sentence)
+    _compounds_said_again(sentences)
+    for s_index, sentence in enumerate(sentences):
         _list_modifiers(sentence)
         verbs: list[str] = []
         prep = ""

@@ -27,6 +27,7 @@ from mb_core.spec.entities import (
     _attach_orphan_fields,
     _drop_listed_values,
     _finish_entities,
+    _fold_heads_said_again,
     _merge_distributed,
     _read_state_flows,
 )
@@ -80,6 +81,7 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
     _merge_distributed(reading)
     _attach_orphan_fields(reading)
     _read_state_flows(reading)
+    _fold_heads_said_again(reading)
     promote_linked_nouns(reading)
     entities = _finish_entities(reading)
     if not entities and not reading.known:

@@ -35,6 +35,9 @@ OWNING_VERBS = frozenset({
     "receive", "receives", "bring", "brings", "take", "takes", "buy", "buys", "purchase",
     "purchases", "rent", "rents", "lease", "leases", "sign", "signs", "send", "sends", "issue",
     "issues", "carry", "carries", "keep", "keeps", "have", "has", "lead", "leads", "run", "runs",
+    # records a party files about itself: "employees request leave", "drivers log trips",
+    # "consultants fill in timesheets"
+    "request", "requests", "log", "logs", "claim", "claims", "fill", "fills",
 })
 _ROUNDS = 3  # a link found may make a third noun linkable ("repair order -> device -> customer")
 
@@ -50,7 +53,7 @@ def _set_aside(r: Reading, kept: set[str], overruled=_OVERRULED) -> dict[str, li
             continue
         name = r.by_position.get(np.position)
         if name is not None:
-            if name in kept:
+            if name in kept or (cand := r.candidates.get(name)) and cand.compound in kept:
                 continue
         else:
             decision = r.decisions.get(np.position)
@@ -83,7 +86,13 @@ def _kept(r: Reading) -> set[str]:
     """The records the reader keeps so far (as _finish_entities chooses them: the strong ones,
     else all those with any sign)."""
     least = 1 if any(c.strength >= 1 for c in r.candidates.values()) else 0
-    return {c.name for c in r.candidates.values() if c.strength >= least} | set(r.known)
+    kept = {c.name for c in r.candidates.values() if c.strength >= least} | set(r.known)
+    # "a leave request" named "request" while "leave" looked like its parent: with no such
+    # parent kept it may keep its whole name (as _finish_entities will), so links are read
+    # under both names ("placed in a category" of "product categories" may still make the
+    # parent a record)
+    return kept | {c.compound for c in r.candidates.values()
+                   if c.name in kept and c.parent and c.compound and c.parent not in kept}
 
 
 def _spec(r: Reading, names: set[str]) -> ScaffoldSpec:
@@ -115,8 +124,11 @@ def promote_linked_nouns(r: Reading) -> None:
         reader = Reader(r.english, _spec(r, kept | set(aside)))
         promoted = False
         for pair, said in relation_claims(reader).items():
-            # with no record kept yet, a link said outright between two nouns makes both records
-            if len(pair) != 2 or not (pair & kept or not kept) or not (pair & set(aside)):
+            # with no record kept yet, a link said outright between two nouns makes both records;
+            # so does many parties owning records ("suppliers receive purchase orders")
+            owned = any(c.verb in OWNING_VERBS and _subject_counted(r, r.english, c.start)
+                        for c in said)
+            if len(pair) != 2 or not (pair & kept or not kept or owned) or not (pair & set(aside)):
                 continue
             if not kept and not any(c.strength >= 2 for c in said):
                 continue
