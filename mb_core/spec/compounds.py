@@ -34,7 +34,10 @@ def names_a_kept_record(name: str, kept: Collection[str]) -> bool:
     """ "fuel_purchase" when purchase is kept, "claim" when expense_claim is: the same record
     under its other name (the head of exactly one kept compound)."""
     parts = compound_parts(name)
-    if parts is not None and parts[1] in kept and parts[0] not in kept:
+    # a general head kept alone ("request") is a misread of the compound, not its other name:
+    # the compound is still kept, as kept_name would name it
+    if parts is not None and parts[1] in kept and parts[0] not in kept \
+            and parts[1] not in GENERAL_HEADS:
         return True
     return sum(1 for k in kept if is_head_of(k, name, kept)) == 1
 
