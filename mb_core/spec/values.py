@@ -91,5 +91,7 @@ def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Itera
         values = _items(raw)
         if len(values) < 2 or any(len(v) > 30 for v in values):
             continue
+        if values[-1] in {"not", "no"}:
+            continue  # "is marked as paid or not": a yes/no field (mb_core.spec.flags), not values
         pos = m.end()
         yield ListedValues(m.start(), m.end(), m.group("field"), values, bool(m.group("mark")))
