@@ -97,3 +97,10 @@ def test_distinct_means_unique():
     assert [(r.entity, r.field) for r in _rules(spec, RuleKind.uniqueness)] == [
         ("member", "locker_number")]
     assert _field(spec, "member", "locker_number").unique
+
+
+def test_a_bracketed_list_of_field_words_after_a_record_is_no_value_list():
+    spec = read_spec("A marina keeps berths. A berth (number, length, daily price) has a size "
+                     "of small, medium or large.")
+    assert [(r.entity, r.field, r.values) for r in spec.requirements
+            if r.kind == RequirementKind.value_list] == [("berth", "size", ["small", "medium", "large"])]
