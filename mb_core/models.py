@@ -172,6 +172,7 @@ class RuleKind(str, Enum):
     date_order = "date_order"
     due_overdue = "due_overdue"
     value_range = "value_range"
+    length_limit = "length_limit"  # a text field's longest length, in characters
 
 
 class TextSpan(Model):

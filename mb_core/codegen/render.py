@@ -457,6 +457,7 @@ def _entity_test_plan(bp: Blueprint, ent: Entity) -> dict:
         "required_missing": [c for c in creatable if c.required][:1], "extra_factories": sorted(factories),
         "uses_samples": uses_samples, "fields": rule_tests.field_checks(ent),
         "unique_tests": rule_tests.unique_tests(ent), "choice_tests": rule_tests.choice_tests(ent),
+        "length_tests": rule_tests.length_tests(ent),
     }
 
 
@@ -518,6 +519,8 @@ def _entity_elements(r: _Renderer, bp: Blueprint, ent: Entity, t: dict, path: st
             r.element(f"field:{ent.name}.{name}", [*files, _revision_file(bp, col.revision)], [crud])
     for c in t["choice_tests"]:
         r.element(f"choices:{ent.name}.{c['col'].name}", files, [(path, c["name"])], note=", ".join(c["col"].choices))
+    for n in t["length_tests"]:
+        r.element(f"length:{ent.name}.{n['col'].name}", files, [(path, n["name"])], note=f"{n['longest']} characters")
     for u in t["unique_tests"]:
         r.element(f"unique:{ent.name}.{u['col'].name}", [*files, _revision_file(bp, u["col"].revision)], [(path, u["name"])])
     if t["search"]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from mb_core.codegen import sources
 from mb_core.codegen.blueprint import Blueprint, Column, Entity
+from mb_core.codegen.columns import DEFAULT_LENGTH
 
 ECHOED = ("string", "text", "enum", "integer", "boolean", "email", "fk", "assignee")
 SERIES_DAYS = (date(2031, 1, 5), date(2031, 1, 20), date(2031, 2, 3))
@@ -57,6 +58,20 @@ def unique_tests(ent: Entity) -> list[dict]:
     return [
         {"name": func_name("test_duplicate", col.name, "is_409"), "col": col}
         for col in ent.unique_columns if col.in_create and col.kind != "boolean"
+    ]
+
+
+# the lengths a text column gets when nothing asks for one: the reader's and the generator's
+_DEFAULT_LENGTHS = frozenset({200, DEFAULT_LENGTH["string"]})
+
+
+def length_tests(ent: Entity) -> list[dict]:
+    """A text column limited to a stated length: that many characters are kept, one more is 422."""
+    return [
+        {"name": func_name("test", col.name, "longer_than", str(col.max_length), "characters_is_422"),
+         "col": col, "longest": col.max_length}
+        for col in ent.columns if col.kind in ("string", "text") and col.in_create
+        and col.max_length and col.max_length not in _DEFAULT_LENGTHS
     ]
 
 

@@ -111,6 +111,23 @@ def _range_elements(req, plan, entity, fields) -> Elements:
     return [f"feature:value_range:{entity}"], ""
 
 
+def _apply_length(s, req: Requirement) -> None:
+    if not usable(req.field):
+        return
+    current = s.field(req.entity, req.field) or infer_field(req.field, req.entity)
+    if current.type not in (FieldType.string, FieldType.text):
+        current = current.model_copy(update={"type": FieldType.string, "choices": [],
+                                             "min_value": None, "max_value": None})
+    s.put_field(req.entity, current.model_copy(update={"max_length": req.params.get("max")}))
+
+
+def _length_elements(req, plan, entity, fields) -> Elements:
+    f = fields.get(req.field or "")
+    if f is None or f.max_length != req.params.get("max"):
+        return [], f"{entity}.{req.field} is not planned at most {req.params.get('max')} characters long"
+    return [f"length:{entity}.{req.field}"], ""
+
+
 # --- state machines and the workflows that are one ----------------------------------------------
 
 
@@ -440,6 +457,7 @@ CATALOG: dict[str, KindRule] = {
     "workflow": KindRule(_apply_workflow, _workflow_elements),
     f"rule:{RuleKind.uniqueness.value}": KindRule(_apply_unique, _unique_elements),
     f"rule:{RuleKind.value_range.value}": KindRule(_apply_range, _range_elements),
+    f"rule:{RuleKind.length_limit.value}": KindRule(_apply_length, _length_elements),
     f"rule:{RuleKind.state_machine.value}": KindRule(_apply_state_machine, _state_machine_elements),
     f"rule:{RuleKind.no_overlap.value}": KindRule(_apply_no_overlap, _no_overlap_elements),
     f"rule:{RuleKind.capacity.value}": KindRule(_feature_rule(_capacity_options), _feature_elements),

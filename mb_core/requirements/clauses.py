@@ -4,6 +4,7 @@ from mb_core.requirements.constraints import (
     _capacity,
     _date_order,
     _guarded_moves,
+    _lengths,
     _no_overlap,
     _overdue,
     _ranges,
@@ -15,4 +16,4 @@ from mb_core.requirements.views import _exports, _reports, _search
 from mb_core.requirements.workflows import _workflows
 
 CLAUSE_RULES = (_state_machines, _guarded_moves, _unique, _no_overlap, _capacity, _date_order, _overdue, _ranges,
-                _reports, _exports, _search, _roles, _workflows)
+                _lengths, _reports, _exports, _search, _roles, _workflows)

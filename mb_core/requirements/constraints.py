@@ -59,10 +59,10 @@ def _state_machines(c: Collector, start: int, sentence: str) -> None:
 _WHICH = r"(?:,?\s+(?:that|which))?"
 _UNIQUE = re.compile(
     rf"(?<![\w'\u2019])(?P<a>{FIELD_PHRASE}){_WHICH}\s+(?:must|should|has to|have to|needs? to|"
-    rf"will|shall)\s+(?:always\s+)?be\s+unique|"
+    rf"will|shall)\s+(?:always\s+)?be\s+(?:unique|distinct)|"
     r"\bunique\s+(?P<b>[\w-]+(?: [\w-]+)?)|no two\s+[\w-]+(?: [\w-]+)?\s+(?:(?:may|can|should|"
     r"shall)\s+)?(?:share|have|use)s?\s+(?:the same|an?|one)\s+(?P<c>[\w-]+(?: [\w-]+)?)|"
-    rf"(?<![\w'\u2019])(?P<d>{FIELD_PHRASE}){_WHICH}\s+(?:is|are)\s+(?:always\s+)?unique|"
+    rf"(?<![\w'\u2019])(?P<d>{FIELD_PHRASE}){_WHICH}\s+(?:is|are)\s+(?:always\s+)?(?:unique|distinct)|"
     rf"(?<![\w'\u2019])(?P<e>{FIELD_PHRASE})\s*\(\s*unique\s*\)", re.IGNORECASE)
 
 
@@ -129,8 +129,8 @@ def _capacity(c: Collector, start: int, sentence: str) -> None:
         return
     low = sentence.lower()
     if re.search(r"\b(characters?|chars?|letters?|words?|mb|kb|gb|files?|photos?|images?)\b",
-                 low[m.end():m.end() + 25]):
-        return
+                 low[m.end():m.end() + 25]) or _LENGTH_UNIT.fullmatch(m.group("counted") or ""):
+        return  # "limited to 120 characters": a text's length, not a count of rows
     n = m.group("n")
     if n is None and m.group().lower() == "capacity" and re.search(
             r"\b(?:a|the|its|their)\s+capacity$", sentence[:m.end()], re.IGNORECASE):
@@ -234,10 +234,21 @@ _RANGE = re.compile(
     r"(?P<f2>[\w-]+(?: [\w-]+)?)\s+(?:cannot|can't|may not|must not|can never)\s+be\s+negative", re.IGNORECASE)
 
 
+# "a rating from 1 to 5", "an order line has a quantity between 1 and 99": the range said
+# right after the field, without a verb
+_BARE_RANGE = re.compile(
+    r"\b(?:an?|the|its|their)\s+(?P<f>[\w-]+(?: [\w-]+)?)\s+(?:between|from)\s+"
+    r"(?P<lo>-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(?P<hi>-?\d+(?:\.\d+)?)\b", re.IGNORECASE)
+_LENGTH_UNIT = re.compile(r"characters?|chars?|letters?", re.IGNORECASE)
+
+
 def _ranges(c: Collector, start: int, sentence: str) -> None:
     near = c.r.near(start, start + len(sentence))
-    for m in _RANGE.finditer(sentence):
-        entity, field = c.r.owner_and_field(m.group("f") or m.group("f2") or m.group("f3"), near)
+    for m in [*_RANGE.finditer(sentence), *_BARE_RANGE.finditer(sentence)]:
+        if re.match(rf"\s*(?:{_LENGTH_UNIT.pattern})\b", sentence[m.end():], re.IGNORECASE):
+            continue  # "a title of at most 80 characters": a length limit, read by _lengths
+        groups = m.groupdict()
+        entity, field = c.r.owner_and_field(groups["f"] or groups.get("f2") or groups.get("f3"), near)
         if not field or field in {"it", "they"}:
             continue
         if field in c.r.entities or field == entity:
@@ -246,8 +257,9 @@ def _ranges(c: Collector, start: int, sentence: str) -> None:
                 continue
             entity = field if field in c.r.entities else entity
             field = "age"
-        lo = m.group("lo") or m.group("min") or ("0" if m.group("pos") or m.group("f2") else None)
-        hi = m.group("hi") or m.group("max") or m.group("max3")
+        groups = m.groupdict()
+        lo = groups["lo"] or groups.get("min") or ("0" if groups.get("pos") or groups.get("f2") else None)
+        hi = groups["hi"] or groups.get("max") or groups.get("max3")
         c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("range", entity, field),
               rule=RuleKind.value_range, entity=entity, field=field,
               params={"min": float(lo) if lo is not None else None,
@@ -255,6 +267,32 @@ def _ranges(c: Collector, start: int, sentence: str) -> None:
               summary=f"{entity}.{field} within [{lo if lo is not None else '-inf'}, "
                       f"{hi if hi is not None else 'inf'}]")
 
+
+
+# "a title of at most 80 characters", "a summary, limited to 120 characters", "a name (max 60
+# characters)", "the subject must not exceed 100 characters": the longest a text may be
+_LENGTH = re.compile(
+    r"(?P<f>[\w-]+(?:['\u2019]s)?(?: [\w-]+)?)\s*[,(]?\s*(?:(?:which|that)\s+)?"
+    r"(?:(?:is|are|must be|should be|can be|may be|has to be|of|with|must|should|can|may)\s+)?"
+    r"(?P<limit>(?:limited|restricted|capped)\s+to|at most|no more than|not more than|up to|"
+    r"no longer than|a maximum of|maximum|max\.?|(?:not|never|cannot|can't|must not|may not|should not)"
+    r"\s+(?:exceed|be longer than|be more than|go over)|under|fewer than|less than|shorter than)\s+"
+    r"(?P<n>\d+)\s+(?:characters?|chars?|letters?)\b", re.IGNORECASE)
+
+
+def _lengths(c: Collector, start: int, sentence: str) -> None:
+    near = c.r.near(start, start + len(sentence))
+    for m in _LENGTH.finditer(sentence):
+        entity, field = c.r.owner_and_field(m.group("f"), near)
+        if not field or field in c.r.entities or field in {"it", "they"}:
+            continue
+        strict = re.match(r"under|fewer|less|shorter", m.group("limit"), re.IGNORECASE)
+        longest = int(m.group("n")) - (1 if strict else 0)
+        if longest < 1:
+            continue
+        c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("length", entity, field),
+              rule=RuleKind.length_limit, entity=entity, field=field, params={"max": longest},
+              summary=f"{entity}.{field} is at most {longest} characters long")
 
 
 # "an order can be cancelled while pending", "a booking may be refunded only when it is paid or

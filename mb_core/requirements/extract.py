@@ -506,5 +506,16 @@ def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
     for start, sentence in reader.sentences():
         for rule in (_value_lists, *CLAUSE_RULES):
             rule(c, start, sentence)
+    c.understood = _yes_no_spans(reader)
     unread_requirements(c)
     return c.items
+
+
+def _yes_no_spans(reader: Reader) -> list[tuple[int, int]]:
+    """The yes/no clauses the reader made a boolean field of ("a flag for VIP clients"): read,
+    though no requirement but the field's own spans them."""
+    from mb_core.spec.flags import yes_no_clauses
+
+    kept = {f for fields in reader.fields.values() for f in fields}
+    return [(x.start, x.end) for x in yes_no_clauses(reader.read_text)
+            if {x.field_name(), x.field_name(frozenset(x.words[-1:]))} & kept]

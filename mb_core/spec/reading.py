@@ -32,6 +32,7 @@ from mb_core.spec.entities import (
     _read_state_flows,
 )
 from mb_core.spec.fields import flatten_field_lists
+from mb_core.spec.flags import blank_clauses, with_yes_no_fields, yes_no_clauses
 from mb_core.spec.injection import (
     INJECTION_REASON,
     find_injections,
@@ -74,7 +75,9 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
     for service in reading.refused_services:
         reading.extra_decisions.append(NounDecision(
             phrase=service, decision="dropped", reason="the text rules this service out"))
-    reading.english = english = flatten_field_lists(english, whole_items=True)
+    english = flatten_field_lists(english, whole_items=True)
+    flags = yes_no_clauses(english)
+    reading.english = english = blank_clauses(english, flags)
     reading.phrases = noun_phrases(english)
     _judge_phrases(reading)
     _drop_listed_values(reading)
@@ -83,7 +86,7 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
     _read_state_flows(reading)
     _fold_heads_said_again(reading)
     promote_linked_nouns(reading)
-    entities = _finish_entities(reading)
+    entities = with_yes_no_fields(_finish_entities(reading), english, flags)
     if not entities and not reading.known:
         _refuse(reading, text, injections)
     relations = _relations(reading, entities)

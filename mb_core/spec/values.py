@@ -71,6 +71,18 @@ def _items(raw: str) -> list[str]:
     return items
 
 
+def _lists_fields(clause: str, head: str, values: list[str], records: frozenset[str]) -> bool:
+    """ "A room (number, floor, nightly rate)": in brackets after a record, words that name what
+    a record holds are its fields, not the kinds of record it comes in."""
+    from mb_core.spec.vocabulary import words
+
+    if head in ENUM_FIELD_HINT or (head not in records and head.rstrip("s") not in records) or \
+            not re.match(r"[^(]*\(", clause):
+        return False
+    heads = words("field_heads")
+    return 2 * sum(v.split()[-1] in heads for v in values) >= len(values)
+
+
 def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Iterator[ListedValues]:
     """Each clause of the sentence that offers a field's values: "one of", "marked as" or a
     colon before a list joined by "or" does whatever the field is called; other forms need a word
@@ -91,5 +103,9 @@ def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Itera
         values = _items(raw)
         if len(values) < 2 or any(len(v) > 30 for v in values):
             continue
+        if _lists_fields(m.group(), head, values, records):
+            continue
+        if values[-1] in {"not", "no"}:
+            continue  # "is marked as paid or not": a yes/no field (mb_core.spec.flags), not values
         pos = m.end()
         yield ListedValues(m.start(), m.end(), m.group("field"), values, bool(m.group("mark")))

@@ -10,7 +10,7 @@ from mb_core.models import Action, FeatureKind, FeatureSpec, RoleSpec
 from tests.core.codegen.conftest import booking_plan, crm_plan, rules_plan
 
 KEY = re.compile(
-    r"^(entity:\w+|field:\w+\.\w+|choices:\w+\.\w+|unique:\w+\.\w+|relation:\w+->\w+|relation:\w+<->\w+"
+    r"^(entity:\w+|field:\w+\.\w+|choices:\w+\.\w+|unique:\w+\.\w+|length:\w+\.\w+|relation:\w+->\w+|relation:\w+<->\w+"
     r"|feature:(" + "|".join(k.value for k in FeatureKind) + r"):\w+|role:[\w-]+:\w+:\w+|action_roles:\w+:\w+)$"
 )
 
@@ -88,3 +88,15 @@ def test_workflow_without_listed_transitions_moves_one_step_at_a_time():
     plan.features.append(FeatureSpec(kind=FeatureKind.status_workflow, entity="deal", options={"field": "stage"}))
     deal = resolve(plan).entity("deal")
     assert dict(deal.workflow.transitions) == {"open": ("won",), "won": ("lost",), "lost": ()}
+
+
+def test_a_stated_text_length_is_traced_to_a_test_of_one_character_more():
+    files = {f.path: f.content for f in render_all(crm_plan())}
+    elements = {e.key: e for e in implemented_elements(crm_plan())}
+    # contact.name is 120 characters at most in the plan; deal.title keeps the default length
+    assert elements["length:contact.name"].tests == [
+        "tests/test_entity_contact.py::test_name_longer_than_120_characters_is_422"]
+    assert "length:deal.title" not in elements
+    source = files["tests/test_entity_contact.py"]
+    body = source[source.index("def test_name_longer_than_120_characters_is_422"):]
+    assert '"x" * 120' in body and 'longest + "x"' in body and "== 422" in body
