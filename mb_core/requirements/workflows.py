@@ -75,7 +75,8 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
 
 
 # what stands between the people and the verb: "may", "can only", "check and" ("check and approve")
-_BETWEEN = re.compile(rf"(?:\s+(?:{_MODAL}|only|also|then|(?:[a-z]+\s*,\s*)*[a-z]+\s+(?:and|or)))*\s*$",
+_BETWEEN = re.compile(rf"(?:\s+(?:{_MODAL}|only|also|then|(?:is|are)\s+(?:in charge of|responsible for|"
+                      rf"tasked with)|(?:[a-z]+\s*,\s*)*[a-z]+\s+(?:and|or)))*\s*$",
                       re.IGNORECASE)
 # "... by <people>" after the verb
 _BY = re.compile(r"^[^,.;]*?\bby\s+(?:an?\s+|the\s+|their\s+|its\s+)?(?P<who>[A-Za-z]+(?: [A-Za-z]+)?)",
