@@ -263,10 +263,15 @@ def _ranges(c: Collector, start: int, sentence: str) -> None:
 _GUARD_STATES = r"(?!(?:not|being|already|in|on|at|the|a|an|it|they|its|their|is|are)\b)(?P<from>[a-z][\w-]*(?:(?:\s*,\s*|\s+or\s+)[a-z][\w-]*)*)"
 _GUARDED = (
     re.compile(rf"\b(?:can|may|could)\s+(?:only\s+)?be\s+(?P<to>[a-z]+(?:ed|en|id))\s+(?:only\s+)?"
-               rf"(?:while|when|if|as long as|whilst|after|once)\s+(?:(?:it|they)\s+(?:is|are)\s+still\s+|"
-               rf"(?:it|they)\s+(?:is|are)\s+|it's\s+(?:still\s+)?|still\s+)?{_GUARD_STATES}", re.IGNORECASE),
+               rf"(?:(?:while|when|if|as long as|whilst)\s+(?:(?:it|they)\s+(?:is|are)\s+still\s+|"
+               rf"(?:it|they)\s+(?:is|are)\s+|it's\s+(?:still\s+)?|still\s+)?|"
+               # "after it is closed": a state it is in, never a noun ("after payment")
+               rf"(?:after|once)\s+(?:it|they)\s+(?:is|are|has been|have been)\s+){_GUARD_STATES}", re.IGNORECASE),
     re.compile(rf"\bonly\s+{_GUARD_STATES}\s+(?P<rec>[a-z]+(?:\s+[a-z]+)?)\s+(?:can|may|could)\s+be\s+"
                rf"(?P<to>[a-z]+(?:ed|en|id))\b", re.IGNORECASE),
+    # "a closed ticket can be reopened": a re- verb said of rows in a state moves them back
+    re.compile(rf"\b(?:an?|the|any)\s+{_GUARD_STATES}\s+(?P<rec>[a-z]+(?:\s+[a-z]+)?)\s+(?:can|may|could)\s+"
+               rf"(?:later\s+|still\s+|always\s+)?be\s+(?P<to>re[a-z]+ed)\b", re.IGNORECASE),
 )
 # a guard on editing, viewing or removing a row is a right, not a move between states
 _NOT_A_STATE_VERB = {"edit", "update", "change", "modify", "view", "see", "read", "delete",
@@ -330,6 +335,8 @@ def _guarded_moves(c: Collector, start: int, sentence: str) -> None:
             target = _value(said)
             status = _status_of(c, entity)
             again = _state_again(said, status[1] if status else [])
+            if again is None and pattern is _GUARDED[2]:
+                continue  # only a move back to a state the record has
             if again is not None:  # "can be reopened after it is closed": back to open
                 target = again
             if status is not None and status[2]:

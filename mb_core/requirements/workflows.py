@@ -9,7 +9,7 @@ import re
 
 from mb_core.models import RequirementKind
 from mb_core.requirements.extract import PARTY_HEADS, Collector
-from mb_core.requirements.rights import _MODAL, _role_name
+from mb_core.requirements.rights import _MODAL, _antecedent, _role_name
 from mb_core.spec.naming import singular
 from mb_core.spec.vocabulary import words
 
@@ -35,6 +35,9 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
                                                        sentence, re.IGNORECASE):
             continue
         after = [x for x in near if x.start >= start + m.end()]
+        if action == "approve_reject":  # "approved by a manager": who decides, not what is decided
+            after = [x for x in after if not re.search(r"\bby\s+(?:an?\s+|the\s+|their\s+)?$",
+                                                       c.r.text[start + m.end():x.start], re.IGNORECASE)]
         before = [x for x in near if x.end <= start + m.start()]
         if action == "assign" and any(not _is_person_entity(x.entity) and re.search(
                 r"\bto\s+(?:a |an |the |one )?$", c.r.text[start + m.end():x.start], re.IGNORECASE) for x in after):
@@ -66,6 +69,9 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
                       summary=f"{action.replace('_', '/')} {entity} (a record the reader did not find)")
                 continue
         entity = target.entity if target else None
+        if entity is None and action == "approve_reject":
+            # "Approvals are done by a supervisor": the work on the record the text spoke of last
+            entity = next(iter(_antecedent(c, start + m.start())), None)
         if action == "assign" and after and before and _is_person_entity(after[0].entity):
             entity = before[-1].entity
         params = {"action": action, **({"roles": [performer]} if performer and action != "assign" else {})}

@@ -147,6 +147,8 @@ def _acted_on(text: str, claim) -> bool:
     said = re.findall(r"[a-z]+", text[claim.start:claim.end].lower())
     if re.search(r"\b(?:restricted|limited|reserved|confined) to\b", " ".join(said)):
         return True  # "changing menus is reserved to the head chef": whom a right is kept to
+    if set(said[1:-1]) & {"done", "performed", "handled", "carried"}:
+        return True  # "approvals are done by a supervisor": work someone does, no record of theirs
     return any(len(w) > 4 and w.endswith(("ed", "en")) and w not in LINKING_PARTICIPLES
                for w in said[1:-1])
 

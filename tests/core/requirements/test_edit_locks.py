@@ -81,9 +81,16 @@ def test_a_plain_refusal_of_a_right_is_no_lock():
       "after it is closed."), "ticket", "reopen", "open", ["closed"]),
     (("Keep claims with a status: submitted, returned or paid. A claim may be resubmitted once "
       "it is returned."), "claim", "resubmit", "submitted", ["returned"]),
+    ("Keep tickets with a subject and a status: open, resolved or parked. A resolved ticket can be reopened.",
+     "ticket", "reopen", "open", ["resolved"]),
 ])
 def test_a_re_verb_moves_a_row_back_to_its_state(text, entity, action, target, guards):
     spec = read_spec(text)
     (machine,) = [r for r in spec.requirements if r.rule == RuleKind.state_machine]
     assert (machine.entity, machine.params["actions"]) == (entity, {action: {"from": guards, "to": target}})
     assert not [r for r in spec.requirements if r.kind == RequirementKind.not_understood]
+
+
+def test_a_move_after_a_noun_is_no_guard():
+    spec = read_spec("Keep bookings with a date. A booking can be refunded after payment.")
+    assert not [r for r in spec.requirements if r.rule == RuleKind.state_machine]
