@@ -19,6 +19,7 @@ for _verbs, _actions in (
      "complete confirm mark borrow lend return publish decline"), {Action.update}),
     ("delete remove cancel archive discard", {Action.delete}),
     ("manage administer maintain run own control", set(Action)),
+    ("sign", {Action.update}),  # "managers sign off expenses": a decision on the record
 ):
     for _verb in _verbs.split():
         _VERB_ACTIONS[_verb] = _actions
@@ -76,6 +77,11 @@ _DUTY = re.compile(
 _KEPT_TO = re.compile(
     rf"(?P<verbs>\b{_GERUNDS})\s+(?P<rest>[^.;]*?)\s+(?:is|are)\s+(?:only\s+)?(?:restricted|limited|"
     rf"reserved|confined|left)\s+to\s+(?:the\s+)?(?P<role>[A-Za-z]+(?: [A-Za-z]+)?)", re.IGNORECASE)
+
+
+# "do everything except delete", "do anything but remove": every right save the ones named
+_ALL_BUT = re.compile(rf"do\s+(?:everything|anything)\s+(?:(?:with|to|on)\s+[a-z]+\s+)?(?:except|but|apart from|"
+                      rf"other than|besides)\s+(?:to\s+)?(?P<verbs>{_VERBS})\b", re.IGNORECASE)
 
 
 def _gerund_verbs(phrase: str) -> str:
@@ -140,6 +146,15 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         if "_" in role and " " in m.group("role").strip():
             named[m.end("role")] = role
         actions = _verb_actions(m.group("verbs"))
+        whole = _ALL_BUT.match(sentence, m.start("verbs"))
+        if whole is not None:  # "can do everything except delete posts": every right but those
+            refused = _verb_actions(whole.group("verbs"))
+            if refused:
+                rest_start = start + whole.end()
+                objects = [x.entity for x in c.r.in_range(rest_start, start + len(sentence))][:1] or ["*"]
+                _add_rights(c, start + m.start("role"), start + whole.end() + (
+                    len(sentence) - whole.end()), role, objects, set(Action) - refused, refused)
+            continue
         if re.fullmatch(r"check(?:s|ed)?", m.group("verbs").lower()) and re.match(
                 r"\s+(?:[a-z]+\s+){0,3}?(?:in|out)\b", m.group("rest"), re.IGNORECASE):
             actions = {Action.update}  # "check bookings in and out" moves them on, not reads them

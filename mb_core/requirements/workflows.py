@@ -13,7 +13,7 @@ from mb_core.requirements.rights import _MODAL, _antecedent, _role_name
 from mb_core.spec.naming import singular
 from mb_core.spec.vocabulary import words
 
-_WORKFLOW = re.compile(r"\b(?P<w>approv\w*|reject\w*|declin\w*|assign\w*|check(?:ed|s)?[- ](?:in|out)|"
+_WORKFLOW = re.compile(r"\b(?P<w>approv\w*|reject\w*|declin\w*|sign(?:s|ed|ing)?[- ]off|assign\w*|check(?:ed|s)?[- ](?:in|out)|"
                        r"check(?:ed|s|ing)?\s+(?:(?!in\b|out\b)[a-z]+\s+){1,3}?(?:in|out)\b|"
                        r"borrow\w*|return\w*)\b", re.IGNORECASE)
 
@@ -23,7 +23,7 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
     done: set[str] = set()
     for m in _WORKFLOW.finditer(sentence):
         w = m.group("w").lower()
-        action = ("approve_reject" if w.startswith(("approv", "reject", "declin")) else "assign"
+        action = ("approve_reject" if w.startswith(("approv", "reject", "declin", "sign")) else "assign"
                   if w.startswith("assign") else "check_in_out" if w.startswith("check")
                   else "borrow_return")
         if action == "approve_reject" and re.search(r"\b(?:from|to|then|into)\s+$", sentence[:m.start()],

@@ -94,3 +94,10 @@ def test_a_re_verb_moves_a_row_back_to_its_state(text, entity, action, target, g
 def test_a_move_after_a_noun_is_no_guard():
     spec = read_spec("Keep bookings with a date. A booking can be refunded after payment.")
     assert not [r for r in spec.requirements if r.rule == RuleKind.state_machine]
+
+
+def test_an_irregular_participle_before_the_record_is_its_state():
+    spec = read_spec("Keep invoices with a number and a status: draft, sent or paid. Paid invoices "
+                     "are locked.")
+    assert [e.name for e in spec.entities] == ["invoice"]
+    assert [(r.entity, r.values) for r in _locks(spec)] == [("invoice", ["paid"])]

@@ -89,3 +89,10 @@ def test_people_opening_a_sentence_with_a_verb_of_rights_are_a_role():
     spec = read_spec("Keep projects with a name. Producers manage projects.")
     (right,) = _rights(spec, "producer")
     assert (right.entity, right.actions) == ("project", list(Action))
+
+
+def test_everything_but_some_rights():
+    spec = read_spec("Keep posts with a title. Editors can do everything except delete posts.")
+    (right,) = _rights(spec, "editor")
+    assert (right.entity, right.actions, right.params["denied"]) == (
+        "post", [Action.create, Action.read, Action.update], ["delete"])

@@ -43,3 +43,12 @@ def test_a_collective_noun_of_people_acts_with_any_verb(text, role, entity):
     spec = read_spec(text)
     assert entity in {e.name for e in spec.entities}, [e.name for e in spec.entities]
     assert not [e.name for e in spec.entities if e.name.startswith(role)]
+
+
+@pytest.mark.parametrize("text, entity", [
+    ("Keep expenses with an amount. Managers sign off expenses.", "expense"),
+    ("Keep timesheets with a number of hours. Timesheets are signed off by a supervisor.", "timesheet"),
+])
+def test_signing_off_is_approving(text, entity):
+    spec = read_spec(text)
+    assert [(w.entity, w.params["action"]) for w in _workflows(spec)] == [(entity, "approve_reject")]
