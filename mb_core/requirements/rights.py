@@ -19,7 +19,6 @@ for _verbs, _actions in (
      "complete confirm mark borrow lend return publish decline"), {Action.update}),
     ("delete remove cancel archive discard", {Action.delete}),
     ("manage administer maintain run own control", set(Action)),
-    ("sign", {Action.update}),  # "managers sign off expenses": a decision on the record
 ):
     for _verb in _verbs.split():
         _VERB_ACTIONS[_verb] = _actions
@@ -138,7 +137,8 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         modal = bool(re.match(rf"\s*(?:{_MODAL}|{_DENY})\b", sentence[m.end("role"):], re.IGNORECASE)) or (
             # "Producers manage projects": a sentence that opens with people and a verb of the table
             not re.sub(r"(?i)\b(?:the|all|our|only)\b", "", sentence[:m.start("role")]).strip()
-            and m.group("verbs").split()[0].lower() in _VERB_ACTIONS)
+            and m.group("verbs").split()[0].lower() in _VERB_ACTIONS
+            and singular(m.group("role").lower().split()[-1]) not in c.r.entities)
         role = _role_name(c, m.group("role"), modal) or (
             EVERY_ROLE if _EVERYONE.fullmatch(m.group("role").strip()) else None)
         if role is None or named.get(m.end("role"), role) != role or _inside_record(c, start, m):
@@ -158,6 +158,8 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         if re.fullmatch(r"check(?:s|ed)?", m.group("verbs").lower()) and re.match(
                 r"\s+(?:[a-z]+\s+){0,3}?(?:in|out)\b", m.group("rest"), re.IGNORECASE):
             actions = {Action.update}  # "check bookings in and out" moves them on, not reads them
+        if m.group("verbs").lower() in {"sign", "signs"} and re.match(r"\s*off\b", m.group("rest"), re.IGNORECASE):
+            actions = {Action.update}  # "managers sign off expenses": a decision on the record
         if not actions:
             continue
         denied: set[Action] = set()

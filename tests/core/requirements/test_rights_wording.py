@@ -96,3 +96,8 @@ def test_everything_but_some_rights():
     (right,) = _rights(spec, "editor")
     assert (right.entity, right.actions, right.params["denied"]) == (
         "post", [Action.create, Action.read, Action.update], ["delete"])
+
+
+def test_signing_up_for_a_record_is_no_right_over_it():
+    spec = read_spec("Keep events with a date. Volunteers sign up for events.")
+    assert not _rights(spec, "volunteer")
