@@ -97,9 +97,11 @@ class FeatureKind(str, Enum):
       boolean and foreign-key columns are exact filters on the list endpoint.
     - status_workflow: {"field": "stage", "states": [...], "initial": "open",
       "transitions": {"open": ["won", "lost"]} or [["open", "won"], ...],
-      "actions": {"approve": {"from": ["pending"], "to": "approved", "roles": ["manager"]}}}.
+      "actions": {"approve": {"from": ["pending"], "to": "approved", "roles": ["manager"]}},
+      "locked": ["paid"]}.
       Only the listed transitions are allowed (409 otherwise); without `transitions` each state
       moves only to the next one in `states`. Each action is a `POST /{plural}/{id}/{action}`.
+      A row in a `locked` state may no longer be changed: `PATCH` is refused with 409.
     - assignment: {"field": "assignee_id"} rows assigned to a user id (`POST /{id}/assign`).
     - scheduling: {"start": "starts_at", "end": "ends_at", "resource": "room_id"} no two rows of
       the same resource may overlap (409); touching intervals and other resources are fine.
@@ -173,6 +175,7 @@ class RuleKind(str, Enum):
     due_overdue = "due_overdue"
     value_range = "value_range"
     length_limit = "length_limit"  # a text field's longest length, in characters
+    edit_lock = "edit_lock"  # a row in one of some states may no longer be changed
 
 
 class TextSpan(Model):

@@ -551,7 +551,7 @@ def _entity(spec, relations, features, table_rev, column_rev, specs) -> Entity:
         workflow = Workflow(
             column=next(c for c in columns if c.name == workflow.column.name),
             states=workflow.states, transitions=workflow.transitions, initial=workflow.initial,
-            actions=workflow.actions,
+            actions=workflow.actions, locked=workflow.locked,
         )
     if FeatureKind.assignment in features:
         name = str(features[FeatureKind.assignment].options.get("field") or "assignee_id")

@@ -397,17 +397,23 @@ def _needle_column(ent: Entity) -> Column | None:
     )
 
 
-def _entity_test_plan(bp: Blueprint, ent: Entity) -> dict:
-    creatable = _create_cols(ent)
+def _change_plan(ent: Entity) -> dict | None:
+    """The one field a test changes with PATCH, and the value it sends (None: nothing to change)."""
     comparable = [c for c in _update_cols(ent) if c.kind in ("string", "text", "enum", "integer", "boolean", "email")
                   and not (c.kind == "enum" and len(c.choices) < 2) and c.kind != "fk"]
     schedule_cols = {ent.schedule.start.name, ent.schedule.end.name} if ent.schedule else set()
     comparable = [c for c in comparable if c.name not in schedule_cols]
-    update = None
-    if comparable:
-        col = comparable[0]
-        expr = sources.other_value_expr(col)
-        update = {"col": col, "expr": expr, "compare": True, "uses_n": bool(re.search(r"\bn\b", expr))}
+    if not comparable:
+        return None
+    col = comparable[0]
+    expr = sources.other_value_expr(col)
+    return {"col": col, "expr": expr, "compare": True, "uses_n": bool(re.search(r"\bn\b", expr))}
+
+
+def _entity_test_plan(bp: Blueprint, ent: Entity) -> dict:
+    creatable = _create_cols(ent)
+    schedule_cols = {ent.schedule.start.name, ent.schedule.end.name} if ent.schedule else set()
+    update = _change_plan(ent)
     invalid_col = next((c for c in creatable if c.name not in schedule_cols), None)
     invalid = {"col": invalid_col, "expr": sources.invalid_json(invalid_col)} if invalid_col else None
     # One test per filter the README lists that a create request can set (enum, boolean, parent).
@@ -471,7 +477,8 @@ def _feature_plan(bp: Blueprint, ent: Entity, kind: str) -> dict:
         disallowed = next((s for s in w.states if s not in every and s != w.initial), w.initial)
         update_role = _role_for(bp, ent, "update")
         return {"allowed": targets[0] if targets else None, "disallowed": disallowed, "update_role": update_role,
-                "actions": rule_tests.workflow_action_tests(bp, ent, update_role)}
+                "actions": rule_tests.workflow_action_tests(bp, ent, update_role),
+                "locks": rule_tests.edit_lock_tests(ent, _change_plan(ent))}
     if kind == "assignment":
         denied = next((r.name for r in bp.roles if r.allows(ent.name, "read") and not r.allows(ent.name, "update")), None)
         return {"update_role": _role_for(bp, ent, "update"), "denied_role": denied}
@@ -542,6 +549,8 @@ def _feature_elements(r: _Renderer, bp: Blueprint, ent: Entity, kind: str, f: di
         r.element(f"field:{ent.name}.{col.name}", [*files, _revision_file(bp, col.revision)], workflow_tests)
         r.element(f"choices:{ent.name}.{col.name}", files, [(path, "test_disallowed_transition_is_409")],
                   note=", ".join(w.states))
+        for lock in f["locks"]:  # the test fails when the guard on PATCH is gone
+            r.element(f"edit_lock:{ent.name}:{lock['state']}", files, [(path, lock["name"])])
         for a in f["actions"]:
             for role in bp.roles:
                 if role.allows(ent.name, a["action"].name):

@@ -309,3 +309,19 @@ def workflow_action_tests(bp: Blueprint, ent: Entity, update_role: str) -> list[
             "name": func_name("test", action.name, ent.name),
         })
     return out
+
+
+def edit_lock_tests(ent: Entity, change: dict | None) -> list[dict]:
+    """One test per locked state the workflow can reach: a change that succeeds before the row gets
+    there is refused (409) once it is there, and the stored value stays as it was."""
+    w = ent.workflow
+    if change is None:
+        return []  # no field a PATCH can change: nothing to prove the lock with
+    out = []
+    for state in w.locked:
+        moves = w.path_to(state)
+        if moves is None:
+            continue
+        out.append({"state": state, "moves": moves, "before": state != w.initial, "change": change,
+                    "name": func_name("test_change_is_409_once", state)})
+    return out

@@ -33,6 +33,7 @@ class Workflow:
     transitions: tuple[tuple[str, tuple[str, ...]], ...]
     initial: str
     actions: tuple[WorkflowAction, ...] = ()
+    locked: tuple[str, ...] = ()  # states in which the row's fields may no longer be changed (409)
 
     @property
     def free_transitions(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -160,7 +161,12 @@ def workflow(spec: EntitySpec, opts: dict, columns: list[Column], extra) -> Work
     if initial not in states:
         raise PlanNotRenderable(f"initial state {initial!r} of {spec.name!r} is not one of its states")
     transitions = tuple((s, tuple(dict.fromkeys(pairs.get(s, [])))) for s in states)
-    return Workflow(column=col, states=states, transitions=transitions, initial=initial, actions=actions)
+    locked = tuple(dict.fromkeys(str(x) for x in opts.get("locked") or ()))
+    unknown = [x for x in locked if x not in states]
+    if unknown:
+        raise PlanNotRenderable(f"workflow of {spec.name!r} locks unknown state {unknown[0]!r}")
+    return Workflow(column=col, states=states, transitions=transitions, initial=initial, actions=actions,
+                    locked=locked)
 
 
 def workflow_actions(spec: EntitySpec, opts: dict, states: tuple[str, ...], pairs: dict) -> tuple[WorkflowAction, ...]:

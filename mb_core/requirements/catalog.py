@@ -259,6 +259,45 @@ def _workflow_elements(req, plan, entity, fields) -> Elements:
             *(f"action_roles:{entity}:{n}" for n in named if roles)], ""
 
 
+def _apply_edit_lock(s, req: Requirement) -> None:
+    """The states in which a row is fixed, on the record's workflow (reconcile applies locks last,
+    so they narrow whichever workflow the text gave); a status the text listed with no moves gets
+    the plain one, each state on to the next."""
+    entity, key = req.entity, (FeatureKind.status_workflow, req.entity)
+    wf = s.features.get(key)
+    asked = key in s.asked
+    field = (wf.options.get("field") if wf and asked else None) or req.field or "status"
+    current = s.field(entity, field)
+    choices = list(current.choices) if current is not None and current.type == FieldType.enum else []
+    # the text's workflow moves between its own states; a default of the reader's takes the
+    # states the text listed for the field
+    states = list((wf.options.get("states") if wf else None) or choices) if asked else choices
+    if not states or not set(req.values) <= set(states):
+        return  # no status holding these states: the trace says so
+    if not asked:
+        s.features.pop(key, None)
+        s.feature(FeatureKind.status_workflow, entity, field=field, states=states,
+                  initial=current.default if current.default in states else states[0])
+        wf = s.features[key]
+    locked = set(wf.options.get("locked") or []) | set(req.values)
+    s.feature(FeatureKind.status_workflow, entity, locked=[x for x in states if x in locked])
+    if key not in s.asked:
+        # the text gave no moves: any state may follow any other, but none leaves a fixed row (a
+        # step back would make it editable again)
+        s.feature(FeatureKind.status_workflow, entity, transitions={
+            src: [] if src in locked else [t for t in states if t != src] for src in states})
+
+
+def _edit_lock_elements(req, plan, entity, fields) -> Elements:
+    wf = feature_of(plan, FeatureKind.status_workflow, entity)
+    if wf is None:
+        return [], f"the plan has no status workflow on {entity} with the states {', '.join(req.values)}"
+    missing = [x for x in req.values if x not in (wf.options.get("locked") or [])]
+    if missing:
+        return [], f"the plan does not fix {entity} rows that are {' or '.join(missing)}"
+    return [f"edit_lock:{entity}:{x}" for x in req.values], ""
+
+
 # --- scheduling, capacity, date order, due dates --------------------------------------------------
 
 
@@ -459,6 +498,7 @@ CATALOG: dict[str, KindRule] = {
     f"rule:{RuleKind.value_range.value}": KindRule(_apply_range, _range_elements),
     f"rule:{RuleKind.length_limit.value}": KindRule(_apply_length, _length_elements),
     f"rule:{RuleKind.state_machine.value}": KindRule(_apply_state_machine, _state_machine_elements),
+    f"rule:{RuleKind.edit_lock.value}": KindRule(_apply_edit_lock, _edit_lock_elements),
     f"rule:{RuleKind.no_overlap.value}": KindRule(_apply_no_overlap, _no_overlap_elements),
     f"rule:{RuleKind.capacity.value}": KindRule(_feature_rule(_capacity_options), _feature_elements),
     f"rule:{RuleKind.date_order.value}": KindRule(_feature_rule(_date_order_options), _feature_elements),

@@ -11,9 +11,10 @@ from mb_core.requirements.constraints import (
     _state_machines,
     _unique,
 )
+from mb_core.requirements.locks import _edit_locks
 from mb_core.requirements.rights import _roles
 from mb_core.requirements.views import _exports, _reports, _search
 from mb_core.requirements.workflows import _workflows
 
 CLAUSE_RULES = (_state_machines, _guarded_moves, _unique, _no_overlap, _capacity, _date_order, _overdue, _ranges,
-                _lengths, _reports, _exports, _search, _roles, _workflows)
+                _lengths, _edit_locks, _reports, _exports, _search, _roles, _workflows)

@@ -301,10 +301,15 @@ def _lengths(c: Collector, start: int, sentence: str) -> None:
 _GUARD_STATES = r"(?!(?:not|being|already|in|on|at|the|a|an|it|they|its|their|is|are)\b)(?P<from>[a-z][\w-]*(?:(?:\s*,\s*|\s+or\s+)[a-z][\w-]*)*)"
 _GUARDED = (
     re.compile(rf"\b(?:can|may|could)\s+(?:only\s+)?be\s+(?P<to>[a-z]+(?:ed|en|id))\s+(?:only\s+)?"
-               rf"(?:while|when|if|as long as|whilst)\s+(?:(?:it|they)\s+(?:is|are)\s+still\s+|"
-               rf"(?:it|they)\s+(?:is|are)\s+|it's\s+(?:still\s+)?|still\s+)?{_GUARD_STATES}", re.IGNORECASE),
+               rf"(?:(?:while|when|if|as long as|whilst)\s+(?:(?:it|they)\s+(?:is|are)\s+still\s+|"
+               rf"(?:it|they)\s+(?:is|are)\s+|it's\s+(?:still\s+)?|still\s+)?|"
+               # "after it is closed": a state it is in, never a noun ("after payment")
+               rf"(?:after|once)\s+(?:it|they)\s+(?:is|are|has been|have been)\s+){_GUARD_STATES}", re.IGNORECASE),
     re.compile(rf"\bonly\s+{_GUARD_STATES}\s+(?P<rec>[a-z]+(?:\s+[a-z]+)?)\s+(?:can|may|could)\s+be\s+"
                rf"(?P<to>[a-z]+(?:ed|en|id))\b", re.IGNORECASE),
+    # "a closed ticket can be reopened": a re- verb said of rows in a state moves them back
+    re.compile(rf"\b(?:an?|the|any)\s+{_GUARD_STATES}\s+(?P<rec>[a-z]+(?:\s+[a-z]+)?)\s+(?:can|may|could)\s+"
+               rf"(?:later\s+|still\s+|always\s+)?be\s+(?P<to>re[a-z]+ed)\b", re.IGNORECASE),
 )
 # a guard on editing, viewing or removing a row is a right, not a move between states
 _NOT_A_STATE_VERB = {"edit", "update", "change", "modify", "view", "see", "read", "delete",
@@ -335,6 +340,22 @@ def guarded_action_name(target: str) -> str:
                                                            "export", "overdue"} else name
 
 
+def _stem(said: str) -> str:
+    """ "reopened" -> reopen, "resubmitted" -> resubmit: a regular past participle's verb."""
+    return re.sub(r"(?:([bdgmnprt])\1)?ed$", r"\1", said.lower())
+
+
+def _state_again(said: str, states: list[str]) -> str | None:
+    """ "reopened", "resubmitted": the listed state a re- verb moves a row back to."""
+    from mb_core.spec.phrases import verb_lemma
+
+    lemma = verb_lemma(said) or _stem(said)
+    if not lemma.startswith("re") or len(lemma) < 5 or _value(said) in states:
+        return None
+    base = lemma[2:]
+    return next((s for s in (base, f"{base}ed", f"{base}d", f"{base}ted") if s in states), None)
+
+
 def _guarded_moves(c: Collector, start: int, sentence: str) -> None:
     near = c.r.near(start, start + len(sentence))
     for pattern in _GUARDED:
@@ -351,6 +372,11 @@ def _guarded_moves(c: Collector, start: int, sentence: str) -> None:
                 continue
             target = _value(said)
             status = _status_of(c, entity)
+            again = _state_again(said, status[1] if status else [])
+            if again is None and pattern is _GUARDED[2]:
+                continue  # only a move back to a state the record has
+            if again is not None:  # "can be reopened after it is closed": back to open
+                target = again
             if status is not None and status[2]:
                 field, states, _ = status
                 if target not in states or not set(guards) <= set(states):
@@ -362,7 +388,7 @@ def _guarded_moves(c: Collector, start: int, sentence: str) -> None:
                 continue
             transitions = {s: [t for t in states if t != s and (t != target or s in guards)]
                            for s in states}
-            action = guarded_action_name(target)
+            action = (verb_lemma(said) or _stem(said)) if again is not None else guarded_action_name(target)
             c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("sm", entity),
                   rule=RuleKind.state_machine, entity=entity, field=field, values=states,
                   params={"transitions": transitions,

@@ -16,6 +16,7 @@ from mb_core.models import (
     RelationSpec,
     Requirement,
     RequirementKind,
+    RuleKind,
     ScaffoldSpec,
 )
 from mb_core.requirements.catalog import CATALOG
@@ -68,7 +69,9 @@ class _Spec:
 
 def reconcile(spec: ScaffoldSpec, requirements: list[Requirement]) -> ScaffoldSpec:
     s = _Spec(spec)
-    for req in requirements:
+    # a lock fixes rows in states of whichever workflow the other requirements leave: last
+    locks = [r for r in requirements if r.rule == RuleKind.edit_lock]
+    for req in [*(r for r in requirements if r.rule != RuleKind.edit_lock), *locks]:
         if req.kind == RequirementKind.relation and req.owner in s.entities and req.other in s.entities:
             kind = (RelationKind.many_to_many if req.cardinality == RelationKind.many_to_many
                     else RelationKind.one_to_many)

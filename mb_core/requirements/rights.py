@@ -57,8 +57,41 @@ _ACCESS_ACTIONS = {"read": {Action.read}, "view": {Action.read}, "write": {Actio
 # ("only the secretary may ..."), though a record may name one as a plain field ("an inspector")
 _OFFICES = {"secretary", "treasurer", "officer", "auditor", "inspector", "organiser", "organizer",
             "team lead", "approver", "teller", "clerk", "caretaker", "steward", "chair", "registrar"}
+# words that make a rank or a department of people a role of its own: "the chief editor" is not
+# every editor, "IT staff" are not all staff
+_ROLE_MODIFIERS = {"chief", "head", "senior", "junior", "lead", "assistant", "deputy", "it", "hr",
+                   "general", "office", "shift", "duty", "floor", "branch", "regional", "site",
+                   "principal", "associate", "vice"}
 # agent nouns of English: a plural subject of a modal ending so is a kind of person
 _AGENT = re.compile(r"[a-z]{3,}(?:ers|ors|ists|ians|ants|ents|ees|iers|eers)$")
+
+
+# a right said through the work: "recruiters are responsible for adding candidates", "the clerk
+# is in charge of editing orders", "deleting a contract is restricted to administrators"
+_GERUNDS = r"[a-z]+ing(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)[a-z]+ing)*"
+_DUTY = re.compile(
+    rf"(?=\b(?P<role>[A-Za-z]+(?: [A-Za-z]+)?)\s+(?:is|are)\s+(?:solely\s+|also\s+)?(?:responsible\s+for|"
+    rf"in\s+charge\s+of|tasked\s+with|charged\s+with)\s+(?P<verbs>{_GERUNDS})\b(?P<rest>[^.;]*))",
+    re.IGNORECASE)
+_KEPT_TO = re.compile(
+    rf"(?P<verbs>\b{_GERUNDS})\s+(?P<rest>[^.;]*?)\s+(?:is|are)\s+(?:only\s+)?(?:restricted|limited|"
+    rf"reserved|confined|left)\s+to\s+(?:the\s+)?(?P<role>[A-Za-z]+(?: [A-Za-z]+)?)", re.IGNORECASE)
+
+
+# "do everything except delete", "do anything but remove": every right save the ones named
+_ALL_BUT = re.compile(rf"do\s+(?:everything|anything)\s+(?:(?:with|to|on)\s+[a-z]+\s+)?(?:except|but|apart from|"
+                      rf"other than|besides)\s+(?:to\s+)?(?P<verbs>{_VERBS})\b", re.IGNORECASE)
+
+
+def _gerund_verbs(phrase: str) -> str:
+    """ "adding and deleting" -> "add and delete": each -ing form as the verb the table knows."""
+    out = []
+    for word in re.split(r"(\s*,\s*|\s+)", phrase.lower()):
+        if word.endswith("ing") and len(word) > 4:
+            stem = word[:-3]
+            word = next((v for v in (stem, f"{stem}e", stem[:-1]) if v in _VERB_ACTIONS), stem)
+        out.append(word)
+    return "".join(out)
 
 
 # "everyone can view articles", "anyone may read the menu", "all users can see events": the right
@@ -85,7 +118,9 @@ def _role_name(c: Collector, phrase: str, modal: bool) -> str | None:
     head = parts[-1]
     one = singular(head)
     known = {r.name for r in c.r.spec.roles}
-    if len(parts) == 2 and ({f"{parts[0]} {one}"} & (_PEOPLE | _OFFICES) or f"{parts[0]}_{one}" in known):
+    if len(parts) == 2 and ({f"{parts[0]} {one}"} & (_PEOPLE | _OFFICES) or f"{parts[0]}_{one}" in known
+                            or parts[0] in _ROLE_MODIFIERS and (one in _PEOPLE or one in _OFFICES
+                                                                or bool(_AGENT.match(f"{one}s")))):
         return f"{parts[0]}_{one}"  # "fleet managers": the role the reader named, not any manager
     if head in _GENERIC or one in _GENERIC:
         return None
@@ -99,7 +134,11 @@ def _role_name(c: Collector, phrase: str, modal: bool) -> str | None:
 def _roles(c: Collector, start: int, sentence: str) -> None:
     named: dict[int, str] = {}  # where a two-word role ends ("fleet managers"): not also "managers"
     for m in (m for pattern in reversed(_ROLES) for m in pattern.finditer(sentence)):
-        modal = bool(re.match(rf"\s*(?:{_MODAL}|{_DENY})\b", sentence[m.end("role"):], re.IGNORECASE))
+        modal = bool(re.match(rf"\s*(?:{_MODAL}|{_DENY})\b", sentence[m.end("role"):], re.IGNORECASE)) or (
+            # "Producers manage projects": a sentence that opens with people and a verb of the table
+            not re.sub(r"(?i)\b(?:the|all|our|only)\b", "", sentence[:m.start("role")]).strip()
+            and m.group("verbs").split()[0].lower() in _VERB_ACTIONS
+            and singular(m.group("role").lower().split()[-1]) not in c.r.entities)
         role = _role_name(c, m.group("role"), modal) or (
             EVERY_ROLE if _EVERYONE.fullmatch(m.group("role").strip()) else None)
         if role is None or named.get(m.end("role"), role) != role or _inside_record(c, start, m):
@@ -107,9 +146,20 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         if "_" in role and " " in m.group("role").strip():
             named[m.end("role")] = role
         actions = _verb_actions(m.group("verbs"))
+        whole = _ALL_BUT.match(sentence, m.start("verbs"))
+        if whole is not None:  # "can do everything except delete posts": every right but those
+            refused = _verb_actions(whole.group("verbs"))
+            if refused:
+                rest_start = start + whole.end()
+                objects = [x.entity for x in c.r.in_range(rest_start, start + len(sentence))][:1] or ["*"]
+                _add_rights(c, start + m.start("role"), start + whole.end() + (
+                    len(sentence) - whole.end()), role, objects, set(Action) - refused, refused)
+            continue
         if re.fullmatch(r"check(?:s|ed)?", m.group("verbs").lower()) and re.match(
                 r"\s+(?:[a-z]+\s+){0,3}?(?:in|out)\b", m.group("rest"), re.IGNORECASE):
             actions = {Action.update}  # "check bookings in and out" moves them on, not reads them
+        if m.group("verbs").lower() in {"sign", "signs"} and re.match(r"\s*off\b", m.group("rest"), re.IGNORECASE):
+            actions = {Action.update}  # "managers sign off expenses": a decision on the record
         if not actions:
             continue
         denied: set[Action] = set()
@@ -133,10 +183,25 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
         if not objects and set(re.findall(r"[a-z]+", rest[:cut.start() if cut else len(rest)]
                                           .lower())) <= _EVERYTHING:
             objects = ["*"]
+        if refusal_end is not None and (not objects or objects == ["*"]):
+            # "may edit but not delete articles": the records follow the refusal, both verbs' own
+            after = c.r.in_range(refusal_end, rest_start + len(rest))
+            if after:
+                objects, rest_end = [x.entity for x in after[:1]], after[0].end
         span_end = rest_end if objects != ["*"] else start + m.end("verbs")
         if refusal_end is not None:
             span_end = max(span_end, refusal_end)
         _add_rights(c, start + m.start("role"), span_end, role, objects, actions, denied)
+    for m in (*_DUTY.finditer(sentence), *_KEPT_TO.finditer(sentence)):
+        two = m.group("role").split()
+        # "restricted to administrators only", "to the head nurse": the people, not what follows
+        role = _role_name(c, m.group("role"), True) or (_role_name(c, two[0], True) if len(two) == 2 else None)
+        actions = _verb_actions(_gerund_verbs(m.group("verbs")))
+        if role is None or not actions:
+            continue
+        rest_start = start + m.start("rest")
+        objects = [x.entity for x in c.r.in_range(rest_start, start + m.end("rest"))]
+        _add_rights(c, start + m.start(), start + m.end(), role, objects, actions, set())
     ends: set[int] = set()
     for m in _ACCESS.finditer(sentence):
         head = m.group("role").lower().split()[-1]

@@ -132,7 +132,9 @@ def _no_rule(key: str) -> str:
     kind = key.split(":")[0]
     what = {"feature": f"the {key.split(':')[1].replace('_', ' ')} rule", "role": "that role right",
             "action_roles": "a workflow action kept to its roles",
-            "relation": "that relation", "choices": "that value list", "unique": "that uniqueness", "length": "that length limit"
+            "edit_lock": "rows fixed in a state",
+            "relation": "that relation", "choices": "that value list", "unique": "that uniqueness",
+            "length": "that length limit"
             }.get(kind, key)
     return f"the offline generator has no rule for {what} ({key}); {PROVIDER_WAY}"
 

@@ -295,8 +295,40 @@ def _self_tied(c: Collector, start: int, clause: str) -> str | None:
     return None
 
 
+# roles the text names: "three roles: cashier, manager and auditor", "there is also a trainer role"
+_ROLE_ITEM = r"[a-z]+(?: (?!and\b|or\b)[a-z]+)?"
+_ROLE_LIST = re.compile(rf"\broles?\b\s*(?::|are|include|including|such as|namely)\s*:?\s*"
+                        rf"(?P<list>{_ROLE_ITEM}(?:\s*,\s*{_ROLE_ITEM})*(?:\s*,?\s*(?:and|or)\s+"
+                        rf"{_ROLE_ITEM})?)", re.IGNORECASE)
+_ONE_ROLE = re.compile(r"\b(?:an?|the|one)\s+(?P<one>[a-z]+)\s+role\b", re.IGNORECASE)
+
+
+def _rightless_roles(c: Collector) -> None:
+    """A role the text names but gives no right: reported, never kept silently read-only."""
+    given = {r.role for r in c.items if r.kind == RequirementKind.role and r.role}
+    given |= {who for r in c.items if r.kind == RequirementKind.workflow
+              for who in r.params.get("roles", [])}
+    for s_start, sentence in c.r.sentences():
+        named = [x for m in _ROLE_LIST.finditer(sentence)
+                 for x in re.split(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", m.group("list"))]
+        named += [m.group("one") for m in _ONE_ROLE.finditer(sentence)]
+        names = [singular(n.strip().lower()).replace(" ", "_") for n in named if n.strip()]
+        bare = [n for n in dict.fromkeys(names) if n not in given and n not in _STOP
+                and n not in words("generic_people") and n not in {"admin", "administrator"}]
+        if not bare:
+            continue
+        start, clause = _trimmed(s_start, sentence)
+        who = " and ".join(n.replace("_", " ") for n in bare)
+        c.add(RequirementKind.not_understood, start, start + len(clause), ("unread", start),
+              entity=c.r.entity_at(start, start + len(clause)), params={"reason": (
+                  f"it names the role {who} but says nothing of what it may do; the offline "
+                  f"builder gives a role no rights the text does not state; {_WAY}")},
+              summary=f"not understood: \"{clause[:80]}\"")
+
+
 def unread_requirements(c: Collector) -> None:
     """Add a not-understood requirement for each requirement clause nothing was read from."""
+    _rightless_roles(c)
     # an implied relation spans from one mention to another: it reads no clause in between
     # (a field's span is a noun: it explains words of a clause, not what the clause asks)
     read = [(r.span.start, r.span.end) for r in c.items if r.kind not in (

@@ -20,7 +20,31 @@ _REPORT = re.compile(r"\b(?:totals?|sum|sums|average|averages|mean|count|counts|
 _MONEY_FIELDS = ("amount", "total", "price", "cost", "value", "revenue", "fee")
 
 
+_COUNT_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|fifty|hundred)"
+# a ranking: "the top 5 customers by total spent", "the ten best-selling products", "rank the
+# agents by tickets closed", "a leaderboard of players"
+_RANKING = re.compile(
+    rf"\btop\s+{_COUNT_WORD}\b|\b{_COUNT_WORD}\s+(?:largest|biggest|highest|lowest|smallest|"
+    rf"best|worst|most|least|busiest|best[- ]selling|top[- ]selling|leading)\b|"
+    rf"\b(?:best|top)[- ]selling\b|\brank(?:s|ed|ing)?\b|\bleaderboards?\b", re.IGNORECASE)
+RANKING_REASON = ("it asks for a ranking (the top rows by a total, cut to a number), which the "
+                  "offline builder does not generate: its reports give totals per group, unranked "
+                  "and uncut; an LLM provider (--provider openai) can read and build it")
+
+
 def _reports(c: Collector, start: int, sentence: str) -> None:
+    ranking = _RANKING.search(sentence)
+    if ranking is not None and re.match(r"\s*(?:also\s+|please\s+)?(?:show|list|display|report|"
+                                        r"give|find|see|view|rank|keep)\b|.*\b(?:see|view|show|"
+                                        r"list)\b", sentence, re.IGNORECASE):
+        # a plain total would answer another question: reported, never built as a total
+        lead = len(sentence) - len(sentence.lstrip())
+        said = sentence.strip()
+        near = c.r.in_range(start, start + len(sentence))
+        c.add(RequirementKind.not_understood, start + lead, start + lead + len(said), ("unread", start + lead),
+              entity=near[0].entity if near else None, params={"reason": RANKING_REASON},
+              summary=f"not understood: \"{said[:80]}\"")
+        return
     m = _REPORT.search(sentence) or _UI_WORDS.search(sentence)
     if not m:
         return

@@ -9,11 +9,11 @@ import re
 
 from mb_core.models import RequirementKind
 from mb_core.requirements.extract import PARTY_HEADS, Collector
-from mb_core.requirements.rights import _MODAL, _role_name
+from mb_core.requirements.rights import _MODAL, _antecedent, _role_name
 from mb_core.spec.naming import singular
 from mb_core.spec.vocabulary import words
 
-_WORKFLOW = re.compile(r"\b(?P<w>approv\w*|reject\w*|declin\w*|assign\w*|check(?:ed|s)?[- ](?:in|out)|"
+_WORKFLOW = re.compile(r"\b(?P<w>approv\w*|reject\w*|declin\w*|sign(?:s|ed|ing)?[- ]off|assign\w*|check(?:ed|s)?[- ](?:in|out)|"
                        r"check(?:ed|s|ing)?\s+(?:(?!in\b|out\b)[a-z]+\s+){1,3}?(?:in|out)\b|"
                        r"borrow\w*|return\w*)\b", re.IGNORECASE)
 
@@ -23,7 +23,7 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
     done: set[str] = set()
     for m in _WORKFLOW.finditer(sentence):
         w = m.group("w").lower()
-        action = ("approve_reject" if w.startswith(("approv", "reject", "declin")) else "assign"
+        action = ("approve_reject" if w.startswith(("approv", "reject", "declin", "sign")) else "assign"
                   if w.startswith("assign") else "check_in_out" if w.startswith("check")
                   else "borrow_return")
         if action == "approve_reject" and re.search(r"\b(?:from|to|then|into)\s+$", sentence[:m.start()],
@@ -35,6 +35,9 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
                                                        sentence, re.IGNORECASE):
             continue
         after = [x for x in near if x.start >= start + m.end()]
+        if action == "approve_reject":  # "approved by a manager": who decides, not what is decided
+            after = [x for x in after if not re.search(r"\bby\s+(?:an?\s+|the\s+|their\s+)?$",
+                                                       c.r.text[start + m.end():x.start], re.IGNORECASE)]
         before = [x for x in near if x.end <= start + m.start()]
         if action == "assign" and any(not _is_person_entity(x.entity) and re.search(
                 r"\bto\s+(?:a |an |the |one )?$", c.r.text[start + m.end():x.start], re.IGNORECASE) for x in after):
@@ -66,6 +69,9 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
                       summary=f"{action.replace('_', '/')} {entity} (a record the reader did not find)")
                 continue
         entity = target.entity if target else None
+        if entity is None and action == "approve_reject":
+            # "Approvals are done by a supervisor": the work on the record the text spoke of last
+            entity = next(iter(_antecedent(c, start + m.start())), None)
         if action == "assign" and after and before and _is_person_entity(after[0].entity):
             entity = before[-1].entity
         params = {"action": action, **({"roles": [performer]} if performer and action != "assign" else {})}
@@ -75,7 +81,8 @@ def _workflows(c: Collector, start: int, sentence: str) -> None:
 
 
 # what stands between the people and the verb: "may", "can only", "check and" ("check and approve")
-_BETWEEN = re.compile(rf"(?:\s+(?:{_MODAL}|only|also|then|(?:[a-z]+\s*,\s*)*[a-z]+\s+(?:and|or)))*\s*$",
+_BETWEEN = re.compile(rf"(?:\s+(?:{_MODAL}|only|also|then|(?:is|are)\s+(?:in charge of|responsible for|"
+                      rf"tasked with)|(?:[a-z]+\s*,\s*)*[a-z]+\s+(?:and|or)))*\s*$",
                       re.IGNORECASE)
 # "... by <people>" after the verb
 _BY = re.compile(r"^[^,.;]*?\bby\s+(?:an?\s+|the\s+|their\s+|its\s+)?(?P<who>[A-Za-z]+(?: [A-Za-z]+)?)",

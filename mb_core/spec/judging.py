@@ -448,6 +448,11 @@ def _field_phrase(r: Reading, np: NounPhrase) -> None:
     r.decide(np, "field", "a property of a record (field word)")
 
 
+# "deleting a contract is restricted to administrators": whom a right is kept to, not a record
+# the other is put into
+_RESTRICTED = {"restricted", "limited", "reserved", "confined"}
+
+
 def _entity_phrase(r: Reading, np: NounPhrase) -> None:
     owner = r.phrases[np.attached_to] if np.attached_to is not None else None
     if np.prep == "of" and owner is not None and is_field_head(owner.name_words):
@@ -467,7 +472,8 @@ def _entity_phrase(r: Reading, np: NounPhrase) -> None:
         _add_candidate(r, np, np.words, 2, f"what the '{owner.text}' holds")
         return
     if np.prep in {"into", "to", "onto", "in", "under"} and owner is not None and \
-            owner.position in r.by_position and any(v in words("managing_verbs") for v in np.verbs):
+            owner.position in r.by_position and any(v in words("managing_verbs") for v in np.verbs) \
+            and not set(np.before) & _RESTRICTED:
         _add_candidate(r, np, np.words, 2, f"'{owner.text}' are put {np.prep} it")
         return
     if np.prep == "by" and set(np.before) & _ORGANIZED:

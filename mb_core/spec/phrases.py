@@ -207,10 +207,11 @@ def tag(sentence: list[Token]) -> None:
             continue
         if token.tag in {"NOUN", "ADJ"} and prev.tag == "NOUN" and not prev.possessive and (
                 singular(prev.low) in people and singular(prev.low) != prev.low
-                or prev.low in words("generic_people")) and (
+                or prev.low in words("generic_people") or prev.low in _COLLECTIVE_PEOPLE) and (
                 nxt.tag in {"DET", "NOUN", "ADJ", "AMB"} or nxt.low in {"them", "it"}):
             token.tag, token.lemma = "VERB", verb_lemma(token.low) or token.low
     _clause_verbs(sentence)
+    _prepositional_idioms(sentence)
     for i, token in enumerate(sentence):
         if token.tag != "AMB":
             continue
@@ -246,6 +247,21 @@ _OBJECT_STARTS = {"DET", "NUM"}
 _RELATIVE = {"that", "which", "whose", "what", "who"}
 _MODAL_WORDS = {"can", "cannot", "may", "must", "will", "should", "could", "might", "shall", "would"}
 _BE = {"is", "are", "was", "were", "be", "been", "being"}
+# people named by a collective noun, plural in sense though singular in form ("staff raise
+# requests", "personnel log hours")
+_COLLECTIVE_PEOPLE = {"staff", "personnel", "crew", "faculty"}
+# a noun inside a fixed phrase that works as one preposition ("the lead is in charge of orders",
+# "calls made on behalf of a client") names nothing the app keeps
+_IDIOMS = {("in", "charge", "of"), ("on", "behalf", "of"), ("in", "front", "of"), ("in", "terms", "of"),
+           ("in", "place", "of"), ("in", "spite", "of"), ("in", "favour", "of"), ("in", "favor", "of"),
+           ("in", "need", "of"), ("by", "means", "of"), ("in", "case", "of"), ("by", "way", "of")}
+
+
+def _prepositional_idioms(sentence: list[Token]) -> None:
+    for i in range(1, len(sentence) - 1):
+        if (sentence[i - 1].low, sentence[i].low, sentence[i + 1].low) in _IDIOMS:
+            sentence[i].tag = "PREP"
+
 
 
 def _plain_lemma(low: str) -> str:

@@ -167,6 +167,10 @@ def _acted_on(text: str, claim) -> bool:
     """ "tickets are assigned to agents", "approved by an inspector", "emailed to the customer":
     a participle that does something to the record, not one that keeps it under another."""
     said = re.findall(r"[a-z]+", text[claim.start:claim.end].lower())
+    if re.search(r"\b(?:restricted|limited|reserved|confined) to\b", " ".join(said)):
+        return True  # "changing menus is reserved to the head chef": whom a right is kept to
+    if set(said[1:-1]) & {"done", "performed", "handled", "carried"}:
+        return True  # "approvals are done by a supervisor": work someone does, no record of theirs
     return any(len(w) > 4 and w.endswith(("ed", "en")) and w not in LINKING_PARTICIPLES
                for w in said[1:-1])
 

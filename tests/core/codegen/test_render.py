@@ -111,6 +111,29 @@ def test_workflow_resolution():
     assert not stage.in_create and not stage.in_update and not stage.nullable
 
 
+def _deal_workflow(plan):
+    return next(f for f in plan.features if f.kind == FeatureKind.status_workflow and f.entity == "deal")
+
+
+def test_a_locked_state_refuses_changes_and_names_its_test():
+    from mb_core.codegen import implemented_elements
+
+    plan = crm_plan()
+    _deal_workflow(plan).options["locked"] = ["won"]
+    assert resolve(plan).entity("deal").workflow.locked == ("won",)
+    files = {f.path: f.content for f in render_all(plan)}
+    router = files["app/routers/deal.py"]
+    assert 'LOCKED_STATES = ("won",)' in router
+    assert "if row.stage in LOCKED_STATES:\n        raise HTTPException(409" in router
+    element = next(e for e in implemented_elements(plan) if e.key == "edit_lock:deal:won")
+    (test,) = element.tests
+    path, _, name = test.partition("::")
+    assert name == "test_change_is_409_once_won" and f"def {name}(" in files[path]
+    # a workflow that locks nothing claims no lock
+    unlocked = crm_plan()
+    assert not [e for e in implemented_elements(unlocked) if e.key.startswith("edit_lock:")]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -129,6 +152,7 @@ def test_workflow_resolution():
             FeatureSpec(kind=FeatureKind.status_workflow, entity="contact", options={"states": ["only"]})),
          "at least two states"),
         (lambda p: p.features[-1].options.update(group_by="title"), "'title'"),
+        (lambda p: _deal_workflow(p).options.update(locked=["closed"]), "locks unknown state 'closed'"),
     ],
 )
 def test_bad_plans_are_refused_with_one_line(change, message):

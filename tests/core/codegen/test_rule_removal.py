@@ -50,6 +50,12 @@ def guarded_cancel_plan():
                     "cancelled. A purchase can be cancelled while pending.")
 
 
+def paid_lock_plan():
+    # a paid invoice is fixed: its PATCH is refused, which only the lock on the update does
+    return _plan_of("Keep invoices with a number, an amount and a status: draft, sent or paid. "
+                    "Once an invoice is paid it can no longer be edited.")
+
+
 # (plan, element key, file to change, text there, what replaces it, the test that must fail)
 CASES = [
     (crm_plan, "relation:contact->deal", "app/routers/contact.py",
@@ -101,6 +107,9 @@ CASES = [
     (guarded_cancel_plan, "feature:status_workflow:purchase", "app/routers/purchase.py",
      'if current not in ("pending",):', "if False:",
      "tests/test_feature_status_workflow_purchase.py::test_cancel_purchase"),
+    (paid_lock_plan, "edit_lock:invoice:paid", "app/routers/invoice.py",
+     "in LOCKED_STATES:", "in ():",
+     "tests/test_feature_status_workflow_invoice.py::test_change_is_409_once_paid"),
     (rules_plan, "role:staff:enrollment:create", "app/permissions.py",
      '"enrollment": frozenset({"create", "read", "update"}),', '"enrollment": frozenset({"read", "update"}),',
      "tests/test_roles.py::test_role_staff_on_enrollment"),
