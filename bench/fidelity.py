@@ -1,7 +1,7 @@
 """Requirement fidelity: how much of what specs explicitly ask for is extracted, implemented and
 tested, reported as not implemented, or silently missed.
 
-Run by hand: `python bench/fidelity.py [--split dev|held|held2|held3|dev3|dev4|dev5|dev6|dev7|all] [--build] [--external] [-j 2]`.
+Run by hand: `python bench/fidelity.py [--split dev|held|held2|held3|dev3|...|dev11|all] [--only ID] (repeatable) [--build] [--external] [-j 2]`.
 
 - The annotated specs (every bench/fidelity_specs*.yaml, each spec with its split) carry their
   expected requirements; an expectation is a string or {req: ..., quote: ...}. Each spec

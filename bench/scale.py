@@ -147,6 +147,50 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+_PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+class _Orphans:
+    """Makes this process the subreaper of everything it starts and reaps what is orphaned.
+
+    A run's process is started by the daemon's code server and not always waited for; orphaned,
+    it would go to init and its CPU would never reach RUSAGE_CHILDREN. As subreaper this process
+    inherits it, and reaping it adds its CPU. Reaping a child that `processes.down` also waits for
+    is harmless: down treats a pid that is gone as stopped.
+    """
+
+    def __enter__(self):
+        import ctypes
+        import threading
+
+        self._prctl = ctypes.CDLL(None, use_errno=True).prctl
+        self._prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._reap, daemon=True)
+        self._thread.start()
+        return self
+
+    def _reap(self) -> None:
+        while not self._stop.wait(0.5):
+            self.reap_all()
+
+    @staticmethod
+    def reap_all() -> None:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.reap_all()
+        self._prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -177,33 +221,34 @@ def throughput(builds: int, workers: int, postgres_admin: str, broker: str, time
     settings = Settings.from_env()
     load_before = _load()
     cpu_before = _children_cpu()
-    try:
-        processes.up(settings, workers=workers, port=0, webserver=False)
-        env = BuildEnvironment.open(settings)
-        started = time.time()
-        ids = []
-        for n in range(builds):  # what `mb build --detach` writes; the submissions sensor claims them
-            build_id = new_build_id()
-            env.store.create_build(BuildRun(id=build_id, spec_text=SPEC, status=BuildStatus.submitted,
-                                            sla="fast" if n % 2 == 0 else "normal"))
-            ids.append(build_id)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ended = [b for b in (env.store.get_build(i) for i in ids) if b.status in TERMINAL_STATUSES]
-            if len(ended) == len(ids):
-                break
-            time.sleep(2)
-        elapsed = time.time() - started
-        latencies = sorted((b.updated_at.timestamp() - b.created_at.timestamp()) for b in ended)
-        statuses = {}
-        for b in ended:
-            statuses[b.status.value] = statuses.get(b.status.value, 0) + 1
-        env.store.dispose()
-    finally:
-        processes.down(settings)
-        redis.Redis.from_url(broker).flushdb()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        admin.close()
+    with _Orphans():  # reaps after down(), so every run process's CPU is counted
+        try:
+            processes.up(settings, workers=workers, port=0, webserver=False)
+            env = BuildEnvironment.open(settings)
+            started = time.time()
+            ids = []
+            for n in range(builds):  # what `mb build --detach` writes; the submissions sensor claims them
+                build_id = new_build_id()
+                env.store.create_build(BuildRun(id=build_id, spec_text=SPEC, status=BuildStatus.submitted,
+                                                sla="fast" if n % 2 == 0 else "normal"))
+                ids.append(build_id)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                ended = [b for b in (env.store.get_build(i) for i in ids) if b.status in TERMINAL_STATUSES]
+                if len(ended) == len(ids):
+                    break
+                time.sleep(2)
+            elapsed = time.time() - started
+            latencies = sorted((b.updated_at.timestamp() - b.created_at.timestamp()) for b in ended)
+            statuses = {}
+            for b in ended:
+                statuses[b.status.value] = statuses.get(b.status.value, 0) + 1
+            env.store.dispose()
+        finally:
+            processes.down(settings)
+            redis.Redis.from_url(broker).flushdb()
+            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.close()
     return {"workers": workers, "builds": builds, "ended": len(ended), "statuses": statuses,
             "seconds": round(elapsed, 1), "builds_per_minute": round(len(ended) / elapsed * 60, 2),
             "median_latency_s": round(latencies[len(latencies) // 2], 1) if latencies else None,
