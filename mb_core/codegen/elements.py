@@ -7,14 +7,14 @@ rendered, and the renderer refuses an element naming a test that was not generat
 from __future__ import annotations
 
 from mb_core.codegen.blueprint import resolve
-from mb_core.codegen.render import _render_application, _render_devops, _Renderer
+from mb_core.codegen.render import Renderer, _render_application, _render_devops
 from mb_core.models import ImplementedElement, ScaffoldPlan
 
 
 def implemented_elements(plan: ScaffoldPlan) -> list[ImplementedElement]:
     """Every element the generated application implements and tests, sorted by key."""
     bp = resolve(plan)
-    r = _Renderer(bp)
+    r = Renderer(bp)
     _render_application(r, bp)
     _render_devops(r, bp)
     return [r.elements[key] for key in sorted(r.elements)]

@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from mb_core.codegen import sources
-from mb_core.codegen.blueprint import Blueprint, Column, Entity
-from mb_core.codegen.columns import DEFAULT_LENGTH
+from mb_core.codegen.blueprint import Blueprint
+from mb_core.codegen.columns import DEFAULT_LENGTH, Column
+from mb_core.codegen.entities import Entity
 
 ECHOED = ("string", "text", "enum", "integer", "boolean", "email", "fk", "assignee")
 SERIES_DAYS = (date(2031, 1, 5), date(2031, 1, 20), date(2031, 2, 3))

@@ -11,7 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 from mb_core.codegen import sample_values
-from mb_core.codegen.blueprint import Column, Entity
+from mb_core.codegen.columns import Column
+from mb_core.codegen.entities import Entity
 from mb_core.codegen.naming import constraint_name
 
 PY_TYPES = {
