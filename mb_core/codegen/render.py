@@ -14,8 +14,8 @@ from mb_core.codegen.blueprint import Blueprint, resolve
 from mb_core.codegen.columns import Column
 from mb_core.codegen.entities import Entity, Link, create_columns, update_columns
 from mb_core.codegen.errors import PlanNotRenderable
+from mb_core.codegen.generated_tests import render_tests
 from mb_core.codegen.import_blocks import from_line, import_names, with_imports
-from mb_core.codegen.test_plans import render_tests
 from mb_core.codegen.versions import DEV, PINNED, RUNTIME, TOOLS
 from mb_core.models import GeneratedFile, ImplementedElement, ScaffoldPlan
 
