@@ -1,11 +1,12 @@
 """The sandbox's command lines and shell scripts (pure: paths in, argv out).
 
 Inside either sandbox the layout is the same: one size-capped tmpfs at /tmp holds the project
-copy (/tmp/mb/project), pytest's report and whatever the tests write; the host's folders that
-hold builds, stores, homes and sockets are covered by empty tmpfs mounts; the interpreter is bound
-back read-only; the tests run as a uid of their own. The junit report leaves through a file
-descriptor the tests never hold: the script that starts them closes it for them, and copies the
-report out, as the sandbox uid, once they are done.
+copy (/tmp/mb/project) and whatever the tests write; pytest's report has a small tmpfs of its own
+(/tmp/mb/report), so tests that fill the disk cannot cost the report that names them; the
+host's folders that hold builds, stores, homes and sockets are covered by empty tmpfs mounts;
+the interpreter is bound back read-only; the tests run as a uid of their own. The junit report
+leaves through a file descriptor the tests never hold: the script that starts them closes it for
+them, and copies the report out, as the sandbox uid, once they are done.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ HARNESS_DIR = TMP / ".mb-harness"
 HARNESS_MOUNT = TMP / ".mb-harness-src"  # bubblewrap: the host copy of the harness, read-only
 JUNIT_FD = 3
 HIDDEN_TMPFS_SIZE = 64 * 1024  # an empty cover needs no room
+# The report's own room: a full /tmp would leave pytest none to write it in, and the run would
+# end with no result at all instead of the failing test's name. The report is cut at JUNIT_CAP.
+REPORT_TMPFS_SIZE = 64 * 1024 * 1024
 # Never hidden: the system itself. A private path holding one of these cannot be hidden.
 SYSTEM_DIRS = tuple(Path(p) for p in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
                                       "/libx32", "/etc", "/dev", "/proc", "/sys"))
@@ -197,7 +201,10 @@ def fallback_script(tools: Tools, scratch: Path, src: Path, roots: list[Path],
              f"{mount} -n --make-rprivate / || {fail}",
              f"mkdir -p {_q(newtmp)} || {fail}",
              (f"{mount} -n -t tmpfs -o size={disk_bytes},mode=1777,nosuid,nodev mb-sandbox "
-              f"{_q(newtmp)} || {fail}")]
+              f"{_q(newtmp)} || {fail}"),
+             f"mkdir -p {_q(newtmp / REPORT_DIR.relative_to(TMP))} || {fail}",
+             (f"{mount} -n -t tmpfs -o size={REPORT_TMPFS_SIZE},mode=1777,nosuid,nodev mb-report "
+              f"{_q(newtmp / REPORT_DIR.relative_to(TMP))} || {fail}")]
     covers = hidden + [TMP]
     staged = [(i, r) for i, r in enumerate(roots) if within(r, covers) and not within(r, [scratch])]
     for i, root in staged:
@@ -239,7 +246,10 @@ def bwrap_argv(tools: Tools, src: Path, hidden: list[Path], disk_bytes: int, dro
                harness: Path | None = None) -> list[str]:
     """bubblewrap's mounts, namespaces and environment, up to (not including) the command."""
     argv = [tools.bwrap or "bwrap", "--ro-bind", "/", "/",
-            "--size", str(disk_bytes), "--perms", "1777", "--tmpfs", str(TMP)]
+            "--size", str(disk_bytes), "--perms", "1777", "--tmpfs", str(TMP),
+            # bwrap would make /tmp/mb 0700; run_script gives the run folder to the sandbox uid
+            "--perms", "0755", "--dir", str(RUN_DIR),
+            "--size", str(REPORT_TMPFS_SIZE), "--perms", "1777", "--tmpfs", str(REPORT_DIR)]
     # Outer folders first: a cover over /root, then the interpreter bound back inside it; a
     # private folder inside the venv is covered after the venv is bound.
     mounts = [(p, "cover") for p in mounted_hidden(hidden)]

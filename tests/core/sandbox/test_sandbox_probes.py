@@ -100,6 +100,32 @@ def test_disk_cap_holds_for_the_whole_sandbox(isolation, tmp_path):
     assert [t.outcome for t in result.tests] == [TestOutcome.passed], result.output
 
 
+DISK_FILLER = """
+import errno
+
+
+def test_fills_the_disk_and_fails():
+    # keeps what it wrote: the disk is still full when pytest writes its report
+    chunk = b"x" * (1024 * 1024)
+    try:
+        with open("/tmp/filler", "wb") as fh:
+            while True:
+                fh.write(chunk)
+                fh.flush()
+    except OSError as exc:
+        assert exc.errno != errno.ENOSPC, "the disk is full"
+"""
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_test_that_fills_the_disk_is_still_reported_by_name(isolation, tmp_path):
+    project = write_hog_project(tmp_path / "filler", DISK_FILLER)
+    result = run_tests(project, timeout_s=120, isolation=isolation,
+                       limits=SandboxLimits(disk_mb=32))
+    assert [(t.nodeid.split("::")[-1], t.outcome) for t in result.tests] == [
+        ("test_fills_the_disk_and_fails", TestOutcome.failed)], result.output
+
+
 @pytest.mark.parametrize("isolation", ISOLATIONS)
 def test_timeout_kills_a_test_that_ignores_signals(isolation, tmp_path):
     project = write_hog_project(tmp_path / "slow", TIME_HOG)
