@@ -257,7 +257,6 @@ def _ranges(c: Collector, start: int, sentence: str) -> None:
                 continue
             entity = field if field in c.r.entities else entity
             field = "age"
-        groups = m.groupdict()
         lo = groups["lo"] or groups.get("min") or ("0" if groups.get("pos") or groups.get("f2") else None)
         hi = groups["hi"] or groups.get("max") or groups.get("max3")
         c.add(RequirementKind.rule, start + m.start(), start + m.end(), ("range", entity, field),
@@ -277,7 +276,7 @@ _LENGTH = re.compile(
     r"(?P<limit>(?:limited|restricted|capped)\s+to|at most|no more than|not more than|up to|"
     r"no longer than|a maximum of|maximum|max\.?|(?:not|never|cannot|can't|must not|may not|should not)"
     r"\s+(?:exceed|be longer than|be more than|go over)|under|fewer than|less than|shorter than)\s+"
-    r"(?P<n>\d+)\s+(?:characters?|chars?|letters?)\b", re.IGNORECASE)
+    rf"(?P<n>\d+)\s+(?:{_LENGTH_UNIT.pattern})\b", re.IGNORECASE)
 
 
 def _lengths(c: Collector, start: int, sentence: str) -> None:
