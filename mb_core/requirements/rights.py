@@ -152,8 +152,8 @@ def _roles(c: Collector, start: int, sentence: str) -> None:
             if refused:
                 rest_start = start + whole.end()
                 objects = [x.entity for x in c.r.in_range(rest_start, start + len(sentence))][:1] or ["*"]
-                _add_rights(c, start + m.start("role"), start + whole.end() + (
-                    len(sentence) - whole.end()), role, objects, set(Action) - refused, refused)
+                _add_rights(c, start + m.start("role"), start + len(sentence), role, objects,
+                            set(Action) - refused, refused)
             continue
         if re.fullmatch(r"check(?:s|ed)?", m.group("verbs").lower()) and re.match(
                 r"\s+(?:[a-z]+\s+){0,3}?(?:in|out)\b", m.group("rest"), re.IGNORECASE):
