@@ -70,8 +70,8 @@ class _Spec:
 def reconcile(spec: ScaffoldSpec, requirements: list[Requirement]) -> ScaffoldSpec:
     s = _Spec(spec)
     # a lock fixes rows in states of whichever workflow the other requirements leave: last
-    locks = [r for r in requirements if r.rule == RuleKind.edit_lock]
-    for req in [*(r for r in requirements if r.rule != RuleKind.edit_lock), *locks]:
+    # (sorted is stable: the others keep their order)
+    for req in sorted(requirements, key=lambda r: r.rule == RuleKind.edit_lock):
         if req.kind == RequirementKind.relation and req.owner in s.entities and req.other in s.entities:
             kind = (RelationKind.many_to_many if req.cardinality == RelationKind.many_to_many
                     else RelationKind.one_to_many)
