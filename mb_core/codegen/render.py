@@ -18,16 +18,13 @@ from mb_core.codegen.generated_tests import render_tests
 from mb_core.codegen.import_blocks import from_line, import_names, with_imports
 from mb_core.codegen.versions import DEV, PINNED, RUNTIME, TOOLS
 from mb_core.models import GeneratedFile, ImplementedElement, ScaffoldPlan
+from mb_core.spec.naming import with_article
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _py(value) -> str:
     return sources.literal(value)
-
-
-def article(noun: str) -> str:
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 def _pytuple(values) -> str:
@@ -53,7 +50,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(article=article, py=_py, pytuple=_pytuple, pyset=_pyset, words=naming.words, attr=naming.attr_name)
+    env.filters.update(article=with_article, py=_py, pytuple=_pytuple, pyset=_pyset, words=naming.words, attr=naming.attr_name)
     env.globals.update(
         model_line=sources.model_line,
         create_line=sources.create_line,

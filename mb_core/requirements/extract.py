@@ -150,6 +150,12 @@ class Collector:
         self.items.append(Requirement(id=f"R{len(self.items) + 1}", kind=kind,
                                       span=self.r.span(start, end), **details))
 
+    def not_understood(self, start: int, clause: str, entity: str | None, reason: str) -> None:
+        """A requirement the offline builder could not read, reported with why (never dropped)."""
+        self.add(RequirementKind.not_understood, start, start + len(clause), ("unread", start),
+                 entity=entity, params={"reason": reason},
+                 summary=f"not understood: \"{clause[:80]}\"")
+
 
 def _field_name(phrase: str) -> str:
     phrase = re.sub(r"['\u2019]s\b", "", phrase.lower())  # "a ticket's priority"

@@ -10,6 +10,7 @@ import re
 from mb_core.models import RequirementKind, RuleKind
 from mb_core.requirements.constraints import _status_of
 from mb_core.requirements.extract import Collector, _value
+from mb_core.spec.naming import with_article
 
 _EDITED = r"(?:edited|changed|modified|updated|altered|amended|touched)"
 # what says a row may not be changed: a refused edit, or a word for a row that is fixed
@@ -54,9 +55,5 @@ def _edit_locks(c: Collector, start: int, sentence: str) -> None:
         return
     c.add(RequirementKind.rule, start, start + len(sentence), ("lock", entity, *wanted),
           rule=RuleKind.edit_lock, entity=entity, field=status[0] if status else "status",
-          values=wanted, summary=f"{_a(entity.replace('_', ' '))} that is {' or '.join(wanted)} may no "
+          values=wanted, summary=f"{with_article(entity.replace('_', ' '))} that is {' or '.join(wanted)} may no "
                                  f"longer be changed (409)")
-
-
-def _a(noun: str) -> str:
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"

@@ -17,7 +17,7 @@ import re
 
 from mb_core.models import RequirementKind
 from mb_core.requirements.extract import _STOP, Collector, _field_forms, _forms
-from mb_core.spec.naming import singular
+from mb_core.spec.naming import singular, with_article
 from mb_core.spec.vocabulary import words
 
 _WAY = "an LLM provider (--provider openai) can read and build it"
@@ -243,8 +243,8 @@ def _tie_to_unkept(c: Collector, start: int, clause: str) -> str | None:
             singular(noun.group(1).lower()) in _forms(name) for name in named):
         return None  # the record it names is the far side: the near one is what was not kept
     record, other = next(iter(named)).replace("_", " "), singular(noun.group(1).lower())
-    return (f"it seems to link {_a(record)} to {_a(other)}, which the offline builder keeps no "
-            f"record for; {_WAY}")
+    return (f"it seems to link {with_article(record)} to {with_article(other)}, which the offline "
+            f"builder keeps no record for; {_WAY}")
 
 
 def _person_tie(c: Collector, start: int, clause: str) -> int | None:
@@ -258,10 +258,6 @@ def _person_tie(c: Collector, start: int, clause: str) -> int | None:
             start + m.start("who"), start + m.end("who")):
         return None  # a person kept as a record is read by the relation rules
     return m.start("who")
-
-
-def _a(noun: str) -> str:
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _is_permission(c: Collector, start: int, clause: str, mentions) -> bool:
@@ -319,11 +315,9 @@ def _rightless_roles(c: Collector) -> None:
             continue
         start, clause = _trimmed(s_start, sentence)
         who = " and ".join(n.replace("_", " ") for n in bare)
-        c.add(RequirementKind.not_understood, start, start + len(clause), ("unread", start),
-              entity=c.r.entity_at(start, start + len(clause)), params={"reason": (
-                  f"it names the role {who} but says nothing of what it may do; the offline "
-                  f"builder gives a role no rights the text does not state; {_WAY}")},
-              summary=f"not understood: \"{clause[:80]}\"")
+        c.not_understood(start, clause, c.r.entity_at(start, start + len(clause)), (
+            f"it names the role {who} but says nothing of what it may do; the offline "
+            f"builder gives a role no rights the text does not state; {_WAY}"))
 
 
 def unread_requirements(c: Collector) -> None:
@@ -349,35 +343,27 @@ def unread_requirements(c: Collector) -> None:
             itself = _self_tied(c, start, clause)
             if itself and frozenset((itself,)) not in linked:
                 said = itself.replace("_", " ")
-                c.add(RequirementKind.not_understood, start, end, ("unread", start),
-                      entity=itself, params={"reason": (
-                          f"it seems to link a {said} to another {said}, but the offline builder "
-                          f"makes no link from a record to its own kind; {_WAY}")},
-                      summary=f"not understood: \"{clause[:80]}\"")
+                c.not_understood(start, clause, itself, (
+                    f"it seems to link a {said} to another {said}, but the offline builder "
+                    f"makes no link from a record to its own kind; {_WAY}"))
                 continue
             pair = _unlinked_pair(c, start, clause, read, linked)
             if pair:
                 a, b = (x.replace("_", " ") for x in pair)
-                c.add(RequirementKind.not_understood, start, end, ("unread", start),
-                      entity=pair[0], params={"reason": (
-                          f"it seems to link {a} and {b}, but the offline builder found no link "
-                          f"between them; {_WAY}")},
-                      summary=f"not understood: \"{clause[:80]}\"")
+                c.not_understood(start, clause, pair[0], (
+                    f"it seems to link {a} and {b}, but the offline builder found no link "
+                    f"between them; {_WAY}"))
                 continue
             person = _person_tie(c, start, clause)
             if person is not None and not any(a < end and start < b for a, b in read):
                 reason = _tie_to_unkept(c, start, clause)
                 if reason:
-                    c.add(RequirementKind.not_understood, start, end, ("unread", start),
-                          entity=c.r.entity_at(start, end), params={"reason": reason},
-                          summary=f"not understood: \"{clause[:80]}\"")
+                    c.not_understood(start, clause, c.r.entity_at(start, end), reason)
                     continue
             if asks_whole and raw_start == s_start and _GROUPED_VIEW.match(clause):
                 if not any(a < end and start < b for a, b in views):
                     entity = c.r.entity_at(start, end)
-                    c.add(RequirementKind.not_understood, start, end, ("unread", start),
-                          entity=entity, params={"reason": UNREAD_REASON},
-                          summary=f"not understood: \"{clause[:80]}\"")
+                    c.not_understood(start, clause, entity, UNREAD_REASON)
                 continue
             if not (_MARKER.search(clause) or _CHOICES.search(clause) or _TIES.search(clause)
                     or _FIELDS.search(clause)
@@ -394,6 +380,4 @@ def unread_requirements(c: Collector) -> None:
             if _explained(c, start, rest):
                 continue
             entity = c.r.entity_at(start, end)
-            c.add(RequirementKind.not_understood, start, end, ("unread", start),
-                  entity=entity, params={"reason": _tie_to_unkept(c, start, clause) or UNREAD_REASON},
-                  summary=f"not understood: \"{clause[:80]}\"")
+            c.not_understood(start, clause, entity, _tie_to_unkept(c, start, clause) or UNREAD_REASON)

@@ -41,9 +41,7 @@ def _reports(c: Collector, start: int, sentence: str) -> None:
         lead = len(sentence) - len(sentence.lstrip())
         said = sentence.strip()
         near = c.r.in_range(start, start + len(sentence))
-        c.add(RequirementKind.not_understood, start + lead, start + lead + len(said), ("unread", start + lead),
-              entity=near[0].entity if near else None, params={"reason": RANKING_REASON},
-              summary=f"not understood: \"{said[:80]}\"")
+        c.not_understood(start + lead, said, near[0].entity if near else None, RANKING_REASON)
         return
     m = _REPORT.search(sentence) or _UI_WORDS.search(sentence)
     if not m:

@@ -71,6 +71,11 @@ def snake(text: str) -> str:
     return text
 
 
+def with_article(noun: str) -> str:
+    """`order` -> `an order`, `deal` -> `a deal` (by the first letter, as the summaries need)."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def label(name: str) -> str:
     """`line_item` -> `Line item`."""
     return name.replace("_", " ").capitalize()
