@@ -116,12 +116,12 @@ def _explained(c: Collector, start: int, clause: str) -> bool:
     low = clause.lower()
     masked = low
     names = {m.entity for m in c.r.in_range(start, start + len(clause))}
-    for name in names:
-        for form in _forms(name):
-            masked = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", " ", masked)
-        for f in c.r.fields.get(name, []):
-            for form in _field_forms(f):
-                masked = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", " ", masked)
+    forms = {form for name in names for form in _forms(name)}
+    forms |= {form for name in names for f in c.r.fields.get(name, []) for form in _field_forms(f)}
+    # the longest first, so "bike model" (a field) is masked whole before "bike" (a record) takes
+    # its first word; and so the result never depends on the order a set is iterated in
+    for form in sorted(forms, key=lambda f: (-len(f), f)):
+        masked = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", " ", masked)
     masked = re.sub(r"\b(?:in|per)\s+(?:[a-z]+)\b", lambda m: " " if m.group(0).split()[-1] in
                     _UNITS else m.group(0), masked)
     masked = re.sub(r"\((?:[a-z]+)\)", lambda m: " " if m.group(0)[1:-1] in _UNITS else
