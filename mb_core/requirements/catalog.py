@@ -71,6 +71,14 @@ def _apply_value_list(s, req: Requirement) -> None:
 
 def _value_list_elements(req, plan, entity, fields) -> Elements:
     f = fields.get(req.field or "")
+    # "a status: pending, packed or shipped ... can be cancelled before it ships": the text's own
+    # path on the field adds the state it names after the list
+    wf = feature_of(plan, FeatureKind.status_workflow, entity)
+    added = set(wf.options.get("states") or []) if wf is not None and wf.options.get("field") == req.field \
+        else set()
+    if f is not None and added and list(f.choices)[:len(req.values)] == list(req.values) and \
+            set(f.choices[len(req.values):]) <= added:
+        return [f"choices:{entity}.{req.field}"], ""
     if f is None or list(f.choices) != list(req.values):
         return [], f"{entity}.{req.field} is not planned with exactly the values {', '.join(req.values)}"
     return [f"choices:{entity}.{req.field}"], ""

@@ -111,3 +111,35 @@ def test_a_limit_counts_rows_under_the_record_it_names(text, container, counted,
     spec, found = _found(text, RequirementKind.rule, RuleKind.capacity)
     assert [(r.params["container"], r.entity, r.params["limit"]) for r in found] == [
         (container, counted, limit)], [r.summary for r in spec.requirements]
+
+
+def _traced(text):
+    from mb_core.agents import security, system_designer
+    from mb_core.agents.base import AgentContext, run_agent
+    from mb_core.agents.io import DesignerInput, SecurityInput
+    from mb_core.providers.offline import OfflineProvider
+    from mb_core.requirements import trace_requirements
+
+    spec = read_spec(text)
+    ctx = AgentContext(provider=OfflineProvider())
+    plan = run_agent(system_designer.DEFINITION, DesignerInput(spec=spec), ctx)
+    plan = run_agent(security.DEFINITION, SecurityInput(plan=plan), ctx)
+    return spec, {r.requirement: r for r in trace_requirements(plan, None)}
+
+
+def test_listed_states_and_the_way_out_the_text_adds_are_both_built():
+    spec, rows = _traced("Keep parcels with a weight. A parcel has a status: packed, loaded or delivered. "
+                         "A parcel can be cancelled before it is loaded.")
+    for req in spec.requirements:
+        if req.kind == RequirementKind.value_list or req.rule == RuleKind.state_machine:
+            assert rows[req.id].elements, rows[req.id].reason
+
+
+@pytest.mark.parametrize("text, entity, named", [
+    ("Keep newsletters with a subject. Marketers publish newsletters.", "newsletter", "publish"),
+    ("Keep projects with a name. Finished projects are archived by a manager.", "project", "archive"),
+])
+def test_publishing_and_archiving_are_named_actions(text, entity, named):
+    spec, rows = _traced(text)
+    req = next(r for r in spec.requirements if r.kind == RequirementKind.workflow and r.entity == entity)
+    assert f"feature:status_workflow:{entity}" in rows[req.id].elements, rows[req.id].reason
