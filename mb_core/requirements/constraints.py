@@ -146,23 +146,25 @@ def _container_and_counted(c: Collector, start: int, sentence: str, m: re.Match,
     """ (the record that holds the rows, the rows it holds): "a class holds up to 20 students",
     "no more than 3 bookings per member", "an event is limited to 50 registrations" (after
     another clause about them). The rows counted are those named right after the number; the
-    holder is the record "per" names, else the clause's own subject before the limit."""
+    holder is the clause's own subject before the limit, else the record "per" names."""
     limit_at, number_end = start + m.start(), start + (m.end("n") if m.group("n") else m.end())
     counted_at = next((x for x in near if number_end <= x.start and re.fullmatch(
         r"\s*(?:[a-z]+\s+)?", c.r.text[number_end:x.start], re.IGNORECASE)), None)
     if counted_at is None:
         container = near[0].entity
         return container, next((x.entity for x in near[1:] if x.entity != container), None)
-    per = next((x for x in near if x.start >= counted_at.end and x.entity != counted_at.entity
-                and _PER.match(c.r.text[counted_at.end:x.start])), None)
-    if per is not None:
-        return per.entity, counted_at.entity
-    # the subject of the limit's own clause: the last record named before it, past any comma
+    # the subject of the limit's own clause holds the rows, past any comma: "a nurse sees at most
+    # 12 patients per shift" counts a nurse's patients, the shift only a window of time
     clause_start = max(start, c.r.text.rfind(",", start, limit_at) + 1)
     subject = [x for x in near if clause_start <= x.start and x.end <= limit_at
                and x.entity != counted_at.entity]
     if subject:
         return subject[0].entity, counted_at.entity
+    # no subject: the record "per" names ("no more than 3 bookings per member")
+    per = next((x for x in near if x.start >= counted_at.end and x.entity != counted_at.entity
+                and _PER.match(c.r.text[counted_at.end:x.start])), None)
+    if per is not None:
+        return per.entity, counted_at.entity
     other = [x for x in near if x.entity != counted_at.entity and x.end <= limit_at]
     if other:
         return other[-1].entity, counted_at.entity

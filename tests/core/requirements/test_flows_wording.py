@@ -106,6 +106,8 @@ def test_a_published_state_on_a_path_is_no_publishing_work():
     ("Keep members and rentals. A member can have at most 3 open rentals.", "member", "rental", 3),
     ("Keep rentals and vans. Each rental is for one van, and a van is limited to 2 rentals.",
      "van", "rental", 2),
+    ("Keep nurses, patients and shifts. A nurse sees at most 12 patients per shift.", "nurse",
+     "patient", 12),
 ])
 def test_a_limit_counts_rows_under_the_record_it_names(text, container, counted, limit):
     spec, found = _found(text, RequirementKind.rule, RuleKind.capacity)
