@@ -75,7 +75,7 @@ _CUES = {
     "report": r"total|sum|count|number|summary|report|balance|average|how many",
     "export": r"export|csv|download|spreadsheet",
     "search_filter": r"search|filter|find|look up",
-    "workflow": r"approv|reject|assign|check|borrow|return|lend",
+    "workflow": r"approv|reject|assign|check|borrow|return|lend|publish|archiv",
 }
 
 

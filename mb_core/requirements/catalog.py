@@ -71,6 +71,14 @@ def _apply_value_list(s, req: Requirement) -> None:
 
 def _value_list_elements(req, plan, entity, fields) -> Elements:
     f = fields.get(req.field or "")
+    # "a status: pending, packed or shipped ... can be cancelled before it ships": the text's own
+    # path on the field adds the state it names after the list
+    wf = feature_of(plan, FeatureKind.status_workflow, entity)
+    added = set(wf.options.get("states") or []) if wf is not None and wf.options.get("field") == req.field \
+        else set()
+    if f is not None and added and list(f.choices)[:len(req.values)] == list(req.values) and \
+            set(f.choices[len(req.values):]) <= added:
+        return [f"choices:{entity}.{req.field}"], ""
     if f is None or list(f.choices) != list(req.values):
         return [], f"{entity}.{req.field} is not planned with exactly the values {', '.join(req.values)}"
     return [f"choices:{entity}.{req.field}"], ""
@@ -178,7 +186,11 @@ WORKFLOW_STATES = {
     "borrow_return": (["available", "borrowed"], {"available": ["borrowed"],
                                                   "borrowed": ["available"]},
                       {"borrow": ("available", "borrowed"), "give_back": ("borrowed", "available")}),
+    "publish": (["draft", "published"], {"draft": ["published"]}, {"publish": ("draft", "published")}),
+    "archive": (["active", "archived"], {"active": ["archived"]}, {"archive": ("active", "archived")}),
 }
+# the state each workflow starts in: a row is created in it, so it is no work of the text's
+_STARTING_STATES = {"pending", "available", "draft", "active"}
 
 
 def _workflow_states(s, entity: str, action: str, roles: list[str] | None = None) -> None:
@@ -240,7 +252,7 @@ def _workflow_elements(req, plan, entity, fields) -> Elements:
         return ([f"feature:assignment:{entity}"], "") if feature_of(
             plan, FeatureKind.assignment, entity) else ([], f"the plan assigns no {entity}")
     states, _moves, named = WORKFLOW_STATES.get(action, ([], {}, {}))
-    wanted = set(states) - {"pending", "available"}
+    wanted = set(states) - _STARTING_STATES
     wf = feature_of(plan, FeatureKind.status_workflow, entity)
     have = set(wf.options.get("states", [])) if wf else set()
     if action == "approve_reject" and "approved" in have:  # "approve" alone on the text's own path

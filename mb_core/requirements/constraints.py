@@ -22,11 +22,24 @@ _FLOW = re.compile(
     rf"transition|transitions|change|changes)(?: only)?\s+from\s+(?P<chain>{_STATE}(?:\s+(?:and then to|"
     rf"then to|and then|then|to|or)\s+{_STATE})+)", re.IGNORECASE)
 _ARROWS = re.compile(r"(?P<chain>[\w-]+(?:\s*(?:->|→|=>)\s*[\w-]+)+)")
+# "a job goes through quoted, printing and delivered": the states of the path, in order
+_THROUGH = re.compile(
+    rf"\b(?:go|goes|going|move|moves|pass|passes|progress|progresses|run|runs|cycle|cycles)\s+through\s+"
+    rf"(?:the\s+)?(?:(?:stages|states|steps|statuses|phases)\s+)?:?\s*(?P<chain>{_STATE}(?:\s*,\s*{_STATE})*"
+    rf"\s*,?\s+(?:and then|and finally|and|then|finally)\s+{_STATE})", re.IGNORECASE)
+_THROUGH_STEP = r"\s*,\s*(?:and then\s+|and finally\s+|and\s+|then\s+|finally\s+)?|\s+(?:and then|and finally|and|then|finally)\s+"
+# "a permit starts as submitted, then becomes under review, and finally granted or refused"
+_NEXT = (r"\s*,?\s*(?:and\s+)?(?:then|finally|later|next|eventually|afterwards)\s*,?\s+(?:(?:it|they)\s+)?"
+         r"(?:(?:becomes?|moves?\s+(?:on\s+)?to|goes\s+to|turns(?:\s+into)?|is|are|gets?|can be|may be)\s+)?")
+_STARTS = re.compile(
+    rf"\b(?:starts?|begins?)(?:\s+(?:out|off))?\s+(?:as|in)\s+(?:an?\s+|the\s+)?(?P<chain>{_STATE}"
+    rf"(?:{_NEXT}{_STATE}(?:\s+or\s+{_STATE})?)+)", re.IGNORECASE)
 
 
 def _state_machines(c: Collector, start: int, sentence: str) -> None:
     near = c.r.near(start, start + len(sentence))
-    for pattern, splitter in ((_FLOW, r"\s+(?:and then to|then to|and then|then|to)\s+"), (_ARROWS, r"\s*(?:->|→|=>)\s*")):
+    for pattern, splitter in ((_FLOW, r"\s+(?:and then to|then to|and then|then|to)\s+"), (_ARROWS, r"\s*(?:->|→|=>)\s*"),
+                              (_THROUGH, _THROUGH_STEP), (_STARTS, _NEXT)):
         for m in pattern.finditer(sentence):
             steps = [s for s in re.split(splitter, m.group("chain").strip()) if s]
             transitions: dict[str, list[str]] = {}
@@ -123,6 +136,41 @@ def _limits_a_field(c: Collector, sentence: str) -> bool:
         field in fields for fields in c.r.fields.values())
 
 
+# "... per member", "for each shuttle", "in any one class": the record the limit counts under
+_PER = re.compile(r"^\s*(?:[a-z]+\s+){0,2}?(?:per|for each|for every|in each|in every|in any one|"
+                  r"on each|at each|each)\s+(?:a\s+|an\s+|one\s+|single\s+)?$", re.IGNORECASE)
+
+
+def _container_and_counted(c: Collector, start: int, sentence: str, m: re.Match,
+                           near: list) -> tuple[str, str | None]:
+    """ (the record that holds the rows, the rows it holds): "a class holds up to 20 students",
+    "no more than 3 bookings per member", "an event is limited to 50 registrations" (after
+    another clause about them). The rows counted are those named right after the number; the
+    holder is the clause's own subject before the limit, else the record "per" names."""
+    limit_at, number_end = start + m.start(), start + (m.end("n") if m.group("n") else m.end())
+    counted_at = next((x for x in near if number_end <= x.start and re.fullmatch(
+        r"\s*(?:[a-z]+\s+)?", c.r.text[number_end:x.start], re.IGNORECASE)), None)
+    if counted_at is None:
+        container = near[0].entity
+        return container, next((x.entity for x in near[1:] if x.entity != container), None)
+    # the subject of the limit's own clause holds the rows, past any comma: "a nurse sees at most
+    # 12 patients per shift" counts a nurse's patients, the shift only a window of time
+    clause_start = max(start, c.r.text.rfind(",", start, limit_at) + 1)
+    subject = [x for x in near if clause_start <= x.start and x.end <= limit_at
+               and x.entity != counted_at.entity]
+    if subject:
+        return subject[0].entity, counted_at.entity
+    # no subject: the record "per" names ("no more than 3 bookings per member")
+    per = next((x for x in near if x.start >= counted_at.end and x.entity != counted_at.entity
+                and _PER.match(c.r.text[counted_at.end:x.start])), None)
+    if per is not None:
+        return per.entity, counted_at.entity
+    other = [x for x in near if x.entity != counted_at.entity and x.end <= limit_at]
+    if other:
+        return other[-1].entity, counted_at.entity
+    return near[0].entity, next((x.entity for x in near if x.entity != near[0].entity), None)
+
+
 def _capacity(c: Collector, start: int, sentence: str) -> None:
     m = _CAPACITY.search(sentence)
     if not m:
@@ -140,8 +188,7 @@ def _capacity(c: Collector, start: int, sentence: str) -> None:
     near = c.r.in_range(start, start + len(sentence))
     if not near:
         return
-    container = near[0].entity
-    counted = next((x.entity for x in near[1:] if x.entity != container), None)
+    container, counted = _container_and_counted(c, start, sentence, m, near)
     if counted is None and m.group("counted") and singular(m.group("counted").lower()) != m.group(
             "counted").lower():
         # "a course is full at 30 students": the rows counted, even when no record keeps them
@@ -356,6 +403,8 @@ def _state_again(said: str, states: list[str]) -> str | None:
 
 
 def _guarded_moves(c: Collector, start: int, sentence: str) -> None:
+    from mb_core.requirements.state_moves import extend_machine, machine_of
+
     near = c.r.near(start, start + len(sentence))
     for pattern in _GUARDED:
         for m in pattern.finditer(sentence):
@@ -370,6 +419,16 @@ def _guarded_moves(c: Collector, start: int, sentence: str) -> None:
             if entity is None or not guards:
                 continue
             target = _value(said)
+            index = machine_of(c, entity)
+            if index is not None:  # the record's path is stated: the move is one more on it
+                states = list(c.items[index].values)
+                again = _state_again(said, states)
+                if again is None and pattern is _GUARDED[2]:
+                    continue
+                action = (verb_lemma(said) or _stem(said)) if again is not None else guarded_action_name(target)
+                extend_machine(c, index, [g for g in guards if g in states], again or target,
+                               (start + m.start(), start + m.end()), action)
+                continue
             status = _status_of(c, entity)
             again = _state_again(said, status[1] if status else [])
             if again is None and pattern is _GUARDED[2]:

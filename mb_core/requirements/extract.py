@@ -33,7 +33,7 @@ from mb_core.requirements.relation_gaps import (
 from mb_core.spec.fields import flatten_field_lists
 from mb_core.spec.naming import plural, singular
 from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
-from mb_core.spec.vocabulary import words
+from mb_core.spec.vocabulary import vocabulary, words
 
 # Records that are an exchange with a party: when both are named, the record belongs to the party.
 TRANSACTION_HEADS = frozenset({
@@ -142,6 +142,8 @@ class Collector:
         self.r = reader
         self.items: list[Requirement] = []
         self.seen: set[tuple] = set()
+        # spans a rule read that added to another requirement (a step back on a status path)
+        self.understood: list[tuple[int, int]] = []
 
     def add(self, kind: RequirementKind, start: int, end: int, key: tuple, **details) -> None:
         if (kind, *key) in self.seen:
@@ -179,21 +181,42 @@ def _split_list(raw: str) -> list[str]:
     return [p for p in (_value(x) for x in parts) if p]
 
 
+# "the available sizes are ...", "the allowed methods are ...": words that say the list is the
+# field's choices, not part of the field's name
+_QUALIFIER = re.compile(r"\b(?:available|allowed|possible|permitted|valid|accepted|supported)\s+",
+                        re.IGNORECASE)
+_STATES = frozenset(s for states in vocabulary().raw["status_states"].values() for s in states) | frozenset(
+    words("stage_states")) | {"open", "inactive", "live", "new", "draft", "pending", "active", "paused",
+                              "closed", "done", "overdue", "expired", "void", "on_hold", "in_progress"}
+
+
+def _is_state(value: str) -> bool:
+    """ "open", "closed", "paid", "on hold": a state a record is in, not a kind of record."""
+    return value in _STATES or (value.endswith("ed") and len(value) > 4) or value.startswith((
+        "in_", "on_", "awaiting_"))
+
+
 def _value_lists(c: Collector, start: int, sentence: str) -> None:
     near = c.r.near(start, start + len(sentence))
     for listed in listed_values(sentence, frozenset(c.r.entities)):
         before = [x for x in near if x.start <= start + listed.start][::-1] or near
-        entity, field = c.r.owner_and_field(listed.field, before)
+        values = [v for v in (_value(x) for x in listed.values) if v]
+        if len(values) < 2:
+            continue
+        if listed.field.lower() in {"and", "but"}:
+            # "a vacancy has a salary, and is either open or closed": the sentence's subject
+            if not before:
+                continue
+            entity, field = before[-1].entity, before[-1].entity
+        else:
+            entity, field = c.r.owner_and_field(_QUALIFIER.sub("", listed.field), before)
         if not field:
             continue
         if field in c.r.entities and field not in ENUM_FIELD_HINT and not re.search(
                 r"['\u2019]s\b|\bof\b", listed.field):
             # "an invoice is marked as draft or paid", "a room is either single or double": the
-            # record itself takes the values, in its status or its type
-            entity, field = field, "status" if listed.marked else "type"
-        values = [v for v in (_value(x) for x in listed.values) if v]
-        if len(values) < 2:
-            continue
+            # record itself takes the values, in its status (states it passes through) or its type
+            entity, field = field, "status" if listed.marked or all(map(_is_state, values)) else "type"
         c.add(RequirementKind.value_list, start + listed.start, start + listed.end,
               (entity, field), entity=entity, field=field, type=FieldType.enum, values=values,
               summary=f"{entity}.{field} is one of {', '.join(values)}")
@@ -512,7 +535,7 @@ def extract_requirements(spec: ScaffoldSpec) -> list[Requirement]:
     for start, sentence in reader.sentences():
         for rule in (_value_lists, *CLAUSE_RULES):
             rule(c, start, sentence)
-    c.understood = _yes_no_spans(reader)
+    c.understood += _yes_no_spans(reader)
     unread_requirements(c)
     return c.items
 

@@ -35,7 +35,7 @@ def requirement_keys(req: Requirement) -> list[str]:
     """The keys of `_keys`, also in the text's own words for records kept under a safe name
     (work_session answers to entity:session too)."""
     keys = _keys(req)
-    names = {n for n in (req.entity, req.owner, req.other) if n}
+    names = {n for n in (req.entity, req.owner, req.other, req.params.get("container")) if n}
     spoken = {n: spoken_name(n) for n in names if spoken_name(n) != n}
     for name, said in spoken.items():
         keys += [re.sub(rf"(?<![a-z_]){name}(?![a-z_])", said, k) for k in keys]

@@ -23,6 +23,8 @@ ENUM_FIELD_HINT = frozenset({
 
 _ITEM = r"[A-Za-z][\w-]*(?: [A-Za-z][\w-]*){0,2}"
 _LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*,?\s*(?:or|and)\s+{_ITEM})"
+# "full-time / part-time / contractor", "(active/inactive)": the choices split by slashes
+_SLASHED = rf"({_ITEM}(?:\s*/\s*{_ITEM})+)"
 # after "one of" the words are values whatever joins them: "one of open, approved, rejected"
 _ANY_LIST = rf"({_ITEM}(?:\s*,\s*{_ITEM})*\s*(?:,\s*|,?\s*(?:or|and)\s+){_ITEM})"
 # a field phrase, possibly owned: "a ticket's priority", "the claim status"
@@ -32,8 +34,11 @@ FIELD_PHRASE = (r"(?:[A-Za-z][\w-]*['\u2019]s\s+)?[A-Za-z][\w-]*(?: [A-Za-z][\w-
 _BE = r"(?:is|are|can be|must be|may be|should be|has to be|is always)"
 VALUE_LIST = re.compile(
     rf"(?<![\w'\u2019])(?P<field>{FIELD_PHRASE})\s*(?:\(\s*({_ITEM}(?:\s*,\s*{_ITEM})+)\s*\)|"
-    rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|"
-    rf"(?:,?\s+(?:that|which))?\s+(?:{_BE}|takes?|holds?)\s+(?P<oneof>one of|either|any of)\s+"
+    rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|\(\s*{_SLASHED}\s*\)|:\s*{_SLASHED}|"
+    # a dash before the list reads as a colon: "a visit type - check-up, follow-up or emergency"
+    rf"\s+[-\u2013\u2014]\s+{_LIST}|"
+    rf"(?:,?\s+(?:that|which))?\s+(?:{_BE}|takes?|holds?)\s+(?P<oneof>one of|either|any of)"
+    rf"(?:\s+the following)?\s*:?\s+"
     rf"(?:the (?:values?|options?)\s+)?{_ANY_LIST}|"
     rf"(?:,?\s+(?:that|which))?\s+(?:(?:is|are|can be|must be|may be|gets?|get)\s+)?"
     rf"(?P<mark>marked|set|flagged|labell?ed|tagged)(?:\s+(?:as|to))?\s+{_LIST}|"
@@ -62,8 +67,8 @@ def _items(raw: str) -> list[str]:
     """The values, up to the first that opens with an article: in "matte, gloss or plain and a
     due date" the list has ended and the sentence goes on with another field."""
     items = []
-    for p in re.split(r"\s*,\s*|\s+(?:or|and)\s+", raw.strip()):
-        p = p.strip().lower()
+    for p in re.split(r"\s*[,/]\s*|\s+(?:or|and)\s+", raw.strip()):
+        p = re.sub(r"^(?:and|or)\s+", "", p.strip().lower())  # ", and the flavours are"
         if re.match(r"(?:an?|the|its|their|each|every)\s+\w", p):  # "a due date", not "A"
             break
         if p:
@@ -95,9 +100,13 @@ def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Itera
         pos = m.start() + 1
         raw = next(g for g in m.groups()[1:] if g and g not in {m.group("oneof"), m.group("mark")})
         offered = bool(m.group("oneof") or m.group("mark")) or bool(re.match(
-            r"[^:]*:\s*", m.group()[len(m.group("field")):]) and re.search(r"\bor\b", raw))
+            r"[^:]*:\s*|\s*[-\u2013\u2014]\s", m.group()[len(m.group("field")):]) and re.search(r"\bor\b", raw))
         head = _head(m.group("field"))
-        if not head or (head.rstrip("s") not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
+        if not head and m.group("oneof") and m.group("field").lower() in {"and", "but"}:
+            # "a vacancy has a salary, and is either open or closed": the clause's subject, the
+            # record itself, takes the values
+            head = ""
+        elif not head or (head.rstrip("s") not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
                         and not offered and head not in records and head.rstrip("s") not in records):
             continue
         values = _items(raw)
@@ -107,5 +116,8 @@ def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Itera
             continue
         if values[-1] in {"not", "no"}:
             continue  # "is marked as paid or not": a yes/no field (mb_core.spec.flags), not values
-        pos = m.end()
+        # a list cut short by another clause ("..., and the flavours are x or y"): read on from it
+        cut = re.search(r"(?:,\s*|\s)(?:and|or)\s+(?:an?|the|its|their|each|every)\s", raw, re.IGNORECASE)
+        raw_at = next(m.start(i) for i in range(2, len(m.groups()) + 1) if m.group(i) == raw)
+        pos = m.end() if cut is None else raw_at + cut.start() + 1
         yield ListedValues(m.start(), m.end(), m.group("field"), values, bool(m.group("mark")))
