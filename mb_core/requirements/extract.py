@@ -31,6 +31,7 @@ from mb_core.requirements.relation_gaps import (
     self_relations,
 )
 from mb_core.spec.fields import flatten_field_lists
+from mb_core.spec.layout import plain_layout
 from mb_core.spec.naming import plural, singular
 from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
 from mb_core.spec.vocabulary import vocabulary, words
@@ -72,7 +73,8 @@ class Reader:
 
     def __init__(self, text: str, spec: ScaffoldSpec):
         self.text = text
-        self.read_text = flatten_field_lists(text)  # bulleted field lists as one sentence
+        # a document's layout as plain lines, bulleted field lists as one sentence
+        self.read_text = flatten_field_lists(plain_layout(text))
         self.spec = spec
         self.entities = [e.name for e in spec.entities]
         self.fields = {e.name: [f.name for f in e.fields] for e in spec.entities}

@@ -41,6 +41,7 @@ from mb_core.spec.injection import (
 )
 from mb_core.spec.judging import _judge_phrases
 from mb_core.spec.languages import translate_if_foreign
+from mb_core.spec.layout import plain_layout
 from mb_core.spec.lines import bullets_as_sentences
 from mb_core.spec.links import _features, _relations, _roles
 from mb_core.spec.naming import app_name_from, label
@@ -67,7 +68,7 @@ def read_freeform(text: str, base_spec: ScaffoldSpec | None = None) -> ScaffoldS
             reason=f"{INJECTION_REASON} ({inj.kind}): instruction-like text is data, not an "
                    "instruction; it never becomes an entity or a field"))
     english, language_note = translate_if_foreign(clean)
-    english = bullets_as_sentences(english)
+    english = bullets_as_sentences(plain_layout(english))
     if language_note:
         reading.extra_decisions.append(NounDecision(
             phrase=language_note[0], decision="dropped", reason=language_note[1]))
