@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from mb_core.spec.naming import singular
+
 # words that name a kind of choice: a list after them is values even without "one of"
 ENUM_FIELD_HINT = frozenset({
     "status", "stage", "state", "phase", "priority", "type", "kind", "category", "level",
@@ -32,7 +34,7 @@ FIELD_PHRASE = (r"(?:[A-Za-z][\w-]*['\u2019]s\s+)?[A-Za-z][\w-]*(?: [A-Za-z][\w-
 _BE = r"(?:is|are|can be|must be|may be|should be|has to be|is always)"
 VALUE_LIST = re.compile(
     rf"(?<![\w'\u2019])(?P<field>{FIELD_PHRASE})\s*(?:\(\s*({_ITEM}(?:\s*,\s*{_ITEM})+)\s*\)|"
-    rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|"
+    rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|:\s*(?P<commas>{_ANY_LIST})(?=\s*(?:[.;!?]|$))|"
     rf"(?:,?\s+(?:that|which))?\s+(?:{_BE}|takes?|holds?)\s+(?P<oneof>one of|either|any of)\s+"
     rf"(?:the (?:values?|options?)\s+)?{_ANY_LIST}|"
     rf"(?:,?\s+(?:that|which))?\s+(?:(?:is|are|can be|must be|may be|gets?|get)\s+)?"
@@ -94,10 +96,12 @@ def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Itera
         # unique, and a room type of single, double or suite"
         pos = m.start() + 1
         raw = next(g for g in m.groups()[1:] if g and g not in {m.group("oneof"), m.group("mark")})
+        head = _head(m.group("field"))
+        if m.group("commas") and singular(head) not in ENUM_FIELD_HINT:
+            continue  # "Statuses: open, pending, closed": without "or" only a kind of choice
         offered = bool(m.group("oneof") or m.group("mark")) or bool(re.match(
             r"[^:]*:\s*", m.group()[len(m.group("field")):]) and re.search(r"\bor\b", raw))
-        head = _head(m.group("field"))
-        if not head or (head.rstrip("s") not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
+        if not head or (singular(head) not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
                         and not offered and head not in records and head.rstrip("s") not in records):
             continue
         values = _items(raw)
