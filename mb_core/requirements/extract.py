@@ -30,7 +30,7 @@ from mb_core.requirements.relation_gaps import (
     field_reference_relations,
     self_relations,
 )
-from mb_core.spec.fields import flatten_field_lists
+from mb_core.spec.fields import UNIT_PLURALS, flatten_field_lists
 from mb_core.spec.layout import plain_layout
 from mb_core.spec.naming import plural, singular
 from mb_core.spec.values import ENUM_FIELD_HINT, listed_values
@@ -59,6 +59,8 @@ def _field_forms(name: str) -> list[str]:
     base = re.sub(r"_(at|on)$", "", base)
     spaced = base.replace("_", " ")
     forms = {spaced, plural(spaced)}
+    if re.search(r"\bemail\b", spaced):  # written "e-mail" as often as "email"
+        forms |= {f.replace("email", "e mail") for f in list(forms)}
     if spaced.endswith(" date") and spaced != "date":
         forms.add(spaced[:-5])
     if name in {"starts_at", "start_date"}:
@@ -117,7 +119,7 @@ class Reader:
             # "an adoption status" on an animal that has one, though "adoption" names a record too
             return self.entity_with_field(whole, near), whole
         for name in sorted(self.entities, key=len, reverse=True):
-            for form in _forms(name):
+            for form in [*_forms(name), *self._head_forms(name)]:
                 if low.startswith((form + " ", form + "'s ")):
                     rest = _field_name(re.sub(r"^'s\b", "", low[len(form):]).strip())
                     whole = f"{name}_{rest}"
@@ -128,6 +130,14 @@ class Reader:
                         return name, rest
         field = _field_name(phrase)
         return self.entity_with_field(field, near), field
+
+    def _head_forms(self, name: str) -> list[str]:
+        """ "ticket" for support_ticket: a compound record's head said alone names it, when no
+        other record has that name or head ("Ticket statuses: open, closed")."""
+        head = name.rpartition("_")[2]
+        if head == name or any(e != name and e.rpartition("_")[2] == head for e in self.entities):
+            return []
+        return _forms(head)
 
     def entity_with_field(self, field: str, near: list[Mention]) -> str | None:
         for m in near:
@@ -168,7 +178,7 @@ def _field_name(phrase: str) -> str:
     if not kept:
         return ""
     last = kept[-1]
-    if last not in {"notes", "details", "hours", "minutes"} and last.endswith("s") and not \
+    if last not in {"notes", "details", "hours", "minutes", *UNIT_PLURALS} and last.endswith("s") and not \
             last.endswith(("ss", "us", "is")):
         kept[-1] = singular(last)
     return "_".join(kept)

@@ -69,6 +69,16 @@ _PEOPLE_MAKE = re.compile(
     r"for)\s+(?:a |an |the |their |new |many )?(?P<b>[a-z][a-z-]*(?: [a-z][a-z-]*)?)", re.IGNORECASE)
 
 
+# a unit price says its unit after "per" ("a price per bottle"); an aggregate ("the balance per
+# client") says the records it is grouped by
+_UNIT_PRICES = {"price", "rate", "cost", "fee", "charge", "fare", "tariff"}
+
+
+def _after_a_field_word(text: str, at: int) -> bool:
+    before = re.findall(r"[a-z]+", text[max(0, at - 30):at].lower())
+    return bool(before) and singular(before[-1]) in _UNIT_PRICES
+
+
 _NOT_BUSINESS_VERBS = {"use", "want", "need", "like", "love", "prefer", "see", "get", "seem", "become",
                        "enjoy", "help", "let", "allow", "say", "think", "know", "try", "expect"}
 _TIME_WORDS = {"day", "week", "month", "year", "hour", "minute", "time", "night", "quarter", "season"}
@@ -90,6 +100,8 @@ def _mentions(spec: ScaffoldSpec, known: set[str]) -> list[tuple[str, bool, str]
         found += [(m.start("b"), m.group("b"), True, m.group()), (m.start("a"), m.group("a"), True,
                                                                  m.group())]
     for m in _COUNTED.finditer(text):
+        if _after_a_field_word(text, m.start()):
+            continue  # "a price per bottle", "a rate per hour": the unit of a field
         found.append((m.start("b"), m.group("b"), False, m.group()))
     for m in _PEOPLE_MAKE.finditer(text):
         who = m.group("who").lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mb_core.models import FieldSpec, FieldType
-from mb_core.spec.naming import safe_field_name, snake
+from mb_core.spec.naming import safe_field_name, singular, snake
 from mb_core.spec.vocabulary import table, vocabulary, words
 
 _MONEY = {"price", "amount", "cost", "total", "balance", "salary", "budget", "fee", "income",
@@ -14,6 +14,11 @@ _MONEY = {"price", "amount", "cost", "total", "balance", "salary", "budget", "fe
 _MEASURE = {"intake", "hours", "hour", "weight", "height", "distance", "duration", "minutes",
             "temperature", "mileage", "percentage", "percent", "calories", "volume", "length",
             "width", "depth", "latitude", "longitude", "sleep", "dosage_mg", "pace", "speed"}
+# units of measure, which name a field in the plural ("the litres", "miles driven")
+UNIT_PLURALS = frozenset({"litres", "liters", "gallons", "kilometres", "kilometers", "miles",
+                          "metres", "meters", "kilograms", "grams", "pounds", "seconds",
+                          "calories", "kilos"})
+_MEASURE |= UNIT_PLURALS
 _INTEGER = {"count", "quantity", "qty", "stock", "stock_level", "level", "age", "year",
             "rating", "score", "points", "capacity", "seats", "spots", "priority", "streak",
             "number_of", "size_bytes", "grade", "rank", "position", "floor", "minutes",
@@ -69,14 +74,27 @@ def status_states(entity: str, field_name: str = "status") -> list[str]:
     return list(states["default"])
 
 
+_DETERMINER = re.compile(r"^(?:the|a|an|their|its|his|her|your|our|my|each|every)\s+")
+
+
+def _names_whose(head: str, rest: str) -> bool:
+    """ "X of Y" read as Y's X: a plural head is a measure in units ("hours of sleep" ->
+    sleep_hours), and a determined Y is the thing that has it ("the name of the pet" ->
+    pet_name). A bare Y after a singular head is part of one name, kept in its order:
+    date_of_birth, place_of_issue, number_of_seats."""
+    last = head.split()[-1]
+    return bool(_DETERMINER.match(rest)) or singular(last) != last
+
+
 def field_name(phrase: str) -> str:
     """`hours of sleep` -> `sleep_hours`; `Reading status` -> `reading_status`; keywords and
     the generated model's own columns are renamed."""
     phrase = phrase.strip().lower()
     of = re.fullmatch(r"(.+?)\s+of\s+(.+)", phrase)
-    if of:
-        phrase = f"{of.group(2)} {of.group(1)}"
-    name = snake(re.sub(r"^(?:the|a|an|their|its|his|her|your|our|my)\s+", "", phrase))
+    if of and _names_whose(of.group(1), of.group(2)):
+        phrase = f"{_DETERMINER.sub('', of.group(2))} {_DETERMINER.sub('', of.group(1))}"
+    name = snake(_DETERMINER.sub("", phrase, count=1))
+    name = re.sub(r"(?<![a-z0-9])e_mail(?![a-z0-9])", "email", name)  # "e-mail", "E-mail address"
     return safe_field_name(name or "value")
 
 
@@ -86,6 +104,11 @@ def infer_field(name: str, entity: str = "", description: str = "") -> FieldSpec
     if "_per_" in name.strip("_"):  # "price_per_litre" is a price, whatever it is per
         measured = infer_field(name.split("_per_")[0], entity, description)
         return measured.model_copy(update={"name": name, "unique": False})
+    head, of, _ = name.partition("_of_")
+    if of and head and not head.endswith(("number", "num")) and name not in _DATE_WORDS | _PII_WORDS:
+        # "cost_of_hire" is a cost, "date_of_issue" a date: the words before "of" say the type
+        measured = infer_field(head, entity, description)
+        return measured.model_copy(update={"name": name, "unique": False, "searchable": False})
     parts = name.split("_")
     last = parts[-1]
     spec: dict = {"name": name, "description": description}

@@ -168,6 +168,11 @@ def _judge(r: Reading, np: NounPhrase) -> None:
         # alone would name the app, a page or a login ("code", "section", "registration")
         _explicit_field(r, np, includer, "listed as part of")
         return
+    possessor = _possessor(r, np)
+    if possessor is not None and "ML" not in (reason or ""):
+        # "the customer's phone number", "a vehicle's mileage": what a record owns is its field
+        _explicit_field(r, np, possessor, "owned by", explicit=False)
+        return
     if (low_text in dropped or " ".join(np.all_words) in dropped) and (
             reason or counted_drop_reason(np) == drop_reason(w)):
         r.decide(np, "dropped", f"'{low_text}': {dropped.get(low_text) or dropped[' '.join(np.all_words)]}")
@@ -404,10 +409,28 @@ def _explicit_field(r: Reading, np: NounPhrase, owner: NounPhrase, how: str,
                                 owner.position, explicit))
         r.decide(np, "field", f"{how} '{owner.text}'")
         return
-    for parts in split_slashes_words(_field_words(np)):
+    of = _of_kind(r, np)
+    for parts in split_slashes_words(_field_words(np) + of):
         r.orphans.append(Orphan(np.position, field_from_words(parts, ""), owner.position, explicit))
     r.decide(np, "field", f"{how} '{owner.text}'" + (" (field list honoured as written)"
                                                       if explicit else ""))
+
+
+# "a number of guests": a count of things, whatever they are
+_COUNT_HEADS = {"number", "count", "amount", "quantity", "total"}
+
+
+def _of_kind(r: Reading, np: NounPhrase) -> list[str]:
+    """ "a date of birth", "a number of seats", "a country of origin": the "of" phrase is part of
+    the field's one name, not a record (a kind after "of", or another field word)."""
+    following = _following(r, np, {"of"})
+    bare = following is not None and following.before[-1:] == ["of"] and not _opens_list(
+        r, following)
+    if following is None or not (_bare_singular(r, following) or bare and (is_field_head(
+            following.name_words) or np.head in _COUNT_HEADS)):
+        return []
+    r.decide(following, "field", f"part of the field '{np.text} of {following.text}'")
+    return ["of", *_field_words(following)]
 
 
 def _field_phrase(r: Reading, np: NounPhrase) -> None:
@@ -428,8 +451,9 @@ def _field_phrase(r: Reading, np: NounPhrase) -> None:
         return
     following = _following(r, np, {"of"})
     if following is not None:
-        if is_field_head(following.name_words) or drop_reason(following.words):
-            # "hours of sleep": one field
+        if is_field_head(following.name_words) or drop_reason(following.words) or \
+                _bare_singular(r, following):
+            # "hours of sleep", "a date of birth": one field
             spec = field_from_words(_field_words(np) + ["of"] + _field_words(following), "")
             r.orphans.append(Orphan(np.position, spec, None, explicit=False))
             r.decide(np, "field", f"'{np.text} of {following.text}' is one field")
@@ -446,6 +470,31 @@ def _field_phrase(r: Reading, np: NounPhrase) -> None:
     for parts in split_slashes_words(_field_words(np)):
         r.orphans.append(Orphan(np.position, field_from_words(parts, ""), None, explicit=False))
     r.decide(np, "field", "a property of a record (field word)")
+
+
+def _possessor(r: Reading, np: NounPhrase) -> NounPhrase | None:
+    """The record whose possessive a singular phrase follows ("a vehicle's mileage"); never for
+    plurals ("a customer's orders" are records of their own) nor for records and people."""
+    if np.prep != "'s" or np.attached_to is None or np.head != np.words[-1]:
+        return None
+    owner = r.phrases[np.attached_to]
+    name = entity_name(np.words)
+    if owner.position not in r.by_position or name in r.known or name in r.candidates or \
+            is_person(np.words):
+        return None
+    return owner
+
+
+def _bare_singular(r: Reading, np: NounPhrase) -> bool:
+    """ "of birth", "of issue", "of origin": a singular noun right after "of", with no article,
+    names a kind of thing, never one record (unless the text keeps it as one)."""
+    return np.before[-1:] == ["of"] and np.head == np.words[-1] and len(np.words) == 1 and \
+        np.words[-1] not in r.known and np.words[-1] not in r.candidates and not _opens_list(r, np)
+
+
+def _opens_list(r: Reading, np: NounPhrase) -> bool:
+    """ "a flat type of studio, loft or duplex": the words after "of" are the values offered."""
+    return any(p.list_id == np.list_id and p.position > np.position for p in r.phrases)
 
 
 # "deleting a contract is restricted to administrators": whom a right is kept to, not a record

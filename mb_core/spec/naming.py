@@ -20,7 +20,20 @@ _UNCOUNTABLE = frozenset({
     "furniture", "luggage", "staff", "series", "species", "analytics", "physics", "maths",
     "mathematics", "economics", "ethics", "logistics", "alcohol", "caffeine", "intake", "mood", "money", "income", "weather", "wellness",
     "health", "fitness", "nutrition", "maintenance", "access", "stock", "sms", "gps", "os",
+    "merchandise", "livestock", "machinery", "clothing", "jewellery", "jewelry", "baggage",
+    "personnel", "footage", "research", "advice", "evidence", "knowledge", "aircraft",
+    "premises", "headquarters", "sheep", "deer",
 })
+# Plurals inflect reads wrongly for business records: Latin and Greek plurals, and "leaves",
+# which in a business app are leaves of absence, not a tree's
+_IRREGULAR = {
+    "criteria": "criterion", "phenomena": "phenomenon", "curricula": "curriculum",
+    "memoranda": "memorandum", "addenda": "addendum", "bacteria": "bacterium",
+    "indices": "index", "appendices": "appendix", "matrices": "matrix", "vertices": "vertex",
+    "theses": "thesis", "diagnoses": "diagnosis", "prognoses": "prognosis", "crises": "crisis",
+    "hypotheses": "hypothesis", "syllabi": "syllabus", "alumni": "alumnus", "stimuli": "stimulus",
+    "fungi": "fungus", "cacti": "cactus", "nuclei": "nucleus", "leaves": "leave",
+}
 _KEEP_ENDINGS = ("ss", "us", "is", "sis")
 # fields of knowledge, which are singular though they end like a plural ("topics", "clinics" are not)
 _DISCIPLINES = frozenset({
@@ -40,7 +53,9 @@ def singular(word: str) -> str:
     multi-word name only."""
     head, _, last = word.rpartition("_")
     lowered = last.lower()
-    if re.fullmatch(r"[A-Z]{2,}s", last) or lowered.endswith("us") and lowered[:-1] in _U_NOUNS:  # acronyms: SKUs, VMs
+    if lowered in _IRREGULAR:
+        one = _IRREGULAR[lowered]
+    elif re.fullmatch(r"[A-Z]{2,}s", last) or lowered.endswith("us") and lowered[:-1] in _U_NOUNS:  # acronyms: SKUs, VMs
         one = lowered[:-1]
     elif lowered in _UNCOUNTABLE or lowered in _DISCIPLINES or lowered.endswith(
             _KEEP_ENDINGS) and not lowered.endswith("uses") \

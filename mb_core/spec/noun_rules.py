@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Container
 
 from mb_core.models import Action, FieldSpec
-from mb_core.spec.fields import field_name, infer_field
+from mb_core.spec.fields import UNIT_PLURALS, field_name, infer_field
 from mb_core.spec.naming import safe_entity_name, singular, snake
 from mb_core.spec.vocabulary import (
     dropped_reasons,
@@ -68,6 +68,9 @@ def counted_drop_reason(np) -> str | None:
     if reason in COUNTABLE_REASONS and (np.before[-1:] in (["each"], ["every"])
                                         or "belong" in np.subject_of):
         return None
+    if reason == "abstract word, not a thing to manage" and len(np.words) > 1 and \
+            singular(np.words[-1]) != np.words[-1] and "have" in np.subject_of:
+        return None  # "lab results have a value": many of them, each with fields, are records
     return reason
 
 
@@ -113,7 +116,8 @@ def is_person(phrase_words: list[str]) -> bool:
 def field_from_words(phrase_words: list[str], entity: str, description: str = "") -> FieldSpec:
     """An explicit field item as written -> a typed field: `reading status` -> enum."""
     last = phrase_words[-1]
-    if last not in _KEEP_PLURAL:
+    # in "number of seats" the head is "number": the words after "of" stay as written
+    if last not in _KEEP_PLURAL and last not in UNIT_PLURALS and "of" not in phrase_words[:-1]:
         phrase_words = [*phrase_words[:-1], singular(last)]
     text = " ".join(phrase_words)
     name = _FIELD_CANON.get(text) or field_name(text)

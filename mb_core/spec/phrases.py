@@ -27,6 +27,8 @@ _NP_TAGS = {"NOUN", "ADJ", "NUM"}
 _EN_PARTICIPLES = {"written", "given", "taken", "driven", "chosen", "drawn", "grown", "shown",
                    "known", "stolen", "broken", "hidden", "eaten", "forgotten", "spoken", "frozen",
                    "woven", "sworn", "torn", "worn", "ridden", "beaten", "bitten", "undertaken"}
+_T_PARTICIPLES = {"kept", "held", "sent", "built", "sold", "spent", "bought", "brought", "left",
+                  "made", "told", "taught", "lent", "set", "put", "shut"}
 _ED_NOUNS = {"need", "bed", "feed", "seed", "speed", "red", "shed", "breed", "weed", "reed",
              "shred", "sled", "med", "bred"}
 
@@ -155,7 +157,23 @@ def tokenize(text: str) -> list[list[Token]]:
                 sentences.append([])
             continue
         sentences[-1].append(token)
-    return [s for s in sentences if s]
+    return [_without_partitives(s) for s in sentences if s]
+
+
+def _without_partitives(sentence: list[Token]) -> list[Token]:
+    """ "each piece of equipment" read as "each equipment"."""
+    out: list[Token] = []
+    i = 0
+    while i < len(sentence):
+        t = sentence[i]
+        if t.low in _PARTITIVES and i + 2 < len(sentence) and sentence[i + 1].low == "of" and \
+                out and out[-1].low in {"a", "an", "each", "every", "one", "the", "any"} and \
+                sentence[i + 2].low not in words("determiners"):
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    return out
 
 
 def _starts_noun_phrase(token: Token | None) -> bool:
@@ -192,6 +210,19 @@ def tag(sentence: list[Token]) -> None:
         prev, nxt = sentence[i - 1], sentence[i + 1]
         if token.tag == "VERB" and prev.low in _ARTICLES and nxt.tag in {"NOUN", "AMB"} and \
                 not token.low.endswith(("ing", "ed", "s")):
+            token.tag, token.lemma = "NOUN", token.low
+    for i, token in enumerate(sentence[1:-1], start=1):
+        # "a first name", "the last visit": between an article and a noun an adverb is the
+        # noun's modifier
+        if token.tag == "ADV" and sentence[i - 1].low in _ARTICLES and sentence[i + 1].tag == "NOUN":
+            token.tag = "ADJ"
+    for i, token in enumerate(sentence[1:-1], start=1):
+        # "a leave has a start date", "each review is public": between an article and the
+        # clause's own verb a word is the subject noun, though it can be a verb too
+        prev, nxt = sentence[i - 1], sentence[i + 1]
+        if token.tag == "VERB" and prev.low in _ARTICLES and (nxt.low in _SUBJECT_VERBS or (
+                nxt.tag == "AUX" and nxt.low not in {"to"})) and not token.low.endswith(
+                    ("ing", "ed")):
             token.tag, token.lemma = "NOUN", token.low
     for i, token in enumerate(sentence[1:-1], start=1):
         # "members borrow them", "customers open tickets": after people who act, a word that
@@ -238,9 +269,31 @@ def tag(sentence: list[Token]) -> None:
             token.tag = "VERB"
         else:
             token.tag = "NOUN"
+    for i, token in enumerate(sentence[1:-1], start=1):
+        # "each baked good has a price": right before the clause's verb, after an article or an
+        # adjective, a word is the subject noun
+        if token.tag == "ADJ" and sentence[i - 1].tag in {"DET", "ADJ"} and \
+                sentence[i + 1].low in _SUBJECT_VERBS and token.low in _NAMED_BY_MODIFIER:
+            token.tag = "NOUN"
+    for i, token in enumerate(sentence[1:], start=1):
+        # "plates are kept", "records are held": a participle after "be" names no thing
+        if token.low in _T_PARTICIPLES and sentence[i - 1].low in _BE:
+            token.tag = "ADJ"
+    if len(sentence) > 2 and sentence[0].tag == "VERB" and sentence[1].tag == "NOUN" and \
+            sentence[2].low in _SUBJECT_VERBS - {"has", "is", "was", "belongs", "needs"}:
+        # "Support tickets have a subject": a sentence whose verb follows a plural noun opens
+        # with that noun's modifier, not with an imperative ("Track tickets" has no "have")
+        sentence[0].tag, sentence[0].lemma = "NOUN", sentence[0].low
 
 
 _ARTICLES = {"a", "an", "the", "each", "every", "its", "their", "his", "her", "our", "your"}
+# heads that are adjectives used as nouns: the modifier names the thing ("baked goods",
+# "sporting goods", "white goods")
+_NAMED_BY_MODIFIER = {"good", "goods"}
+# "a piece of equipment" is one equipment: the partitive names no record of its own
+_PARTITIVES = {"piece", "pieces", "item", "items", "article", "articles"}
+_SUBJECT_VERBS = {"has", "have", "is", "are", "was", "were", "belongs", "needs", "must", "can",
+                  "may", "will", "should"}
 _NOUN_OPENERS = {"several", "many", "multiple", "various", "few"}
 _CLAUSE_OPENERS = {",", "and", "or", "that", "which", "who", "where", "while", "when"}
 _OBJECT_STARTS = {"DET", "NUM"}
@@ -392,6 +445,21 @@ def _compounds_said_again(sentences: list[list[Token]]) -> None:
                 sentence[i - 1].lemma = verb_lemma(sentence[i - 1].low) or sentence[i - 1].low
 
 
+_ITEM_OPENERS = {"a", "an", "any", "some", "its", "their"}
+
+
+def _outer_item(phrases: list[NounPhrase], last: NounPhrase | None, sentence: list[Token],
+                at: int) -> NounPhrase | None:
+    """The list item that an "of" phrase just closed hangs off, when the phrase starting at `at`
+    opens with an article of its own: "a date of birth and an address"."""
+    if last is None or last.prep != "of" or last.attached_to is None or at == 0 or \
+            sentence[at - 1].low not in _ITEM_OPENERS:
+        return None
+    outer = phrases[last.attached_to]
+    return outer if outer.sentence == last.sentence and outer.before[-1:] and \
+        outer.before[-1] in _ITEM_OPENERS else None
+
+
 def noun_phrases(text: str) -> list[NounPhrase]:
     phrases: list[NounPhrase] = []
     list_id = 0
@@ -423,11 +491,19 @@ def noun_phrases(text: str) -> list[NounPhrase]:
                     run = run[:-1]
                 if run:
                     lead = 0
-                    while lead < len(run) - 1 and run[lead].tag in {"ADJ", "NUM"}:
+                    while lead < len(run) - 1 and run[lead].tag in {"ADJ", "NUM"} and \
+                            run[-1].low not in _NAMED_BY_MODIFIER:
                         lead += 1
                     kept = run[lead:]
                     if not list_open:
                         list_id += 1
+                    # a list goes on in the list of the phrase before it
+                    in_list = last_np.list_id if list_open and last_np is not None else list_id
+                    outer = _outer_item(phrases, last_np, sentence, i) if list_open else None
+                    if outer is not None:
+                        # "a number of seats and a cost of hire": an item with its own article
+                        # after "of Y" continues the list "of Y" hangs off, not the "of"
+                        prep, attached, in_list = outer.prep, outer.attached_to, outer.list_id
                     np = NounPhrase(
                         words=[_normal(t) for t in kept], original_words=[t.text for t in kept],
                         all_words=[_normal(t) for t in run],
@@ -435,7 +511,7 @@ def noun_phrases(text: str) -> list[NounPhrase]:
                         text=" ".join(t.text for t in run), sentence=s_index,
                         position=len(phrases), adjectives=[t.low for t in run[:lead]],
                         verbs=list(verbs), prep=prep, attached_to=attached,
-                        in_parens_of=paren_owner, possessive=run[-1].possessive, list_id=list_id,
+                        in_parens_of=paren_owner, possessive=run[-1].possessive, list_id=in_list,
                         joiner=joiner if list_open else "")
                     phrases.append(np)
                     last_np = np
@@ -479,6 +555,8 @@ def noun_phrases(text: str) -> list[NounPhrase]:
             elif token.tag in {"PRON", "AUX"} and low not in {"to"}:
                 if token.tag == "PRON":
                     verbs, prep, attached = [], "", None
+                elif prep == "'s":
+                    prep, attached = "", None  # "a driver's licence must be ...": what is owned ended
             elif token.tag == "CONJ":
                 list_open = False
             i += 1

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from mb_core.spec.naming import singular
+
 # words that name a kind of choice: a list after them is values even without "one of"
 ENUM_FIELD_HINT = frozenset({
     "status", "stage", "state", "phase", "priority", "type", "kind", "category", "level",
@@ -35,6 +37,8 @@ _BE = r"(?:is|are|can be|must be|may be|should be|has to be|is always)"
 VALUE_LIST = re.compile(
     rf"(?<![\w'\u2019])(?P<field>{FIELD_PHRASE})\s*(?:\(\s*({_ITEM}(?:\s*,\s*{_ITEM})+)\s*\)|"
     rf"\(\s*{_LIST}\s*\)|:\s*{_LIST}|\(\s*{_SLASHED}\s*\)|:\s*{_SLASHED}|"
+    # "Statuses: open, pending, closed": a list without "or" after a colon, to the clause's end
+    rf":\s*(?P<commas>{_ANY_LIST})(?=\s*(?:[.;!?]|$))|"
     # a dash before the list reads as a colon: "a visit type - check-up, follow-up or emergency"
     rf"\s+[-\u2013\u2014]\s+{_LIST}|"
     rf"(?:,?\s+(?:that|which))?\s+(?:{_BE}|takes?|holds?)\s+(?P<oneof>one of|either|any of)"
@@ -99,14 +103,16 @@ def listed_values(sentence: str, records: frozenset[str] = frozenset()) -> Itera
         # unique, and a room type of single, double or suite"
         pos = m.start() + 1
         raw = next(g for g in m.groups()[1:] if g and g not in {m.group("oneof"), m.group("mark")})
+        head = _head(m.group("field"))
+        if m.group("commas") and singular(head) not in ENUM_FIELD_HINT:
+            continue  # "Statuses: open, pending, closed": without "or" only a kind of choice
         offered = bool(m.group("oneof") or m.group("mark")) or bool(re.match(
             r"[^:]*:\s*|\s*[-\u2013\u2014]\s", m.group()[len(m.group("field")):]) and re.search(r"\bor\b", raw))
-        head = _head(m.group("field"))
         if not head and m.group("oneof") and m.group("field").lower() in {"and", "but"}:
             # "a vacancy has a salary, and is either open or closed": the clause's subject, the
             # record itself, takes the values
             head = ""
-        elif not head or (head.rstrip("s") not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
+        elif not head or (singular(head) not in ENUM_FIELD_HINT and head not in ENUM_FIELD_HINT
                         and not offered and head not in records and head.rstrip("s") not in records):
             continue
         values = _items(raw)
