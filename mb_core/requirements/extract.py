@@ -297,13 +297,29 @@ def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
     return None
 
 
+# what "X with Ys" names as parts of a whole rather than a party: "orders with line items"
+_PART_HEADS = frozenset({"item", "line", "part", "attachment", "photo", "image", "document",
+                         "file", "note", "comment", "entry", "step", "component", "detail",
+                         "option", "extra", "answer", "question"})
+# agent nouns: "doctor", "stylist", "supplier", "consultant", "trainee"
+_AGENT_NOUN = re.compile(r"[a-z]{3,}(?:er|or|ist|ian|ant|ent|ee|eer)$")
+
+
+def _is_party(name: str) -> bool:
+    """A record that is a party one does business with: a person or an organisation."""
+    head = name.split("_")[-1]
+    return head in PARTY_HEADS or head in _PEOPLE or head in words("person_entities") or bool(
+        _AGENT_NOUN.fullmatch(head))
+
+
 def _object_claim(claims: dict[frozenset, list[_Claim]], previous: _Claim | None, a: Mention,
                   b: Mention, gap: str, lead: str | bool) -> tuple[str, str, bool, int] | None:
     """What a preposition after a verb's object says: the object belongs to the party after it
     ("book appointments with doctors"), or the record after "through" is the tie itself
     ("borrow books through loans"). `lead` is the words before `a` when `a` opens the clause."""
-    if re.search(r"\bwith\s+(?:its|their)\b", gap):
-        return None  # "orders with their line items": a whole and its parts
+    if re.search(r"\bwith\s+(?:its|their)\b", gap) or re.match(r"\s*with\b", gap) and (
+            b.entity.split("_")[-1] in _PART_HEADS and not _is_party(b.entity)):
+        return None  # "orders with (their) line items": a whole and its parts, not a party
     if previous is not None and previous.verb and previous.child == a.entity and \
             previous.parent != b.entity:
         if THROUGH.fullmatch(gap):
