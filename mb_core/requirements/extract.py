@@ -25,6 +25,8 @@ from mb_core.models import (
 from mb_core.requirements.mentions import Mention, _forms, find_mentions
 from mb_core.requirements.relation_gaps import (
     JOINS_SHARED,
+    SECOND_PARTY,
+    THROUGH,
     WHOLE_OF_PARTS,
     extra_gap_claim,
     field_reference_relations,
@@ -264,6 +266,9 @@ _AND = re.compile(rf"\s*,?\s*(?:and|or)\s+(?:{_QUANT_ONE}|a|an|the)?\s*", re.IGN
 
 _AND_PREP = re.compile(r"\s*,?\s*(?:and\s+)?(?:about|for|at|in|on|from|with|under|within)\s+"
                        r"(?:a|an|one|the|each)\s*", re.IGNORECASE)
+# a clause that opens with a subject that is no record and its verb: "Procurement raises "
+_OBJECT_OF_VERB = re.compile(r"^\s*[A-Za-z]+(?:\s+[a-z]+)?\s+(?!(?:and|or|of|for|with|the|a|an|each|"
+                             r"every|all|any|some|no|keep|keeps|track|tracks)\s)[a-z]{3,}\s+$")
 _PRONOUN_OPENING = re.compile(r"\s*(it|they|he|she|each one|each of them)\b", re.IGNORECASE)
 
 
@@ -333,6 +338,49 @@ def _gap_claim(a: Mention, b: Mention, gap: str, subject: Mention | None,
     return None
 
 
+# what "X with Ys" names as parts of a whole rather than a party: "orders with line items"
+_PART_HEADS = frozenset({"item", "line", "part", "attachment", "photo", "image", "document",
+                         "file", "note", "comment", "entry", "step", "component", "detail",
+                         "option", "extra", "answer", "question"})
+# agent nouns: "doctor", "stylist", "supplier", "consultant", "trainee"
+_AGENT_NOUN = re.compile(r"[a-z]{3,}(?:er|or|ist|ian|ant|ent|ee|eer)$")
+
+
+def _is_party(name: str) -> bool:
+    """A record that is a party one does business with: a person or an organisation."""
+    head = name.split("_")[-1]
+    return head in PARTY_HEADS or head in _PEOPLE or head in words("person_entities") or bool(
+        _AGENT_NOUN.fullmatch(head))
+
+
+def _object_claim(claims: dict[frozenset, list[_Claim]], previous: _Claim | None, a: Mention,
+                  b: Mention, gap: str, lead: str | bool) -> tuple[str, str, bool, int] | None:
+    """What a preposition after a verb's object says: the object belongs to the party after it
+    ("book appointments with doctors"), or the record after "through" is the tie itself
+    ("borrow books through loans"). `lead` is the words before `a` when `a` opens the clause."""
+    if re.search(r"\bwith\s+(?:its|their)\b", gap) or re.match(r"\s*with\b", gap) and (
+            b.entity.split("_")[-1] in _PART_HEADS and not _is_party(b.entity)):
+        return None  # "orders with (their) line items": a whole and its parts, not a party
+    if previous is not None and previous.verb and previous.child == a.entity and \
+            previous.parent != b.entity:
+        if THROUGH.fullmatch(gap):
+            # "members borrow books through loans": the loan is the member's and the book's
+            said = claims[frozenset((previous.parent, a.entity))]
+            said.remove(previous)
+            if not said:
+                del claims[frozenset((previous.parent, a.entity))]
+            claims.setdefault(frozenset((previous.parent, b.entity)), []).append(_Claim(
+                previous.parent, b.entity, False, 2, previous.start, b.end))
+            return a.entity, b.entity, False, 2
+        if SECOND_PARTY.fullmatch(gap):
+            return b.entity, a.entity, False, 2  # "book appointments with doctors"
+    if previous is None and lead and SECOND_PARTY.fullmatch(gap) and _OBJECT_OF_VERB.search(lead):
+        # "Procurement raises purchase orders against suppliers": a subject that is no record
+        # (a department, a role) makes the object with or for the party after it
+        return b.entity, a.entity, False, 2
+    return None
+
+
 def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
     """What each sentence says about the pairs of records it names, pair by pair."""
     claims: dict[frozenset, list[_Claim]] = {}
@@ -356,7 +404,9 @@ def relation_claims(reader: Reader) -> dict[frozenset, list[_Claim]]:
                 continue
             # "appointments (date, time, status) belong to a patient": the list aside is no link
             gap = re.sub(r"\s*\([^()]*\)", "", text[a.end:b.start].lower())
-            found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
+            found = _object_claim(claims, previous, a, b, gap, a is subject and text[start:a.start])
+            if found is None:
+                found = _claim_from_gap(a, b, gap, subject if subject is not a else None, plural(b))
             modified = _ACTIVE_MODIFIED.fullmatch(gap)
             if found is None and modified and plural(a) and plural(b) and not {
                     modified.group("verb"), modified.group("mod")} & _OPEN_WORDS:

@@ -94,12 +94,31 @@ JOINS_SHARED = re.compile(
     r"\b(?:join|joins|joined|attend|attends|enrol|enrols|enroll|enrolls|enrolled|subscribes?|"
     r"subscribed|signs? up for|follows?|tagged|labell?ed|take part in|takes part in|"
     r"participates? in|registers? for|belongs? to|appears? in|is part of|are part of|be part of|"
-    r"be added to|added to)\b", re.IGNORECASE)
+    r"be added to|added to|"
+    # present in many places at once: a place holds many such rows, so each side has many
+    # ("a product is stocked in one or more warehouses", "a part is used in several models")
+    r"(?:stocked|stored|sold|offered|available|used|featured|shown|carried|listed)\s+"
+    r"(?:in|at|on|by|across))\b", re.IGNORECASE)
 # words that are never the verb of such a clause
 _NOT_VERBS = frozenset({
     "is", "are", "was", "were", "be", "been", "and", "or", "but", "the", "a", "an", "of", "per",
     "has", "have", "had", "with", "for", "than", "not", "no", "each", "every", "its", "their",
 })
+
+
+# "for each project, its milestones": the record the opening phrase names owns what "its" names
+_FOR_EACH_ITS = re.compile(r"\s*,\s*(?:its|their)(?:\s+own)?\s*", re.IGNORECASE)
+_FOR_EACH = re.compile(r"(?:^|\s)(?:for|in|under|within|on)\s+(?:each|every|any|a|an|one)\s*$",
+                       re.IGNORECASE)
+# "patients book appointments with doctors", "tenants sign leases for units", "procurement raises
+# purchase orders against suppliers": after a verb and its object, a preposition names a second
+# party the object (made by the verb) is with or for; it belongs to that party too
+SECOND_PARTY = re.compile(rf"\s*(?:with|for|on|against|at|about|in)\s+(?:{_ONE}|the|their|its|"
+                          rf"some)?\s*", re.IGNORECASE)
+# "members borrow books through loans", "guests reserve rooms via bookings": the record after
+# "through" is what ties the verb's subject to its object; both own it, neither the other
+THROUGH = re.compile(r"\s*,?\s*(?:through|via|by way of|by means of)\s+(?:an?\s+|the\s+|their\s+|its\s+)?",
+                     re.IGNORECASE)
 
 
 def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
@@ -109,6 +128,8 @@ def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
     None."""
     if re.search(r"[.;:!?]", gap):
         return None
+    if _FOR_EACH_ITS.fullmatch(gap) and _FOR_EACH.search(lead):
+        return a_entity, b_entity, True, 2
     if _PER.fullmatch(gap) and _COUNT_BEFORE.search(lead):
         return b_entity, a_entity, True, 2
     if _TO_MANY.fullmatch(gap) and _ONE_BEFORE.search(lead):
@@ -145,10 +166,13 @@ def extra_gap_claim(a_entity: str, b_entity: str, gap: str,
 # "an employee reports to a manager, who is also an employee", "a category may sit under a parent
 # category", "a task can depend on another task": a row tied to another row of its own kind
 # ("other members" alone is no tie: "a member can message other members")
+# "a task can be split into subtasks, which are tasks themselves", "reports to a manager (another
+# employee)", "a member may be referred by another member": the role named, then its kind
 _SELF_TIE = re.compile(
-    r"\b(?:who|that|which)\s+(?:is|are)\s+(?:also\s+|itself\s+|themselves\s+)?(?:a|an|another)\s*$|"
+    r"\b(?:who|that|which)\s+(?:is|are)\s+(?:also\s+|itself\s+|themselves\s+)?(?:(?:a|an|another)\s*)?$|"
     r"\b(?:a|an|the|its|their|one)\s+(?:parent|sub)[\s-]*$|"
-    r"\b(?:to|under|on|upon|of|in|within|inside|into|from|below|beneath)\s+another\s*$",
+    r"[(,]\s*(?:another|also\s+an?|itself\s+an?|a\s+fellow|a\s+senior)\s*$|"
+    r"\b(?:to|under|on|upon|of|in|within|inside|into|from|below|beneath|by|with|for)\s+another\s*$",
     re.IGNORECASE)
 
 
