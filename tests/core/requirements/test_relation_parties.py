@@ -5,17 +5,7 @@ Phrasings written for this test."""
 
 import pytest
 
-from mb_core.models import RelationKind, RequirementKind
-from mb_core.spec import read_spec
-
-ONE = RelationKind.one_to_many
-MANY = RelationKind.many_to_many
-
-
-def read_relations(text):
-    spec = read_spec(text)
-    return {(r.owner, r.other, r.cardinality) for r in spec.requirements
-            if r.kind == RequirementKind.relation}
+from tests.core.requirements.relation_reading import MANY, ONE, read_relations
 
 
 @pytest.mark.parametrize("text,pairs", [

@@ -4,20 +4,7 @@ this test."""
 
 import pytest
 
-from mb_core.models import RelationKind, RequirementKind
-from mb_core.spec import read_spec
-
-
-def relations(text):
-    spec = read_spec(text)
-    found = {(r.owner, r.other, r.cardinality) for r in spec.requirements
-             if r.kind == RequirementKind.relation}
-    built = {(r.parent, r.child, r.kind) for r in spec.relations}
-    return found, built
-
-
-ONE = RelationKind.one_to_many
-MANY = RelationKind.many_to_many
+from tests.core.requirements.relation_reading import MANY, ONE, relations
 
 
 @pytest.mark.parametrize("text,parent,child", [
